@@ -1,0 +1,51 @@
+# wirefeed: `make demo` runs the main job end to end; `make test` runs the tests.
+# Both install what they need first (venv + pip packages, system packages, Kafka jars), idempotently.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.wirefeed-installed
+
+.PHONY: setup demo run test test-unit lint bench schemas broker-start broker-stop clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+	bash deploy/install-system-deps.sh
+	$(BIN)/python -c "from agents.broker import ensure_jars; ensure_jars()"
+
+demo: setup
+	$(BIN)/wirefeed demo
+
+run: setup
+	$(BIN)/wirefeed run --feeds feeds.yaml
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not broker"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+schemas: $(STAMP)
+	$(BIN)/python -m schemas.generate
+
+bench: setup
+	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/extraction.py
+	$(BIN)/python bench/dedupe.py
+	$(BIN)/python bench/tagging.py
+
+broker-start: setup
+	$(BIN)/wirefeed broker start
+
+broker-stop: $(STAMP)
+	$(BIN)/wirefeed broker stop
+
+clean:
+	rm -rf .wirefeed demo-output.jsonl demo-dlq.jsonl .pytest_cache

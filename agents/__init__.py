@@ -1,0 +1,1 @@
+"""Kafka edges of wirefeed: topics, the Faust app and its agents, producers, the dev broker."""

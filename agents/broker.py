@@ -1,0 +1,256 @@
+"""A single-node Apache Kafka (KRaft) for dev machines and CI, started with ``java``.
+
+The broker's jars come from Maven Central through Maven (``deploy/kafka/pom.xml``)
+into a cache directory, once. Storage is formatted on first start. Everything
+binds to 127.0.0.1. Whoever starts a broker stops it (``LocalBroker.stop``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+POM = REPO_ROOT / "deploy" / "kafka" / "pom.xml"
+LOG4J = REPO_ROOT / "deploy" / "kafka" / "log4j.properties"
+KAFKA_VERSION = "3.9.1"
+
+
+class BrokerError(RuntimeError):
+    """The local broker could not be set up, started or reached."""
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("WIREFEED_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "wirefeed"
+    )
+    return Path(base) / f"kafka-{KAFKA_VERSION}"
+
+
+def ensure_jars(quiet: bool = True) -> Path:
+    """Fetch the broker's jars into the cache with Maven (no-op when already there)."""
+    libs = cache_dir() / "libs"
+    marker = libs / ".complete"
+    if marker.exists():
+        return libs
+    if shutil.which("mvn") is None:
+        raise BrokerError("Maven (mvn) is needed to fetch the Kafka jars; install it (apt-get install maven)")
+    if shutil.which("java") is None:
+        raise BrokerError("Java 17+ is needed to run Kafka; install it (apt-get install openjdk-17-jre-headless)")
+    libs.mkdir(parents=True, exist_ok=True)
+    cmd = ["mvn", "-B", "-f", str(POM), "dependency:copy-dependencies",
+           f"-DoutputDirectory={libs}", "-DincludeScope=runtime"]
+    if quiet:
+        cmd.insert(1, "-q")
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BrokerError(f"mvn could not fetch the Kafka jars:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    if not any(libs.glob("kafka_2.13-*.jar")):
+        raise BrokerError(f"mvn ran but no kafka jar is in {libs}")
+    marker.write_text(KAFKA_VERSION)
+    return libs
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+@dataclass
+class LocalBroker:
+    """One KRaft node (broker + controller) whose files live in ``state_dir``."""
+
+    state_dir: Path
+    port: int = 9092
+    controller_port: int = 9093
+    heap: str = "512m"
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.state_dir / "broker.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.state_dir / "broker.log"
+
+    def _properties(self) -> str:
+        data = self.state_dir / "data"
+        return "\n".join([
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+            f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.listener.names=CONTROLLER",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name=PLAINTEXT",
+            f"log.dirs={data}",
+            "num.partitions=1",
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=4",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            # single node: no reason to wait for more members before the first rebalance
+            "group.initial.rebalance.delay.ms=0",
+            "auto.create.topics.enable=false",
+            "message.max.bytes=16777216",
+            "replica.fetch.max.bytes=16777216",
+            "log.cleaner.dedupe.buffer.size=33554432",
+            "",
+        ])
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text())
+        except (OSError, ValueError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return None
+        return pid
+
+    def running(self) -> bool:
+        return self.pid() is not None and port_open(self.port)
+
+    def start(self, timeout_s: float = 90.0) -> str:
+        """Start the broker (format storage on first start); return its bootstrap address."""
+        if self.running():
+            return self.bootstrap
+        if port_open(self.port):
+            raise BrokerError(f"port {self.port} is taken by another process; choose another port")
+        libs = ensure_jars()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        props = self.state_dir / "server.properties"
+        props.write_text(self._properties())
+        classpath = f"{libs}/*"
+        java = shutil.which("java") or "java"
+        if not (self.state_dir / "data" / "meta.properties").exists():
+            cluster_id = _cluster_id()
+            fmt = subprocess.run(
+                [java, "-cp", classpath, f"-Dlog4j.configuration=file:{LOG4J}",
+                 "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)],
+                capture_output=True, text=True,
+            )
+            if fmt.returncode != 0:
+                raise BrokerError(f"formatting Kafka storage failed: {fmt.stderr[-2000:] or fmt.stdout[-2000:]}")
+        log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child process
+        proc = subprocess.Popen(
+            [java, f"-Xmx{self.heap}", f"-Xms{self.heap}", "-XX:+UseG1GC",
+             f"-Dlog4j.configuration=file:{LOG4J}", "-cp", classpath, "kafka.Kafka", str(props)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+        log.close()
+        self.pid_file.write_text(str(proc.pid))
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise BrokerError(f"Kafka exited with {proc.returncode}; see {self.log_file}:\n{self._tail()}")
+            if port_open(self.port) and _metadata_ok(self.bootstrap):
+                return self.bootstrap
+            time.sleep(0.3)
+        self.stop()
+        raise BrokerError(f"Kafka did not come up within {timeout_s:.0f}s; see {self.log_file}")
+
+    def stop(self, timeout_s: float = 30.0) -> bool:
+        """Stop the broker (SIGTERM, then SIGKILL); return whether one was running."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                break
+            _reap(pid)
+            time.sleep(0.2)
+        else:
+            os.kill(pid, signal.SIGKILL)
+            _reap(pid)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def kill(self) -> None:
+        """SIGKILL the broker (fault tests)."""
+        pid = self.pid()
+        if pid is not None:
+            os.kill(pid, signal.SIGKILL)
+            _reap(pid)
+            time.sleep(0.2)
+
+    def _tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def _cluster_id() -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def _metadata_ok(bootstrap: str) -> bool:
+    from kafka import KafkaAdminClient
+
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=[bootstrap], request_timeout_ms=3000)
+    except Exception:
+        return False
+    try:
+        admin.list_topics()
+        return True
+    except Exception:
+        return False
+    finally:
+        admin.close()
+
+
+def default_broker() -> LocalBroker:
+    """The dev broker of this checkout: state under ``.wirefeed/broker``, port 9092."""
+    port = int(os.environ.get("WIREFEED_BROKER_PORT", "9092"))
+    return LocalBroker(
+        state_dir=Path(os.environ.get("WIREFEED_DATA_DIR", ".wirefeed")) / "broker",
+        port=port,
+        controller_port=port + 1,
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover - convenience: python -m agents.broker start|stop|status
+    broker = default_broker()
+    action = sys.argv[1] if len(sys.argv) > 1 else "status"
+    if action == "start":
+        print(broker.start())
+    elif action == "stop":
+        print("stopped" if broker.stop() else "not running")
+    else:
+        print("running" if broker.running() else "stopped")

@@ -1,0 +1,1 @@
+"""The pure core of wirefeed: no Kafka in here, everything testable offline."""

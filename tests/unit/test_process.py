@@ -1,0 +1,45 @@
+"""`wirefeed process`: RawPage JSONL in, Article JSONL out, bad lines to the DLQ."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from pipeline.config import Settings
+from pipeline.process import process_lines
+from pipeline.stages import Pipeline
+
+PAGE = {
+    "url": "https://wire.example/world/2024/06/18/summit",
+    "content_type": "text/plain",
+    "content": "Leaders meet in the capital\n\nThe two leaders met on Tuesday to sign an agreement.\n"
+    "Officials said the talks lasted two hours and covered trade and security.",
+    "source": "Example Wire",
+    "fetched_at": "2024-06-18T10:00:00Z",
+}
+
+
+def run(lines: list[str]) -> tuple[list[dict], list[dict]]:
+    out, dlq = io.StringIO(), io.StringIO()
+    process_lines(lines, Pipeline(Settings()), out, dlq)
+    parse = lambda s: [json.loads(x) for x in s.getvalue().splitlines()]  # noqa: E731
+    return parse(out), parse(dlq)
+
+
+def test_a_good_page_becomes_one_article_with_a_stable_id() -> None:
+    articles, letters = run([json.dumps(PAGE)])
+    assert letters == []
+    [article] = articles
+    assert article["schema_version"] == 1
+    assert article["url"] == PAGE["url"]
+    assert "sign an agreement" in article["body"]
+    again, _ = run([json.dumps(PAGE)])
+    assert again[0]["id"] == article["id"]
+
+
+def test_bad_lines_become_dead_letters_and_the_rest_goes_on() -> None:
+    bad = ["not json", json.dumps({"url": "ftp://x/y", "content": "x"}), json.dumps({"content": "x"})]
+    articles, letters = run([*bad, json.dumps(PAGE)])
+    assert len(articles) == 1
+    assert [letter["reason"] for letter in letters] == ["not_json", "bad_url", "missing_url"]
+    assert all(letter["stage"] == "parse" for letter in letters)
