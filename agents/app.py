@@ -55,7 +55,8 @@ def create_app(settings: Settings, bootstrap: str) -> faust.App:
         datadir=str(settings.data_dir / "faust"),
         web_enabled=False,
         topic_partitions=settings.partitions,
-        topic_allow_declare=False,  # topics are created by agents.kafka.ensure_topics
+        # our topics already exist (agents.kafka.ensure_topics); Faust declares its changelogs
+        topic_allow_declare=True,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         producer_max_request_size=MAX_MESSAGE_BYTES,
@@ -81,7 +82,7 @@ def create_app(settings: Settings, bootstrap: str) -> faust.App:
 
     dedupe_table = app.Table(
         f"{settings.app_id}-dedupe", default=None, partitions=specs[settings.topic_extracted].partitions,
-        key_type=str, value_type=None, value_serializer="json", key_serializer="raw",
+        schema=faust.Schema(key_type=str, key_serializer="json", value_serializer="json"),
     )
     pipeline = Pipeline(settings, deduper=Deduper(store=TableStore(dedupe_table), settings=settings))
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wirefeed-stage")
