@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 from schemas import Entity, Topic
 
+from pipeline.tagging.language import detect_language
+from pipeline.tagging.topics import TopicClassifier
+
 
 @dataclass
 class Tags:
@@ -17,5 +20,12 @@ class Tags:
 class Tagger:
     """Tags an article's text. Stateless; safe to share."""
 
+    def __init__(self) -> None:
+        self.topics = TopicClassifier()
+
     def tag(self, title: str | None, body: str) -> Tags:
-        return Tags()
+        title = title or None
+        body = body or ""
+        text = f"{title}\n{body}" if title else body
+        topics = [Topic(code=c, label=label, score=s) for c, label, s in self.topics.classify(title, body)]
+        return Tags(topics=topics, entities=[], lang=detect_language(text))
