@@ -96,7 +96,8 @@ def fit_calibration(items: list[Labelled], classifier: TopicClassifier) -> dict[
     rows, ys = [], []
     tops = set(top_level_codes())
     for item in items:
-        evidence = {c: e for c, e in topic_evidence(item.title, item.body, classifier.lexicon).items() if c in tops}
+        raw = topic_evidence(item.title, item.body, classifier.lexicon)
+        evidence = {c: e for c, e in raw.items() if c in tops}
         if not evidence:
             continue
         best = max(evidence.values())
@@ -108,7 +109,8 @@ def fit_calibration(items: list[Labelled], classifier: TopicClassifier) -> dict[
     for _ in range(20000):  # plain gradient descent with a little L2; 3 parameters, converges fast
         p = 1 / (1 + np.exp(-x @ w))
         w -= 0.1 * (x.T @ (p - y) / len(y) + 1e-3 * np.r_[w[:2], 0.0])
-    return {"evidence": round(float(w[0]), 4), "relative": round(float(w[1]), 4), "bias": round(float(w[2]), 4)}
+    names = ("evidence", "relative", "bias")
+    return {name: round(float(value), 4) for name, value in zip(names, w, strict=True)}
 
 
 def main() -> None:
