@@ -9,7 +9,7 @@ from py3langid import langid
 
 _LETTERS = re.compile(r"[^\W\d_]")
 # Enough text for a confident guess; longer samples only cost time.
-SAMPLE_CHARS = 1200
+SAMPLE_CHARS = 800
 MIN_LETTERS = 20
 
 
