@@ -8,8 +8,9 @@ import pytest
 
 from pipeline.tagging import Tagger
 from pipeline.tagging.vocabulary import media_topics, top_level_codes
+from tests.conftest import SHARED
 
-SEEDS = Path(__file__).resolve().parents[2].parent.parent / "shared/seeds"
+SEEDS = SHARED / "seeds"
 HANDWRITTEN = Path(__file__).resolve().parents[1] / "fixtures/tagging/handwritten.txt"
 POLITICS, CONFLICT, ECONOMY = "medtop:11000000", "medtop:16000000", "medtop:04000000"
 FIVE = ["medtop:04000000", "medtop:01000000", "medtop:11000000", "medtop:15000000", "medtop:13000000"]
@@ -92,7 +93,6 @@ def test_every_subtopic_comes_with_its_top_level_ancestor_scored_at_least_as_hig
     assert list(scores.values()) == sorted(scores.values(), reverse=True)
 
 
-@pytest.mark.skipif(not SEEDS.exists(), reason="shared seeds not available")
 @pytest.mark.parametrize("seed", sorted(SEEDS.glob("*.txt")) if SEEDS.exists() else [], ids=lambda p: p.name)
 def test_seeds_are_politics_and_conflict_with_canonical_entities(tagger, seed) -> None:
     title, body = seed.read_text("utf-8").split("\n", 1)
@@ -107,7 +107,6 @@ def test_seeds_are_politics_and_conflict_with_canonical_entities(tagger, seed) -
     assert all(e.count >= 1 for e in tags.entities)
 
 
-@pytest.mark.skipif(not SEEDS.exists(), reason="shared seeds not available")
 def test_seeds_with_sanctions_and_payment_passages_are_economy_too(tagger) -> None:
     economy = 0
     for seed in sorted(SEEDS.glob("*.txt")):
@@ -118,7 +117,6 @@ def test_seeds_with_sanctions_and_payment_passages_are_economy_too(tagger) -> No
     assert economy >= 3
 
 
-@pytest.mark.skipif(not SEEDS.exists(), reason="shared seeds not available")
 def test_seed_entities_cover_russia_ukraine_and_the_capitals(tagger) -> None:
     found: dict[str, object] = {}
     for seed in sorted(SEEDS.glob("*.txt")):
