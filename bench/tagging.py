@@ -29,7 +29,7 @@ from pipeline.tagging.vocabulary import media_topics, top_level_codes
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests/fixtures/tagging"
-AEB = ROOT.parent.parent / "shared/data/aeb-dev/ground-truth.json"
+AEB = ROOT.parent / "shared/data/aeb-dev/ground-truth.json"
 CALIBRATION = ROOT / "pipeline/tagging/data/calibration.json"
 FIVE = {
     "business": "medtop:04000000",
