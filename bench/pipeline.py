@@ -27,6 +27,9 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+# Run as a script, this folder is sys.path[0] and bench/pipeline.py would shadow the
+# `pipeline` package: put the repository root first instead.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kafka import KafkaConsumer  # noqa: E402

@@ -16,16 +16,22 @@ import argparse
 import json
 import math
 import re
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from pipeline.tagging import Tagger
-from pipeline.tagging.text import normalise, word_tokens
-from pipeline.tagging.topics import TopicClassifier, topic_evidence
-from pipeline.tagging.vocabulary import media_topics, top_level_codes
+# Run as a script, this folder is sys.path[0] and bench/pipeline.py would shadow the
+# `pipeline` package: put the repository root first instead.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pipeline.tagging import Tagger  # noqa: E402
+from pipeline.tagging.text import normalise, word_tokens  # noqa: E402
+from pipeline.tagging.topics import TopicClassifier, topic_evidence  # noqa: E402
+from pipeline.tagging.vocabulary import media_topics, top_level_codes  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests/fixtures/tagging"

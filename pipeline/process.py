@@ -28,10 +28,7 @@ def process_lines(
     """Run every line through the pipeline; write each result as one JSON line."""
     stats = ProcessStats()
     for line in lines:
-        if isinstance(line, bytes):
-            line = line.rstrip(b"\r\n")
-        else:
-            line = line.rstrip("\r\n")
+        line = line.rstrip(b"\r\n") if isinstance(line, bytes) else line.rstrip("\r\n")
         stats.lines += 1
         result = pipeline.run(line)
         if isinstance(result, Article):
