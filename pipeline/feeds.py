@@ -106,7 +106,8 @@ def parse_feed(document: bytes, base_url: str) -> list[FeedItem]:
     if _DTD_ENTITY.search(document[:65536]):
         raise FeedError("feed declares XML entities; refused")
     parsed = feedparser.parse(document, response_headers={"content-location": base_url})
-    if parsed.bozo and not parsed.entries:
+    # bozo also flags harmless things (a missing Content-Type); no version and no entries means not a feed
+    if not parsed.get("version") and not parsed.entries:
         raise FeedError(f"not a feed: {parsed.get('bozo_exception')!r}"[:300])
     items = []
     for entry in parsed.entries:

@@ -98,3 +98,49 @@ def wait_for(predicate, timeout_s: float = 60, interval_s: float = 0.5) -> bool:
             pass
         time.sleep(interval_s)
     return False
+
+
+class Routes:
+    """A tiny HTTP server on 127.0.0.1 for reader tests: path -> handler(request) -> (status, headers, body)."""
+
+    def __init__(self, routes: dict) -> None:  # noqa: ANN001
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.routes = routes
+        self.hits: list[tuple[str, dict[str, str]]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                outer.hits.append((self.path, dict(self.headers)))
+                route = outer.routes.get(self.path.split("?")[0])
+                if route is None:
+                    status, headers, body = 404, {}, b"no"
+                else:
+                    status, headers, body = route(self) if callable(route) else route
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                if "Content-Length" not in headers:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+    def __enter__(self) -> Routes:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
