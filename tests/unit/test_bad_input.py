@@ -34,6 +34,7 @@ from tests.bad_input_cases import CASES, CASES_BY_NAME, FIXTURES, MAX_FIXTURE_BY
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_URL = json.loads(good_page_line())["url"]
 TIME_LIMIT_S = 10.0
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 RSS_GROWTH_LIMIT_MB = 512
 # Address-space cap for the child beyond what it has mapped at fork: a runaway allocation
 # fails with MemoryError instead of eating the machine.
@@ -118,6 +119,8 @@ def test_bad_input_gives_one_clear_outcome_and_the_good_page_survives(case: Case
     good = [article for article in outcome.articles if article["url"] == GOOD_URL]
     assert len(good) == 1, "the good page after the bad one must still become an article"
     produced = [article for article in outcome.articles if article["url"] != GOOD_URL]
+    for article in outcome.articles:  # what reaches search indexes carries no control characters
+        assert not CONTROL_CHARS.search(article["body"] + (article["title"] or ""))
 
     for letter in outcome.letters:
         assert letter["stage"] and letter["reason"].strip() and letter["error"].strip()

@@ -10,6 +10,7 @@ Examples are bounded (a few hundred in all) so the file runs in seconds.
 from __future__ import annotations
 
 import json
+import os
 import traceback
 from typing import Any
 
@@ -26,11 +27,13 @@ from schemas import Article, DeadLetter, RawPage
 from tests.bad_input_cases import article_html, page
 
 MAX_CONTENT_BYTES = 100_000
+# WIREFEED_FUZZ_SCALE=20 runs twenty times the examples (a longer hunt, not for CI).
+SCALE = max(1, int(os.environ.get("WIREFEED_FUZZ_SCALE", "1")))
 FUZZ = settings(
-    max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=150 * SCALE, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
 FUZZ_SLOW = settings(
-    max_examples=75, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=75 * SCALE, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 # -- strategies ---------------------------------------------------------------------------------------
