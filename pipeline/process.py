@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO
 
-from pipeline.stages import Pipeline
+from pipeline.stages import Pipeline, to_dead_letter
 from schemas import Article, DeadLetter
 
 
@@ -32,10 +32,16 @@ def process_lines(
         stats.lines += 1
         result = pipeline.run(line)
         if isinstance(result, Article):
-            stats.articles += 1
-            stats.duplicates += result.duplicate_of is not None
-            out.write(result.model_dump_json() + "\n")
-        elif isinstance(result, DeadLetter):
+            try:
+                record = result.model_dump_json()
+            except Exception as exc:  # e.g. text pydantic cannot encode: dead letter, not a crash
+                result = to_dead_letter(exc, "publish", line, pipeline.settings.dlq_original_chars)
+            else:
+                stats.articles += 1
+                stats.duplicates += result.duplicate_of is not None
+                out.write(record + "\n")
+                continue
+        if isinstance(result, DeadLetter):
             stats.dead_letters += 1
             if dlq is not None:
                 dlq.write(result.model_dump_json() + "\n")
