@@ -1,0 +1,142 @@
+"""Context rules: boilerplate recognisable only from its neighbours.
+
+Related-article lists under a "You Might Also Like" label, inline inserts (a
+section label line followed by a headline), headlines that follow a photo
+caption, runs of link-only headlines, lone section labels, lines repeated on
+the page. Sub-headings inside the article stay: a headline-like line followed
+by prose, with no label or caption before it, is body.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from pipeline.clean.blocks import Block, is_headline, is_label, is_sentence, normalise, words
+from pipeline.clean.rules import RELATED_PREFIX, is_related_label, is_section_word
+
+# How many headlines a related list may hold before we stop trusting the label.
+MAX_RELATED_ITEMS = 12
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z\u0400-\u042f][\w\u2019'-]{3,})")
+
+
+def _uses_gaps(blocks: list[Block]) -> bool:
+    """Whether blank lines carry information: some blocks have one before them and some don't."""
+    gaps = sum(b.gap_before for b in blocks)
+    return 0 < gaps < len(blocks) - 1
+
+
+def _next_kept(blocks: list[Block], start: int) -> int | None:
+    for j in range(start, len(blocks)):
+        if blocks[j].kept:
+            return j
+    return None
+
+
+def _rare_names(text: str) -> set[str]:
+    return {m.casefold() for m in _CAPITALISED.findall(text)}
+
+
+def _repeatable(b: Block) -> bool:
+    return b.rule != "title" and len(words(b.text)) <= 25 and not is_sentence(b.text)
+
+
+def _mark_related_list(blocks: list[Block], label: int, gaps: bool) -> None:
+    """The label and the headlines under it; then a teaser paragraph if it is about those headlines."""
+    blocks[label].rule = "related"
+    consumed: list[int] = []
+    j = label + 1
+    while j < len(blocks) and len(consumed) < MAX_RELATED_ITEMS:
+        b = blocks[j]
+        if not b.kept:
+            j += 1
+            continue
+        if consumed and gaps and b.gap_before:
+            break
+        if consumed and b.kind == "head" and not b.link_only:
+            break
+        if b.link_only or is_headline(b.text, 30) or (b.kind == "item" and len(words(b.text)) <= 40):
+            b.rule = "related"
+            consumed.append(j)
+            j += 1
+            continue
+        break
+    if consumed:
+        _mark_teaser(blocks, j, consumed)
+
+
+def _mark_teaser(blocks: list[Block], j: int, headlines: list[int]) -> None:
+    """A short paragraph right after an insert's headline that shares names only with that headline."""
+    k = _next_kept(blocks, j)
+    if k is None or len(words(blocks[k].text)) > 60:
+        return
+    names = _rare_names(blocks[k].text) & set().union(*(_rare_names(blocks[h].text) for h in headlines))
+    if not names:
+        return
+    rest = " ".join(b.text for i, b in enumerate(blocks) if b.kept and i != k).casefold()
+    if any(name not in rest for name in names):
+        blocks[k].rule = "related"
+
+
+def apply_context_rules(blocks: list[Block]) -> None:
+    """Mark, in place, blocks that are boilerplate because of where they stand."""
+    gaps = _uses_gaps(blocks)
+    # 0. short non-sentence lines shown twice on the page (a headline above and inside an insert)
+    counts = Counter(normalise(b.text) for b in blocks if _repeatable(b))
+    for b in blocks:
+        if b.kept and _repeatable(b) and counts[normalise(b.text)] > 1:
+            b.rule = "duplicate"
+    # 1. related labels and the headlines under them; "Read more: <headline>" lines
+    for i, b in enumerate(blocks):
+        if not b.kept:
+            continue
+        if is_related_label(b.text):
+            _mark_related_list(blocks, i, gaps)
+        elif len(words(b.text)) <= 30 and RELATED_PREFIX.match(b.text):
+            b.rule = "related"
+    # 2. inline inserts: a section label, then a headline (not a sentence) -> both
+    for i, b in enumerate(blocks):
+        if not b.kept or not is_label(b.text) or b.kind == "head" and not is_section_word(b.text):
+            continue
+        j = _next_kept(blocks, i + 1)
+        if j is None or j != i + 1 and blocks[j].kind != "p":
+            continue
+        nxt = blocks[j]
+        if is_headline(nxt.text, 30) and not is_sentence(nxt.text) and len(words(nxt.text)) >= 4:
+            b.rule = nxt.rule = "related"
+            _mark_teaser(blocks, j + 1, [j])
+    # 3. a headline right after a photo caption or credit, between paragraphs: an insert's headline
+    for i in range(1, len(blocks)):
+        b, prev = blocks[i], blocks[i - 1]
+        if (
+            b.kept
+            and prev.rule in ("credit", "caption")
+            and b.kind != "head"
+            and not (gaps and b.gap_before)
+            and is_headline(b.text, 30)
+            and not is_sentence(b.text)
+            and any(x.kept and is_sentence(x.text) for x in blocks[:i])
+        ):
+            b.rule = "related"
+    # 4. link-only headlines: in runs, or next to other removed boilerplate
+    for i, b in enumerate(blocks):
+        if not b.kept or not b.link_only or is_sentence(b.text) or len(words(b.text)) > 30:
+            continue
+        neighbours = [blocks[k] for k in (i - 1, i + 1) if 0 <= k < len(blocks)]
+        if any(x.link_only and not is_sentence(x.text) for x in neighbours) or any(
+            x.rule not in (None, "title") for x in neighbours
+        ):
+            b.rule = "related"
+    # 5. lone section labels
+    kept = [i for i, b in enumerate(blocks) if b.kept]
+    prose = [i for i in kept if is_sentence(blocks[i].text) and len(words(blocks[i].text)) >= 8]
+    first_prose, last_prose = (prose[0], prose[-1]) if prose else (len(blocks), -1)
+    for i in kept:
+        b = blocks[i]
+        if not is_label(b.text):
+            continue
+        n = len(words(b.text))
+        at_edge = i < first_prose or i > last_prose
+        lone = n == 1 or (at_edge and n <= 2)
+        if lone and b.kind != "head" or is_section_word(b.text):
+            b.rule = "section_label"

@@ -1,0 +1,100 @@
+"""Site templates learnt from the stream.
+
+A site repeats its own junk (taglines, widget labels, promo lines) on every
+page. We count, per source, on how many distinct pages each short line was
+seen; a line seen on ``min_pages`` earlier pages of that source is template
+boilerplate even when no rule names it. State is bounded (LRU over sources and
+over lines per source) and decays: a line not seen for ``window`` pages of its
+source starts counting again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from pipeline.clean.blocks import Block, normalise, words
+
+_DIGITS = re.compile(r"\d+")
+
+
+def fingerprint(text: str) -> str:
+    """A line's identity across pages: case, spacing and numbers ignored."""
+    return _DIGITS.sub("0", normalise(text))
+
+
+@dataclass
+class _Seen:
+    pages: int
+    last_page: int
+
+
+class _SourceMemory:
+    def __init__(self) -> None:
+        self.pages = 0
+        self.lines: OrderedDict[str, _Seen] = OrderedDict()
+
+
+class TemplateMemory:
+    """Per-source counts of short lines over distinct pages, bounded and decaying."""
+
+    def __init__(
+        self,
+        min_pages: int = 3,
+        max_words: int = 30,
+        max_sources: int = 2000,
+        max_lines_per_source: int = 4000,
+        window: int = 500,
+    ) -> None:
+        self.min_pages = min_pages
+        self.max_words = max_words
+        self.max_sources = max_sources
+        self.max_lines = max_lines_per_source
+        self.window = window
+        self._sources: OrderedDict[str, _SourceMemory] = OrderedDict()
+
+    def _memory(self, source: str) -> _SourceMemory:
+        memory = self._sources.get(source)
+        if memory is None:
+            memory = self._sources[source] = _SourceMemory()
+            if len(self._sources) > self.max_sources:
+                self._sources.popitem(last=False)
+        else:
+            self._sources.move_to_end(source)
+        return memory
+
+    def _eligible(self, text: str) -> bool:
+        return 0 < len(words(text)) <= self.max_words
+
+    def mark(self, source: str | None, blocks: list[Block]) -> None:
+        """Mark kept blocks that are this source's template lines, then learn this page's lines."""
+        if not source:
+            return
+        memory = self._memory(source)
+        page_no = memory.pages
+        seen_here: set[str] = set()
+        for b in blocks:
+            if not self._eligible(b.text):
+                continue
+            key = fingerprint(b.text)
+            seen_here.add(key)
+            entry = memory.lines.get(key)
+            if (
+                b.kept
+                and entry is not None
+                and entry.pages >= self.min_pages
+                and page_no - entry.last_page <= self.window
+            ):
+                b.rule = "template"
+        for key in seen_here:
+            entry = memory.lines.get(key)
+            if entry is None or page_no - entry.last_page > self.window:
+                memory.lines[key] = _Seen(pages=1, last_page=page_no)
+            else:
+                entry.pages += 1
+                entry.last_page = page_no
+            memory.lines.move_to_end(key)
+        while len(memory.lines) > self.max_lines:
+            memory.lines.popitem(last=False)
+        memory.pages += 1
