@@ -18,13 +18,18 @@ from dataclasses import dataclass, field
 from pipeline.clean.blocks import Block, is_headline, is_sentence, normalise, words
 from pipeline.clean.context import apply_context_rules
 from pipeline.clean.rules import block_rule
-from pipeline.clean.scripts import dominant_script
+from pipeline.clean.scripts import dominant_script, script_counts
 from pipeline.clean.templates import TemplateMemory
 
 __all__ = ["Block", "Cleaned", "TemplateMemory", "clean_blocks"]
 
-# A line counts as foreign when this share of its letters is in a script other than the page's.
-FOREIGN_SHARE = 0.6
+# A line counts as foreign when this share of its letters is in a script other than the page's,
+# that script is rare on the page, and the line is short (UI strings are; quoted verse is not).
+FOREIGN_SHARE = 0.8
+FOREIGN_PAGE_SHARE = 0.05
+FOREIGN_MAX_WORDS = 8
+# The page's script is judged on its first characters; enough to know, cheap on long pages.
+_SCRIPT_SAMPLE = 4000
 
 
 @dataclass
@@ -34,15 +39,32 @@ class Cleaned:
     removed: list[tuple[str, str]] = field(default_factory=list)  # (rule, text)
 
 
+def _is_ui_string(text: str) -> bool:
+    """Plain words only: no e-mail, handle, code or markup characters (those are content)."""
+    return not any(ch in text for ch in "@#*=/\\<>{}[]_|0123456789")
+
+
 def _mark_foreign_script(blocks: list[Block]) -> None:
-    page_script, share = dominant_script(" ".join(b.text for b in blocks if b.kept))
-    if page_script is None or share < 0.5:
+    sample = " ".join(b.text for b in blocks if b.kept)[:_SCRIPT_SAMPLE]
+    page_counts = script_counts(sample)
+    total = sum(page_counts.values())
+    if not total:
+        return
+    page_script, n = page_counts.most_common(1)[0]
+    if n / total < 0.5:
         return
     for b in blocks:
-        if not b.kept:
+        if not b.kept or (page_script == "LATIN" and b.text.isascii()):
+            continue
+        if len(words(b.text)) > FOREIGN_MAX_WORDS or not _is_ui_string(b.text):
             continue
         script, line_share = dominant_script(b.text)
-        if script is not None and script != page_script and line_share >= FOREIGN_SHARE:
+        if (
+            script is not None
+            and script != page_script
+            and line_share >= FOREIGN_SHARE
+            and page_counts.get(script, 0) / total < FOREIGN_PAGE_SHARE + line_share * len(b.text) / total
+        ):
             b.rule = "foreign_script"
 
 

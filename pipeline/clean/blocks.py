@@ -8,7 +8,7 @@ from dataclasses import dataclass
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 # A sentence ends with . ! ? or an ellipsis, possibly inside closing quotes or brackets.
-_SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019\u00bb)\]]*$")
+_SENTENCE_END = re.compile(r"[.!?\u2026\u3002\uff01\uff1f][\"'\u201d\u2019\u00bb)\]]*$")
 _LIST_MARK = re.compile(r"^[-\u2022*\u00b7\u25aa\u25cf]\s+")
 
 
@@ -19,6 +19,7 @@ class Block:
     text: str
     kind: str = "p"  # p, head, item, quote, caption, cell
     link_only: bool = False  # (HTML) the text is (mostly) the text of one link
+    link_lead: bool = False  # (HTML) starts with a headline link, e.g. "<a>Headline</a> teaser"
     gap_before: bool = False  # (text dumps) a blank line precedes it
     rule: str | None = None  # the rule that removed it, None while kept
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 
 from pipeline.clean.blocks import Block, is_headline, is_label, is_sentence, normalise, words
 from pipeline.clean.rules import RELATED_PREFIX, is_related_label, is_section_word
@@ -37,8 +38,33 @@ def _rare_names(text: str) -> set[str]:
     return {m.casefold() for m in _CAPITALISED.findall(text)}
 
 
+def _mark_runs(blocks: list[Block], test: Callable[[Block], bool], min_run: int, rule: str) -> None:
+    """Mark every kept block in a run of at least ``min_run`` consecutive kept blocks passing ``test``."""
+    run: list[Block] = []
+    for b in [*blocks, None]:
+        if b is not None and not b.kept:
+            continue
+        if b is not None and test(b):
+            run.append(b)
+            continue
+        if len(run) >= min_run:
+            for x in run:
+                x.rule = rule
+        run = []
+
+
+def _all_caps_headline(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    return len(words(text)) >= 4 and bool(letters) and all(ch.isupper() for ch in letters) and not is_sentence(text)
+
+
+def _menu_entry(b: Block) -> bool:
+    text = b.text
+    return len(text) <= 40 and len(words(text)) <= 5 and not is_sentence(text) and not any(c.isdigit() for c in text)
+
+
 def _repeatable(b: Block) -> bool:
-    return b.rule != "title" and len(words(b.text)) <= 25 and not is_sentence(b.text)
+    return b.rule != "title" and len(words(b.text)) <= 25 and not is_sentence(b.text) and "@" not in b.text
 
 
 def _mark_related_list(blocks: list[Block], label: int, gaps: bool) -> None:
@@ -84,7 +110,8 @@ def apply_context_rules(blocks: list[Block]) -> None:
     # 0. short non-sentence lines shown twice on the page (a headline above and inside an insert)
     counts = Counter(normalise(b.text) for b in blocks if _repeatable(b))
     for b in blocks:
-        if b.kept and _repeatable(b) and counts[normalise(b.text)] > 1:
+        # exactly twice: a list of identical items ("See it now: Amazon" x7) is content, not a repeat
+        if b.kept and _repeatable(b) and b.kind != "item" and counts[normalise(b.text)] == 2:
             b.rule = "duplicate"
     # 1. related labels and the headlines under them; "Read more: <headline>" lines
     for i, b in enumerate(blocks):
@@ -127,6 +154,12 @@ def apply_context_rules(blocks: list[Block]) -> None:
             x.rule not in (None, "title") for x in neighbours
         ):
             b.rule = "related"
+    # 4b. runs of list entries that each start with a headline link (a related list without a label)
+    _mark_runs(blocks, lambda b: b.link_lead and len(words(b.text)) <= 28, 3, "related")
+    # 4c. runs of all-capital headlines (promo teasers)
+    _mark_runs(blocks, lambda b: _all_caps_headline(b.text), 2, "related")
+    # 4d. navigation menus: long runs of very short non-sentence lines without numbers
+    _mark_runs(blocks, _menu_entry, 6, "nav")
     # 5. lone section labels
     kept = [i for i, b in enumerate(blocks) if b.kept]
     prose = [i for i in kept if is_sentence(blocks[i].text) and len(words(blocks[i].text)) >= 8]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lxml.etree import XPath
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction
 from trafilatura.utils import load_html
@@ -24,7 +25,8 @@ _CAPTION_XPATH = (
     "[not(self::html or self::body or self::article or self::main or self::section)]"
 )
 # Link texts shorter than this are menu items, not headlines; they never make a block link-only.
-_MIN_LINK_CHARS = 20
+_MIN_LINK_CHARS = 12
+_LONG_LINKS = XPath(f".//a[string-length(normalize-space(.)) >= {_MIN_LINK_CHARS}]")
 _KINDS = {"head": "head", "item": "item", "quote": "quote", "cell": "cell"}
 
 
@@ -50,17 +52,17 @@ class _LinkIndex:
         self.links = links
         self.lengths = sorted({len(t) for t in links})
 
-    def covers(self, text: str) -> bool:
-        """Whether one link's text makes up most (>= 60%) of ``text``, starting at its beginning."""
+    def lead_share(self, text: str) -> float:
+        """How much of ``text`` the longest link text it starts with makes up (0 when none)."""
         if text in self.links:
-            return True
-        n = len(text)
+            return 1.0
+        n, best = len(text), 0
         for length in self.lengths:
             if length > n:
                 break
-            if length >= 0.6 * n and text[:length] in self.links:
-                return True
-        return False
+            if text[:length] in self.links:
+                best = length
+        return best / n if n else 0.0
 
 
 def html_blocks(content: str, url: str | None = None) -> HtmlPage | None:
@@ -76,7 +78,7 @@ def html_blocks(content: str, url: str | None = None) -> HtmlPage | None:
     for element in doc.body.iter(*_KINDS):
         kinds.setdefault(normalise("".join(element.itertext())), _KINDS[element.tag])
     captions = _texts(tree.xpath(_CAPTION_XPATH), 3)
-    links = _LinkIndex(_texts(tree.xpath(".//a"), _MIN_LINK_CHARS, 300))
+    links = _LinkIndex(_texts(_LONG_LINKS(tree), _MIN_LINK_CHARS, 300))
     blocks = []
     for line in xmltotxt(doc.body, False).split("\n"):
         line = line.strip()
@@ -84,5 +86,6 @@ def html_blocks(content: str, url: str | None = None) -> HtmlPage | None:
             continue
         key = normalise(line)
         kind = "caption" if key in captions else kinds.get(key, "p")
-        blocks.append(Block(text=line, kind=kind, link_only=len(key) >= _MIN_LINK_CHARS and links.covers(key)))
+        share = links.lead_share(key) if len(key) >= _MIN_LINK_CHARS else 0.0
+        blocks.append(Block(text=line, kind=kind, link_only=share >= 0.6, link_lead=share >= 0.25))
     return HtmlPage(meta=meta, blocks=blocks)

@@ -67,7 +67,15 @@ _PROMPT = re.compile(
     r"^(tell us what you think|what do you think\?|have your say)\W*|"
     r"^(an error has occurred|something went wrong)\b|"
     r"^(read|listen to|watch) (the|this) (full )?(story|article) (here|now)\b|"
-    r"^(this (copy|article) is for your personal, non-commercial use)\b",
+    r"^(this (copy|article) is for your personal, non-commercial use)\b|"
+    r"\bdelivered (to|through|straight to) your (inbox|door|letterbox|mailbox|phone)\b|"
+    r"^keep an eye on your inbox\b|\bclick here\b|^join (our|the|us)\b.{0,60}$|"
+    r"^(this (article|story) has been sent to)\b|\bletters to the editor\b|"
+    r"^follow\b.{0,60}\bon (facebook|twitter|instagram|x|linkedin|telegram|threads)\b|"
+    r"^follow\b.{0,50}\b(full )?coverage\b|^if you (enjoyed|liked|value|appreciate|found)\b.{0,40}\b(article|story|"
+    r"journalism|reporting|content)\b|\bcomments?\b.{0,80}\b(moderat|approved|respectful|civil)|"
+    r"\b(support (our|independent) journalism|become a (member|subscriber|patron))\b|"
+    r"^(get|receive|sign up for) (the|our) (\w+ )?(daily|weekly|morning|evening|free)\b",
     _I,
 )
 
@@ -94,7 +102,10 @@ _CREDIT = re.compile(
     _I,
 )
 # A media-bank stamp after a caption: "... - Site Name, 1920, 18.06.2024" or "- Site Name, 1920".
-_STAMP = re.compile(r"(^|\s)[-\u2013\u2014|]\s*[^,]{2,60},\s*\d{3,4}(,\s*\d{1,2}[./]\d{1,2}[./]\d{2,4})?\s*$")
+# (Not a tweet signature: "- Name (@handle) November 3, 2019" has a handle and a day before the year.)
+_STAMP = re.compile(
+    r"(^|\s)[-\u2013\u2014|]\s*[^,@]{1,59}[^\d,@\s],\s*\d{3,4}(,\s*\d{1,2}[./]\d{1,2}[./]\d{2,4})?\s*$"
+)
 _DATE_TAIL = re.compile(r",\s*\d{1,2}[./]\d{1,2}[./]\d{4}\s*$")
 
 # --- mastheads and taglines ------------------------------------------------------------------
@@ -148,6 +159,15 @@ _BYLINE = re.compile(
     r"[A-Z\u0400-\u04ff][\w.'\u2019-]+(\s+[\w.'\u2019-]+){0,5}(\s*[,|/and&]+\s*[\w .'\u2019-]{0,60})?$|"
     r"^(published|updated|last updated|posted|first published|опубликовано|обновлено)\b.{0,60}$",
 )
+# Wire credit lines at the end of a story.
+_CONTRIBUTORS = re.compile(
+    r"^(\(?(reporting|writing|editing|additional reporting|compiled|translated|research) by\b)|"
+    r"\bcontributed (reporting )?to this (report|story|article)\b",
+    _I,
+)
+# A date with a clock time and little else ("sexta-feira, 22 de outubro de 2010 as 20:13").
+_YEAR = re.compile(r"\b(19|20)\d{2}\b")
+_CLOCK = re.compile(r"\b\d{1,2}[:h]\d{2}\b")
 _DATE_ONLY = re.compile(
     r"^\W*(\w+,?\s+)?(\d{1,2}\s+\w+|\w+\s+\d{1,2}),?\s+\d{4}(\s*(,|at|-|\u2013)?\s*\d{1,2}[:.]\d{2}"
     r"(\s*[ap]\.?m\.?)?(\s*[A-Z]{2,4})?)?\W*$|^\d{1,2}[./]\d{1,2}[./]\d{2,4}(\s+\d{1,2}:\d{2})?$",
@@ -170,8 +190,15 @@ def block_rule(block: Block) -> str | None:
     n = len(words(text))
     if n == 0:
         return "empty" if not any(ch.isalnum() for ch in text) else None
-    short = n <= 40
-    if not short:
+    if n > 60:
+        return None
+    if _FOOTER.search(text):
+        return "footer"
+    if _PROMPT.search(text):
+        return "prompt"
+    if _CONTRIBUTORS.search(text):
+        return "byline"
+    if n > 40:
         return None
     if _AD.match(text):
         return "ad"
@@ -181,10 +208,6 @@ def block_rule(block: Block) -> str | None:
         return "caption"
     if _CREDIT.search(text) or (_STAMP.search(text) and n <= 60) or _DATE_TAIL.search(text):
         return "credit"
-    if _FOOTER.search(text):
-        return "footer"
-    if _PROMPT.search(text):
-        return "prompt"
     if n <= 30 and _TAGLINE.match(text) and not block.kind == "head":
         return "masthead"
     if _URL_ONLY.match(text):
@@ -192,6 +215,8 @@ def block_rule(block: Block) -> str | None:
     if n <= 12 and _BYLINE.match(text):
         return "byline"
     if n <= 10 and _DATE_ONLY.match(text):
+        return "byline"
+    if n <= 12 and _YEAR.search(text) and _CLOCK.search(text) and not text.rstrip().endswith("."):
         return "byline"
     return None
 

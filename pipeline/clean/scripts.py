@@ -31,6 +31,8 @@ def char_script(ch: str) -> str | None:
 
 
 def script_counts(text: str) -> Counter[str]:
+    if text.isascii():  # the common case, decided in C
+        return Counter({"LATIN": sum(ch.isalpha() for ch in text)})
     counts: Counter[str] = Counter()
     for ch in text:
         script = char_script(ch)
