@@ -75,6 +75,9 @@ def _mark_related_list(blocks: list[Block], label: int, gaps: bool) -> None:
     while j < len(blocks) and len(consumed) < MAX_RELATED_ITEMS:
         b = blocks[j]
         if not b.kept:
+            if b.rule == "duplicate" and is_headline(b.text, 30):  # the insert's headline, shown twice
+                b.rule = "related"
+                consumed.append(j)
             j += 1
             continue
         if consumed and gaps and b.gap_before:
@@ -123,7 +126,9 @@ def apply_context_rules(blocks: list[Block]) -> None:
             b.rule = "related"
     # 2. inline inserts: a section label, then a headline (not a sentence) -> both
     for i, b in enumerate(blocks):
-        if not b.kept or not is_label(b.text) or b.kind == "head" and not is_section_word(b.text):
+        if b.rule not in (None, "duplicate") or not is_label(b.text):
+            continue
+        if b.kind == "head" and not is_section_word(b.text):
             continue
         j = _next_kept(blocks, i + 1)
         if j is None or j != i + 1 and blocks[j].kind != "p":
