@@ -63,6 +63,16 @@ def _menu_entry(b: Block) -> bool:
     return len(text) <= 40 and len(words(text)) <= 5 and not is_sentence(text) and not any(c.isdigit() for c in text)
 
 
+def _own_paragraph(blocks: list[Block], i: int, gaps: bool) -> bool:
+    """A one-word line that reads as a sub-heading: set apart by blank lines where blank lines mean
+    something, else standing between two prose paragraphs."""
+    if not 0 < i < len(blocks) - 1:
+        return False
+    if gaps:
+        return blocks[i].gap_before and blocks[i + 1].gap_before
+    return all(b.kept and is_sentence(b.text) and len(words(b.text)) >= 12 for b in (blocks[i - 1], blocks[i + 1]))
+
+
 def _repeatable(b: Block) -> bool:
     return b.rule != "title" and len(words(b.text)) <= 25 and not is_sentence(b.text) and "@" not in b.text
 
@@ -176,5 +186,5 @@ def apply_context_rules(blocks: list[Block]) -> None:
         n = len(words(b.text))
         at_edge = i < first_prose or i > last_prose
         lone = n == 1 or (at_edge and n <= 2)
-        if lone and b.kind != "head" or is_section_word(b.text):
+        if lone and b.kind != "head" and not _own_paragraph(blocks, i, gaps) or is_section_word(b.text):
             b.rule = "section_label"

@@ -14,7 +14,7 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from pipeline.clean.blocks import Block, normalise, words
+from pipeline.clean.blocks import Block, is_headline, is_sentence, normalise, words
 
 _DIGITS = re.compile(r"\d+")
 
@@ -22,6 +22,24 @@ _DIGITS = re.compile(r"\d+")
 def fingerprint(text: str) -> str:
     """A line's identity across pages: case, spacing and numbers ignored."""
     return _DIGITS.sub("0", normalise(text))
+
+
+def _prose(block: Block) -> bool:
+    return block.kept and len(words(block.text)) >= 12 and is_sentence(block.text)
+
+
+def _subheading(blocks: list[Block], i: int) -> bool:
+    """A heading between two prose paragraphs: common sub-headings ("Background") recur, yet are body."""
+    b = blocks[i]
+    if b.kind == "head":
+        return True
+    return (
+        0 < i < len(blocks) - 1
+        and len(words(b.text)) <= 10
+        and is_headline(b.text)
+        and _prose(blocks[i - 1])
+        and _prose(blocks[i + 1])
+    )
 
 
 @dataclass
@@ -74,7 +92,7 @@ class TemplateMemory:
         memory = self._memory(source)
         page_no = memory.pages
         seen_here: set[str] = set()
-        for b in blocks:
+        for i, b in enumerate(blocks):
             if not self._eligible(b.text):
                 continue
             key = fingerprint(b.text)
@@ -82,6 +100,7 @@ class TemplateMemory:
             entry = memory.lines.get(key)
             if (
                 b.kept
+                and not _subheading(blocks, i)
                 and entry is not None
                 and entry.pages >= self.min_pages
                 and page_no - entry.last_page <= self.window
