@@ -113,9 +113,12 @@ def aeb_set() -> tuple[list[dict], dict[str, str]]:
     truth = json.loads((AEB / "ground-truth.json").read_text(encoding="utf-8"))
     pages, truths = [], {}
     for key, item in sorted(truth.items()):
-        raw = gzip.open(AEB / "html" / f"{key}.html.gz").read()
+        with gzip.open(AEB / "html" / f"{key}.html.gz") as handle:
+            raw = handle.read()
         url = item.get("url") or f"https://aeb.invalid/{key}"
-        pages.append({"url": url, "content": raw.decode("utf-8", errors="replace"), "content_type": "text/html"})
+        pages.append(
+            {"url": url, "content": raw.decode("utf-8", errors="replace"), "content_type": "text/html"}
+        )
         truths[url] = item["articleBody"]
     return pages, truths
 
@@ -130,7 +133,9 @@ def seed_set() -> tuple[list[dict], dict[str, str], list[str]]:
     for seed, lab in labels.items():
         url = f"https://seeds.invalid/{seed}"
         content = (SEEDS / f"{seed}.txt").read_text(encoding="utf-8")
-        pages.append({"url": url, "content": content, "content_type": "text/plain", "source": "seeds-" + seed})
+        pages.append(
+            {"url": url, "content": content, "content_type": "text/plain", "source": "seeds-" + seed}
+        )
         truths[url] = _seed_truth(lab)
         junk += [line["text"] for line in lab["lines"] if line["label"] == "boilerplate"]
     return pages, truths, junk
@@ -155,7 +160,12 @@ def fixture_set() -> tuple[list[dict], dict[str, str], list[str]]:
     for item in labels:
         content = (WIRE / "pages" / item["file"]).read_text(encoding="utf-8")
         pages.append(
-            {"url": item["url"], "content": content, "content_type": item["content_type"], "source": item["source"]}
+            {
+                "url": item["url"],
+                "content": content,
+                "content_type": item["content_type"],
+                "source": item["source"],
+            }
         )
         truths[item["url"]] = item["body"]
         junk += item["boilerplate"]
@@ -164,7 +174,9 @@ def fixture_set() -> tuple[list[dict], dict[str, str], list[str]]:
 
 def surviving(junk: list[str], preds: dict[str, str]) -> float:
     """Share of boilerplate strings still found as a whole line in some output body."""
-    lines = {" ".join(_TOKEN.findall(line)).casefold() for body in preds.values() for line in body.split("\n")}
+    lines = {
+        " ".join(_TOKEN.findall(line)).casefold() for body in preds.values() for line in body.split("\n")
+    }
     flat = [" ".join(_TOKEN.findall(j)).casefold() for j in junk]
     flat = [j for j in flat if j]
     return sum(j in lines for j in flat) / len(flat) if flat else 0.0
@@ -176,7 +188,9 @@ def _row(name: str, figures: tuple[float, float, float], extra: str = "") -> str
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sets", default="aeb,seeds,sample,fixtures")
     args = parser.parse_args()
     wanted = set(args.sets.split(","))
@@ -188,12 +202,24 @@ def main() -> None:
             base, t_base = run_trafilatura(pages, workdir)
             prec, _ = run_trafilatura(pages, workdir, favor_precision=True)
             print(f"aeb-dev ({len(pages)} HTML pages)")
-            print(_row("wirefeed process", score(truths, ours), f"{len(pages) / t_ours:6.1f} pages/s (whole run)"))
-            print(_row("trafilatura default", score(truths, base), f"{len(pages) / t_base:6.1f} pages/s (whole run)"))
+            print(
+                _row(
+                    "wirefeed process", score(truths, ours), f"{len(pages) / t_ours:6.1f} pages/s (whole run)"
+                )
+            )
+            print(
+                _row(
+                    "trafilatura default",
+                    score(truths, base),
+                    f"{len(pages) / t_base:6.1f} pages/s (whole run)",
+                )
+            )
             print(_row("trafilatura favor_precision", score(truths, prec)))
             print(f"  speed ratio process/trafilatura: {t_base / t_ours:.2f}x")
         sets: dict[str, Callable[[], tuple[list[dict], dict[str, str], list[str]]]] = {
-            "seeds": seed_set, "sample": sample_set, "fixtures": fixture_set,
+            "seeds": seed_set,
+            "sample": sample_set,
+            "fixtures": fixture_set,
         }
         for name, load in sets.items():
             if name not in wanted:
@@ -205,7 +231,13 @@ def main() -> None:
                 continue
             ours, t_ours = run_process(pages, workdir)
             print(f"{name} ({len(pages)} pages)")
-            print(_row("wirefeed process", score(truths, ours), f"boilerplate surviving {surviving(junk, ours):.1%}"))
+            print(
+                _row(
+                    "wirefeed process",
+                    score(truths, ours),
+                    f"boilerplate surviving {surviving(junk, ours):.1%}",
+                )
+            )
             html = [p for p in pages if p["content_type"] == "text/html"]
             if html:
                 base, _ = run_trafilatura(html, workdir)

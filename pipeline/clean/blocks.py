@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
@@ -28,13 +29,20 @@ class Block:
         return self.rule is None
 
 
+@lru_cache(maxsize=16384)
 def normalise(text: str) -> str:
     """Case- and space-insensitive form used to compare lines."""
     return _SPACE.sub(" ", _LIST_MARK.sub("", text.strip())).casefold()
 
 
-def words(text: str) -> list[str]:
-    return _WORD.findall(text)
+@lru_cache(maxsize=16384)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(text))
+
+
+def words(text: str) -> tuple[str, ...]:
+    """The \\w+ tokens of ``text`` (cached: rules ask for the same lines many times)."""
+    return _words(text)
 
 
 def is_sentence(text: str) -> bool:
@@ -60,6 +68,6 @@ def is_label(text: str, max_words: int = 3) -> bool:
     tokens = stripped.split()
     if not tokens or len(tokens) > max_words or len(stripped) > 40:
         return False
-    if any(ch in stripped for ch in ".,;!?\"\u201c\u201d()"):
+    if any(ch in stripped for ch in '.,;!?"\u201c\u201d()'):
         return False
     return all(t[:1].isupper() or t in ("&", "and", "of", "the", "-", "\u2013") for t in tokens)

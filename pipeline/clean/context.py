@@ -54,13 +54,18 @@ def _mark_runs(blocks: list[Block], test: Callable[[Block], bool], min_run: int,
 
 
 def _all_caps_headline(text: str) -> bool:
-    letters = [ch for ch in text if ch.isalpha()]
-    return len(words(text)) >= 4 and bool(letters) and all(ch.isupper() for ch in letters) and not is_sentence(text)
+    # str.isupper: every cased character is upper case, and there is one (decided in C)
+    return len(text) < 200 and text.isupper() and len(words(text)) >= 4 and not is_sentence(text)
 
 
 def _menu_entry(b: Block) -> bool:
     text = b.text
-    return len(text) <= 40 and len(words(text)) <= 5 and not is_sentence(text) and not any(c.isdigit() for c in text)
+    return (
+        len(text) <= 40
+        and len(words(text)) <= 5
+        and not is_sentence(text)
+        and not any(c.isdigit() for c in text)
+    )
 
 
 def _own_paragraph(blocks: list[Block], i: int, gaps: bool) -> bool:
@@ -70,7 +75,9 @@ def _own_paragraph(blocks: list[Block], i: int, gaps: bool) -> bool:
         return False
     if gaps:
         return blocks[i].gap_before and blocks[i + 1].gap_before
-    return all(b.kept and is_sentence(b.text) and len(words(b.text)) >= 12 for b in (blocks[i - 1], blocks[i + 1]))
+    return all(
+        b.kept and is_sentence(b.text) and len(words(b.text)) >= 12 for b in (blocks[i - 1], blocks[i + 1])
+    )
 
 
 def _repeatable(b: Block) -> bool:

@@ -9,8 +9,9 @@ same score, ``favor_precision`` and ``include_links`` lose recall.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from lxml.etree import XPath
+from lxml.etree import XPath, _Element
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction
 from trafilatura.utils import load_html
@@ -26,6 +27,18 @@ _CAPTION_XPATH = (
 )
 # Link texts shorter than this are menu items, not headlines; they never make a block link-only.
 _MIN_LINK_CHARS = 12
+try:  # internal, see _article_body
+    from trafilatura.core import trafilatura_sequence as _sequence
+    from trafilatura.settings import Extractor as _TrafilaturaOptions
+
+    _OPTIONS: Any = _TrafilaturaOptions(
+        fast=TRAFILATURA_OPTIONS["fast"],
+        comments=TRAFILATURA_OPTIONS["include_comments"],
+        tables=TRAFILATURA_OPTIONS["include_tables"],
+    )
+except ImportError:  # pragma: no cover - depends on the installed trafilatura
+    _sequence = None
+    _OPTIONS = None
 _LONG_LINKS = XPath(f".//a[string-length(normalize-space(.)) >= {_MIN_LINK_CHARS}]")
 _KINDS = {"head": "head", "item": "item", "quote": "quote", "cell": "cell"}
 
@@ -49,20 +62,36 @@ class _LinkIndex:
     """Texts of the page's links, to tell a headline link from a paragraph."""
 
     def __init__(self, links: set[str]) -> None:
+        self.by_prefix: dict[str, list[int]] = {}
         self.links = links
-        self.lengths = sorted({len(t) for t in links})
+        for text in links:
+            self.by_prefix.setdefault(text[:_MIN_LINK_CHARS], []).append(len(text))
 
     def lead_share(self, text: str) -> float:
         """How much of ``text`` the longest link text it starts with makes up (0 when none)."""
-        if text in self.links:
-            return 1.0
         n, best = len(text), 0
-        for length in self.lengths:
-            if length > n:
-                break
-            if text[:length] in self.links:
+        for length in self.by_prefix.get(text[:_MIN_LINK_CHARS], ()):
+            if best < length <= n and text[:length] in self.links:
                 best = length
         return best / n if n else 0.0
+
+
+def _article_body(tree: HtmlElement, url: str | None) -> _Element | None:
+    """trafilatura's article body (its XML tree). Consumes ``tree``.
+
+    ``bare_extraction`` deep-copies a tree it is handed; the tree is ours and used up here,
+    so we run its extraction sequence on it directly (~1 ms a page saved) and fall back to
+    the public call if trafilatura's internals ever change shape.
+    """
+    if _sequence is not None:
+        try:
+            body, text, _, _ = _sequence(tree, _OPTIONS, url)
+        except (TypeError, ValueError, AttributeError):
+            body = None
+        else:
+            return body if len(text) >= _OPTIONS.min_output_size else None
+    doc = bare_extraction(tree, url=url, **TRAFILATURA_OPTIONS)
+    return doc.body if doc is not None else None
 
 
 def html_blocks(content: str, url: str | None = None) -> HtmlPage | None:
@@ -70,17 +99,18 @@ def html_blocks(content: str, url: str | None = None) -> HtmlPage | None:
     tree = load_html(content)
     if tree is None:
         return None
-    doc = bare_extraction(tree, url=url, **TRAFILATURA_OPTIONS)  # works on its own copy of the tree
+    # Everything we read from the page itself is read before trafilatura prunes the tree.
     meta = read_metadata(tree)
-    if doc is None or doc.body is None:
-        return HtmlPage(meta=meta)
-    kinds: dict[str, str] = {}
-    for element in doc.body.iter(*_KINDS):
-        kinds.setdefault(normalise("".join(element.itertext())), _KINDS[element.tag])
     captions = _texts(tree.xpath(_CAPTION_XPATH), 3)
     links = _LinkIndex(_texts(_LONG_LINKS(tree), _MIN_LINK_CHARS, 300))
+    body = _article_body(tree, url)
+    if body is None:
+        return HtmlPage(meta=meta)
+    kinds: dict[str, str] = {}
+    for element in body.iter(*_KINDS):
+        kinds.setdefault(normalise("".join(element.itertext())), _KINDS[element.tag])
     blocks = []
-    for line in xmltotxt(doc.body, False).split("\n"):
+    for line in xmltotxt(body, False).split("\n"):
         line = line.strip()
         if not line:
             continue

@@ -14,11 +14,32 @@ from lxml.html import HtmlElement
 
 _TITLE_KEYS = ("og:title", "twitter:title", "dc.title", "title", "headline", "sailthru.title")
 _DATE_KEYS = (
-    "article:published_time", "og:published_time", "published_time", "datepublished", "date",
-    "pubdate", "publishdate", "publish-date", "dc.date", "dc.date.issued", "dcterms.created",
-    "parsely-pub-date", "sailthru.date", "article.published", "publication_date", "citation_publication_date",
+    "article:published_time",
+    "og:published_time",
+    "published_time",
+    "datepublished",
+    "date",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "dc.date",
+    "dc.date.issued",
+    "dcterms.created",
+    "parsely-pub-date",
+    "sailthru.date",
+    "article.published",
+    "publication_date",
+    "citation_publication_date",
 )
-_AUTHOR_KEYS = ("author", "article:author", "dc.creator", "parsely-author", "sailthru.author", "byl", "byline")
+_AUTHOR_KEYS = (
+    "author",
+    "article:author",
+    "dc.creator",
+    "parsely-author",
+    "sailthru.author",
+    "byl",
+    "byline",
+)
 _SITE_KEYS = ("og:site_name", "application-name", "twitter:site", "publisher")
 _JSONLD_DATE = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
 _JSONLD_AUTHOR = re.compile(r'"author"\s*:\s*(?:\[\s*)?\{[^{}]*?"name"\s*:\s*"([^"]{2,80})"')
@@ -94,7 +115,9 @@ def read_metadata(tree: HtmlElement) -> PageMeta:
                 break
     scripts = None
     if published is None or not any(k in metas for k in _AUTHOR_KEYS):
-        scripts = " ".join(s.text or "" for s in tree.iterfind(".//script") if s.get("type") == "application/ld+json")
+        scripts = " ".join(
+            s.text or "" for s in tree.iterfind(".//script") if s.get("type") == "application/ld+json"
+        )
     if published is None and scripts:
         match = _JSONLD_DATE.search(scripts)
         published = parse_date(match.group(1)) if match else None

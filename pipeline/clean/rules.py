@@ -16,13 +16,80 @@ _I = re.IGNORECASE
 
 # --- share widgets and social buttons ------------------------------------------------
 _SOCIAL_WORDS = {
-    "share", "shares", "shared", "sharing", "tweet", "facebook", "twitter", "x", "email", "e-mail", "mail",
-    "print", "whatsapp", "telegram", "linkedin", "pinterest", "reddit", "vk", "viber", "messenger",
-    "copy", "link", "copied", "url", "save", "bookmark", "comment", "comments", "this", "article", "story",
-    "on", "via", "to", "the", "page", "post", "flipboard", "pocket", "tumblr", "threads", "bluesky",
-    "mastodon", "sms", "more", "options", "gift", "send", "embed", "odnoklassniki", "ok", "livejournal",
-    "subscribe", "follow", "us", "rss", "instagram", "youtube", "tiktok", "and", "or", "with", "friend",
-    "close", "menu", "font", "size", "text", "a", "listen", "audio", "reprints", "order", "permissions",
+    "share",
+    "shares",
+    "shared",
+    "sharing",
+    "tweet",
+    "facebook",
+    "twitter",
+    "x",
+    "email",
+    "e-mail",
+    "mail",
+    "print",
+    "whatsapp",
+    "telegram",
+    "linkedin",
+    "pinterest",
+    "reddit",
+    "vk",
+    "viber",
+    "messenger",
+    "copy",
+    "link",
+    "copied",
+    "url",
+    "save",
+    "bookmark",
+    "comment",
+    "comments",
+    "this",
+    "article",
+    "story",
+    "on",
+    "via",
+    "to",
+    "the",
+    "page",
+    "post",
+    "flipboard",
+    "pocket",
+    "tumblr",
+    "threads",
+    "bluesky",
+    "mastodon",
+    "sms",
+    "more",
+    "options",
+    "gift",
+    "send",
+    "embed",
+    "odnoklassniki",
+    "ok",
+    "livejournal",
+    "subscribe",
+    "follow",
+    "us",
+    "rss",
+    "instagram",
+    "youtube",
+    "tiktok",
+    "and",
+    "or",
+    "with",
+    "friend",
+    "close",
+    "menu",
+    "font",
+    "size",
+    "text",
+    "a",
+    "listen",
+    "audio",
+    "reprints",
+    "order",
+    "permissions",
 }
 _SHARE_PREFIX = re.compile(
     r"^(share|tweet|follow us|follow \w+ on|share (this|on|via|the)|click to share|copy (the )?link|"
@@ -72,8 +139,10 @@ _PROMPT = re.compile(
     r"^keep an eye on your inbox\b|\bclick here\b|^join (our|the|us)\b.{0,60}$|"
     r"^(this (article|story) has been sent to)\b|\bletters to the editor\b|"
     r"^follow\b.{0,60}\bon (facebook|twitter|instagram|x|linkedin|telegram|threads)\b|"
-    r"^follow\b.{0,50}\b(full )?coverage\b|^if you (enjoyed|liked|value|appreciate|found)\b.{0,40}\b(article|story|"
-    r"journalism|reporting|content)\b|\bcomments?\b.{0,80}\b(moderat|approved|respectful|civil)|"
+    r"^follow\b.{0,50}\b(full )?coverage\b|"
+    r"^if you (enjoyed|liked|value|appreciate|found)\b.{0,40}\b(article|story|journalism|reporting|content)"
+    r"\b|"
+    r"\bcomments?\b.{0,80}\b(moderat|approved|respectful|civil)|"
     r"\b(support (our|independent) journalism|become a (member|subscriber|patron))\b|"
     r"^(get|receive|sign up for) (the|our) (\w+ )?(daily|weekly|morning|evening|free)\b",
     _I,
@@ -124,7 +193,8 @@ RELATED_LABEL = re.compile(
     r"(read|see|watch|listen) (also|more|next|this|too)|also (read|see|watch|on|in)|"
     r"related( (articles?|stories|news|posts?|content|coverage|topics|reading|links|videos?))?|"
     r"more (from|on|in|about|stories|news|articles|to read|like this|headlines)\b.{0,40}|"
-    r"other (topics|stories|news|articles) of interest|(other|more|further|recommended) (reading|stories|news)|"
+    r"other (topics|stories|news|articles) of interest|"
+    r"(other|more|further|recommended) (reading|stories|news)|"
     r"recommended( for you| articles| stories)?|don'?t miss( this)?|must read|editor'?s? picks?|"
     r"top (stories|news|headlines)|most (read|popular|viewed|shared|watched)|trending( now| stories)?|"
     r"latest( (news|stories|headlines|videos))?|what to read next|further reading|in (other|related) news|"
@@ -144,13 +214,67 @@ RELATED_PREFIX = re.compile(
 
 # Labels newsrooms put above inserts and on section pages.
 SECTION_WORDS = {
-    "world", "politics", "business", "economy", "sport", "sports", "opinion", "analysis", "video", "videos",
-    "photos", "photo", "gallery", "live", "news", "breaking", "breaking news", "exclusive", "europe", "asia",
-    "africa", "americas", "middle east", "us", "uk", "science", "tech", "technology", "health", "culture",
-    "entertainment", "lifestyle", "travel", "markets", "military", "defense", "defence", "society",
-    "features", "feature", "interview", "explainer", "commentary", "editorial", "investigations",
-    "fact check", "podcast", "newsletter", "local", "national", "international", "latest", "top news",
-    "trending", "columns", "column", "climate", "environment", "world news", "us news", "uk news",
+    "world",
+    "politics",
+    "business",
+    "economy",
+    "sport",
+    "sports",
+    "opinion",
+    "analysis",
+    "video",
+    "videos",
+    "photos",
+    "photo",
+    "gallery",
+    "live",
+    "news",
+    "breaking",
+    "breaking news",
+    "exclusive",
+    "europe",
+    "asia",
+    "africa",
+    "americas",
+    "middle east",
+    "us",
+    "uk",
+    "science",
+    "tech",
+    "technology",
+    "health",
+    "culture",
+    "entertainment",
+    "lifestyle",
+    "travel",
+    "markets",
+    "military",
+    "defense",
+    "defence",
+    "society",
+    "features",
+    "feature",
+    "interview",
+    "explainer",
+    "commentary",
+    "editorial",
+    "investigations",
+    "fact check",
+    "podcast",
+    "newsletter",
+    "local",
+    "national",
+    "international",
+    "latest",
+    "top news",
+    "trending",
+    "columns",
+    "column",
+    "climate",
+    "environment",
+    "world news",
+    "us news",
+    "uk news",
 }
 
 _URL_ONLY = re.compile(r"^\s*(https?://|www\.)\S+\s*$", _I)
@@ -175,12 +299,38 @@ _DATE_ONLY = re.compile(
 )
 
 
+_LONG_FOOTER_PHRASES = ("all rights reserved", "non-commercial use")
+_LONG_PROMPT_PHRASES = ("letters to the editor", "sign up for", "subscribe to our", "delivered to your inbox")
+
+
 def _social_only(text: str) -> bool:
     tokens = [t.casefold() for t in words(text)]
-    return 0 < len(tokens) <= 10 and all(t in _SOCIAL_WORDS or t.isdigit() for t in tokens) and any(
-        t in ("share", "tweet", "facebook", "twitter", "whatsapp", "telegram", "linkedin", "email", "print",
-              "pinterest", "reddit", "vk", "copy", "comments", "comment", "reprints", "flipboard")
-        for t in tokens
+    return (
+        0 < len(tokens) <= 10
+        and all(t in _SOCIAL_WORDS or t.isdigit() for t in tokens)
+        and any(
+            t
+            in (
+                "share",
+                "tweet",
+                "facebook",
+                "twitter",
+                "whatsapp",
+                "telegram",
+                "linkedin",
+                "email",
+                "print",
+                "pinterest",
+                "reddit",
+                "vk",
+                "copy",
+                "comments",
+                "comment",
+                "reprints",
+                "flipboard",
+            )
+            for t in tokens
+        )
     )
 
 
@@ -192,11 +342,14 @@ def block_rule(block: Block) -> str | None:
         return "empty" if not any(ch.isalnum() for ch in text) else None
     if n > 60:
         return None
-    if _FOOTER.search(text):
+    # Long blocks are mostly prose: only ask whether they *start* like boilerplate (fast), plus
+    # a few unmistakable phrases; short blocks get the full search.
+    find = (lambda pattern: pattern.search(text)) if n <= 25 else (lambda pattern: pattern.match(text))
+    if find(_FOOTER) or (n > 25 and any(k in text.casefold() for k in _LONG_FOOTER_PHRASES)):
         return "footer"
-    if _PROMPT.search(text):
+    if find(_PROMPT) or (n > 25 and any(k in text.casefold() for k in _LONG_PROMPT_PHRASES)):
         return "prompt"
-    if _CONTRIBUTORS.search(text):
+    if find(_CONTRIBUTORS) or (n > 25 and "contributed to this report" in text.casefold()):
         return "byline"
     if n > 40:
         return None
@@ -208,7 +361,7 @@ def block_rule(block: Block) -> str | None:
         return "caption"
     if _CREDIT.search(text) or (_STAMP.search(text) and n <= 60) or _DATE_TAIL.search(text):
         return "credit"
-    if n <= 30 and _TAGLINE.match(text) and not block.kind == "head":
+    if n <= 30 and _TAGLINE.match(text) and block.kind != "head":
         return "masthead"
     if _URL_ONLY.match(text):
         return "link"

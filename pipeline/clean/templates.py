@@ -14,7 +14,7 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from pipeline.clean.blocks import Block, is_headline, is_sentence, normalise, words
+from pipeline.clean.blocks import Block, is_headline, is_label, is_sentence, normalise, words
 
 _DIGITS = re.compile(r"\d+")
 
@@ -36,7 +36,7 @@ def _subheading(blocks: list[Block], i: int) -> bool:
     return (
         0 < i < len(blocks) - 1
         and len(words(b.text)) <= 10
-        and is_headline(b.text)
+        and (is_headline(b.text) or is_label(b.text))
         and _prose(blocks[i - 1])
         and _prose(blocks[i + 1])
     )
@@ -83,7 +83,10 @@ class TemplateMemory:
         return memory
 
     def _eligible(self, text: str) -> bool:
-        return 0 < len(words(text)) <= self.max_words
+        """Short lines only, and no prose sentence: agencies reuse background paragraphs across
+        stories ("The war began in February 2022 ..."), and those are body."""
+        n = len(words(text))
+        return 0 < n <= self.max_words and (n <= 12 or not is_sentence(text))
 
     def mark(self, source: str | None, blocks: list[Block]) -> None:
         """Mark kept blocks that are this source's template lines, then learn this page's lines."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pipeline.clean.blocks import Block
 
-_INVISIBLE = str.maketrans({"\u00a0": " ", "\u200b": "", "\ufeff": "", "\u00ad": "", "\u200e": "", "\u200f": ""})
+_INVISIBLE = str.maketrans(
+    {"\u00a0": " ", "\u200b": "", "\ufeff": "", "\u00ad": "", "\u200e": "", "\u200f": ""}
+)
 
 
 def text_blocks(content: str) -> list[Block]:

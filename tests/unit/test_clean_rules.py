@@ -50,7 +50,9 @@ def test_a_related_block_and_its_headlines_go_whatever_the_label_says() -> None:
 
 
 def test_an_inline_insert_goes_but_a_sub_heading_stays() -> None:
-    text = f"{P1}\nEurope\nLeaders Clash Over Migration Pact at Brussels Summit\n\nWhat Comes Next\n\n{P2}\n{P3}"
+    text = (
+        f"{P1}\nEurope\nLeaders Clash Over Migration Pact at Brussels Summit\n\nWhat Comes Next\n\n{P2}\n{P3}"
+    )
     body, removed = clean(text)
     assert body == [P1, "What Comes Next", P2, P3]
     assert removed["Leaders Clash Over Migration Pact at Brussels Summit"] == "related"
@@ -79,9 +81,12 @@ def test_a_site_template_line_is_learnt_after_a_few_pages_of_that_source_only() 
     memory = TemplateMemory(min_pages=3)
     promo = "Example Plus: every story, no limits"
     stories = [
-        [f"Story {n} opens with a long sentence about the {n}th council meeting and its decisions today.",
-         "Background", f"Story {n} then explains the votes, the budget and the plans for the {n}th year ahead.",
-         promo]
+        [
+            f"Story {n} opens with a long sentence about the {n}th council meeting and its decisions today.",
+            "Background",
+            f"Story {n} then explains the votes, the budget and the plans for the {n}th year ahead.",
+            promo,
+        ]
         for n in range(1, 6)
     ]
     kept = []

@@ -58,5 +58,7 @@ def test_a_seed_served_as_an_outlet_html_page_comes_out_as_the_seed_body(entry: 
     result = Extractor().extract(page)
     _check(entry["seed"], result.paragraphs)
     assert result.title == entry["title"]
-    assert result.published_at is not None and result.published_at.isoformat()[:10] == entry["published_at"][:10]
+    assert (
+        result.published_at is not None and result.published_at.isoformat()[:10] == entry["published_at"][:10]
+    )
     assert result.lang == "en"
