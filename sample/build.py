@@ -113,7 +113,7 @@ def render(seed: str, lines: list[dict]) -> tuple[str, str]:
 
     def flush_insert() -> None:
         if pending_insert:
-            out.append('<div class="article__article inline-related">' + "".join(pending_insert) + "</div>")
+            out.append("".join(pending_insert))
             pending_insert.clear()
 
     for i, line in enumerate(lines):
@@ -146,9 +146,9 @@ def render(seed: str, lines: list[dict]) -> tuple[str, str]:
                 f'<span class="caption">{e(text)}</span></div>'
             )
         elif place == "insert-label":
-            pending_insert.append(f'<div class="inline-related__tag">{e(text)}</div>')
+            pending_insert.append(f'<p class="inline-related__tag">{e(text)}</p>')
         elif place in ("insert-headline", "insert-headline-top"):
-            pending_insert.append(f'<a class="inline-related__title" href="/related/{i}.html">{e(text)}</a>')
+            pending_insert.append(f'<p><a class="inline-related__title" href="/related/{i}.html">{e(text)}</a></p>')
         elif place == "insert-teaser":
             pending_insert.append(f'<p class="inline-related__lead">{e(text)}</p>')
         elif place == "aside-label":
@@ -157,7 +157,7 @@ def render(seed: str, lines: list[dict]) -> tuple[str, str]:
             after.append(f'<li><a href="/news/{i}.html">{e(text)}</a></li>')
         elif place == "ad":
             flush_insert()
-            out.append(f'<div class="ad-slot"><span class="ad-label">{e(text)}</span></div>')
+            out.append(f'<p class="ad-label">{e(text)}</p>')
         elif place in ("comments", "correction", "ui-string"):
             after.append(f'<div class="article__{place}">{e(text)}</div>')
     flush_insert()

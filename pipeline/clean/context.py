@@ -171,6 +171,9 @@ def apply_context_rules(blocks: list[Block]) -> None:
     for i, b in enumerate(blocks):
         if not b.kept or not b.link_only or is_sentence(b.text) or len(words(b.text)) > 30:
             continue
+        if b.kind == "p" and is_headline(b.text, 30) and len(words(b.text)) >= 4:
+            b.rule = "related"  # a paragraph that is nothing but a headline link: an inline insert
+            continue
         neighbours = [blocks[k] for k in (i - 1, i + 1) if 0 <= k < len(blocks)]
         if any(x.link_only and not is_sentence(x.text) for x in neighbours) or any(
             x.rule not in (None, "title") for x in neighbours
