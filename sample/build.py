@@ -148,7 +148,9 @@ def render(seed: str, lines: list[dict]) -> tuple[str, str]:
         elif place == "insert-label":
             pending_insert.append(f'<p class="inline-related__tag">{e(text)}</p>')
         elif place in ("insert-headline", "insert-headline-top"):
-            pending_insert.append(f'<p><a class="inline-related__title" href="/related/{i}.html">{e(text)}</a></p>')
+            pending_insert.append(
+                f'<p><a class="inline-related__title" href="/related/{i}.html">{e(text)}</a></p>'
+            )
         elif place == "insert-teaser":
             pending_insert.append(f'<p class="inline-related__lead">{e(text)}</p>')
         elif place == "aside-label":
