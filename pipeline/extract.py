@@ -19,6 +19,8 @@ from pipeline.errors import RecordError
 from schemas import RawPage, Removed
 
 STAGE = "extract"
+# An article has at least one paragraph this long; a page without one is navigation, not news.
+MIN_PROSE_WORDS = 6
 
 
 @dataclass
@@ -70,6 +72,9 @@ class Extractor:
         )
         if not cleaned.paragraphs:
             raise RecordError(STAGE, "no_content", "nothing left after removing boilerplate", url=page.url)
+        if not any(len(p.split()) >= MIN_PROSE_WORDS for p in cleaned.paragraphs):
+            # menus, tag clouds and link lists are not articles, however many lines they have
+            raise RecordError(STAGE, "no_content", "no paragraph of running text", url=page.url)
         return Extraction(
             title=cleaned.title,
             paragraphs=cleaned.paragraphs,

@@ -20,24 +20,21 @@ MAX_URL_CHARS = 8192
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
 def _depth_exceeds(text: str, limit: int) -> bool:
+    """Whether JSON text nests deeper than ``limit`` (strings skipped; regex-speed, not a char loop)."""
+    if text.count("{") + text.count("[") <= limit:
+        return False
     depth = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
+    for bracket in _BRACKETS.findall(_JSON_STRING.sub("", text)):
+        if bracket in "[{":
             depth += 1
             if depth > limit:
                 return True
-        elif ch in "]}":
+        else:
             depth -= 1
     return False
 

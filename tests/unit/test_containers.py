@@ -123,8 +123,6 @@ def test_reader_and_worker_serve_metrics_on_different_ports_reachable_from_prome
 def test_every_bind_mount_exists_in_the_repository(mount: tuple[str, str, str]) -> None:
     _, source, _ = mount
     path = (ROOT / source).resolve()
-    if path == FEEDS_FILE and not path.exists():
-        pytest.xfail("feeds.yaml comes with the feed reader (issue 2) and is not in this branch yet")
     assert path.exists(), f"{source} is mounted but missing"
     assert ROOT in path.parents, f"{source} lies outside the repository"
 

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import json
 import os
-import traceback
 from typing import Any
 
-import pytest
-from hypothesis import HealthCheck, given, reject, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.config import Settings
@@ -120,31 +118,16 @@ lines: st.SearchStrategy[str | bytes] = (
 )
 
 
-# -- the extractor's known crash -----------------------------------------------------------------------
-# trafilatura -> htmldate.clean_html -> lxml drop_tree() asserts on an element without a parent, which
-# <svg><foreignObject> markup produces. Pipeline.run turns it into an internal_error dead letter, so the
-# stream survives, but the page's article is lost. Tracked by the xfail below; the fuzz tests skip that
-# one signature so they keep guarding against every other crash.
+# -- a crash found by this corpus ---------------------------------------------------------------------
+# trafilatura -> htmldate.clean_html -> lxml drop_tree() asserted on <svg><foreignObject> markup; the
+# cleaner no longer goes through that path. Keep the page as a regression case.
 KNOWN_CRASH_PAGE = "<svg><foreignObject>" + article_html() + "<svg><foreignObject>"
 
 
-def is_known_drop_tree_crash(exc: BaseException) -> bool:
-    frames = traceback.extract_tb(exc.__traceback__)
-    return isinstance(exc, AssertionError) and bool(frames) and frames[-1].name == "drop_tree"
+def extract_page(raw: RawPage) -> Extraction:
+    return Extractor().extract(raw)
 
 
-def extract_or_skip_known_crash(raw: RawPage) -> Extraction:
-    try:
-        return Extractor().extract(raw)
-    except AssertionError as exc:
-        if is_known_drop_tree_crash(exc):
-            reject()
-        raise
-
-
-@pytest.mark.xfail(
-    strict=False, reason="known issue: lxml drop_tree AssertionError via htmldate on <svg><foreignObject>"
-)
 def test_svg_foreign_object_markup_does_not_crash_the_extractor() -> None:
     result = Extractor().extract(RawPage(url="https://wire.example/svg", content=KNOWN_CRASH_PAGE))
     assert "trade and security agreement" in result.body
@@ -174,7 +157,7 @@ def test_the_extractor_returns_an_extraction_or_raises_record_error(
         url="https://wire.example/fuzz", content=content or " ", content_type=content_type, title=title
     )
     try:
-        result = extract_or_skip_known_crash(raw)
+        result = extract_page(raw)
     except RecordError as exc:
         assert exc.stage == "extract" and exc.reason
         return
@@ -187,7 +170,7 @@ def test_the_extractor_returns_an_extraction_or_raises_record_error(
 def test_the_extractor_survives_a_real_page_wrapped_in_hostile_markup(noise: str) -> None:
     raw = RawPage(url="https://wire.example/fuzz", content=noise + article_html() + noise)
     try:
-        result = extract_or_skip_known_crash(raw)
+        result = extract_page(raw)
     except RecordError as exc:
         assert exc.stage == "extract" and exc.reason
         return
