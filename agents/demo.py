@@ -53,6 +53,7 @@ def render_rss(manifest: list[dict], base_url: str) -> bytes:
             f"<link>{escape(base_url + 'pages/' + entry['file'])}</link>"
             f"<guid>{escape(base_url + 'pages/' + entry['file'])}</guid>"
             f"<pubDate>{format_datetime(when)}</pubDate>"
+            f"<source url=\"{escape(base_url)}\">{escape(entry.get('source') or 'sample wire')}</source>"
             "</item>"
         )
     return (
@@ -157,16 +158,21 @@ def collect_articles(
 
 
 def summary_table(articles: list[Article]) -> Table:
-    table = Table(title="wirefeed demo: articles on wire.articles", show_lines=False)
-    for column in ("title", "source", "words", "removed", "duplicate / story", "topics"):
-        table.add_column(column, overflow="fold")
+    table = Table(title="wirefeed demo: articles on wire.articles", title_justify="left")
+    table.add_column("title", max_width=48, no_wrap=True)
+    table.add_column("source", max_width=16, no_wrap=True)
+    table.add_column("words", justify="right", min_width=5)
+    table.add_column("cut", justify="right", header_style="bold")
+    table.add_column("duplicate / story", no_wrap=True)
+    table.add_column("topics (top level)", no_wrap=True)
     for a in articles:
-        dup = f"dup of {a.duplicate_of}" if a.duplicate_of else "original"
-        topics = ", ".join(t.label for t in a.topics[:4]) or "-"
+        dup = f"dup of {a.duplicate_of[:8]}" if a.duplicate_of else "original"
+        top = [t for t in a.topics if t.code.endswith("000000")][:3]
         table.add_row(
-            (a.title or "?")[:70], a.source or "-", str(len(a.body.split())), str(len(a.removed)),
-            f"{dup} / {a.story_id or '-'}", topics,
+            a.title or "?", a.source or "-", str(len(a.body.split())), str(len(a.removed)),
+            f"{dup} / {(a.story_id or '-')[:8]}", ", ".join(f"{t.label.split(',')[0]} {t.score:.2f}" for t in top) or "-",
         )
+    table.caption = "cut = boilerplate blocks the cleaner removed (rules in each record's removed[])"
     return table
 
 
@@ -233,7 +239,7 @@ def run_demo(settings: Settings, output: Path, timeout_s: float) -> int:
         order = [article_id(canonical_url(url)) for url in server.page_urls()]
         articles = [found[i] for i in order if i in found]
         output.write_text("".join(a.model_dump_json() + "\n" for a in articles), encoding="utf-8")
-        console.print(summary_table(articles))
+        Console(stderr=True, width=max(console.width, 150)).print(summary_table(articles))
         missing = len(wanted) - len(articles)
         if missing:
             console.print(f"[bold red]{missing} of {len(wanted)} articles did not arrive[/]; "

@@ -33,6 +33,7 @@ class FeedItem:
     url: str
     title: str | None
     published_at: datetime | None
+    source: str | None = None  # the outlet, when an aggregating feed names it per item
 
 
 def load_feeds_file(path: Path) -> list[FeedConfig]:
@@ -119,6 +120,7 @@ def parse_feed(document: bytes, base_url: str) -> list[FeedItem]:
                 url=link,
                 title=(entry.get("title") or None),
                 published_at=_when(entry.get("published_parsed") or entry.get("updated_parsed")),
+                source=(entry.get("source") or {}).get("title") or None,
             )
         )
     return items

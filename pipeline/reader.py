@@ -186,7 +186,7 @@ class Reader:
             fetched_at=datetime.now(UTC),
             title=item.title,
             published_at=item.published_at,
-            source=feed.name,
+            source=item.source or feed.name,
             feed_url=feed.url,
         )
         try:
