@@ -102,33 +102,36 @@ def create_app(settings: Settings, bootstrap: str) -> faust.App:
             try:
                 page = pipeline.parse(value)
                 article = await off_loop(pipeline.extract, page)
+                record = article.model_dump_json().encode()
             except Exception as exc:  # a bad page goes to the DLQ; the stream goes on
                 await dead(exc, "extract", value)
                 continue
-            # one partition: the dedupe stage sees every article (key kept for compaction/debug)
-            await extracted.send(key=article.id.encode(), value=article.model_dump_json().encode())
+            # one partition: the dedupe stage sees every article (key kept for debugging)
+            await extracted.send(key=article.id.encode(), value=record)
 
     @app.agent(extracted)
     async def dedupe(stream: faust.StreamT) -> None:
         async for value in stream:
             try:
                 article = pipeline.dedupe(Article.model_validate_json(value))
+                record = article.model_dump_json().encode()
             except Exception as exc:
                 await dead(exc, "dedupe", value)
                 continue
-            await deduped.send(key=article.id.encode(), value=article.model_dump_json().encode())
+            await deduped.send(key=article.id.encode(), value=record)
 
     @app.agent(deduped)
     async def tag(stream: faust.StreamT) -> None:
         async for value in stream:
             try:
                 article = await off_loop(pipeline.tag, Article.model_validate_json(value))
+                record = article.model_dump_json().encode()
             except Exception as exc:
                 await dead(exc, "tag", value)
                 continue
             if not pipeline.publishable(article):
                 continue
-            await articles.send(key=article.id.encode(), value=article.model_dump_json().encode())
+            await articles.send(key=article.id.encode(), value=record)
             metrics.ARTICLES_PUBLISHED.inc()
             if article.fetched_at is not None:
                 lag = (datetime.now(UTC) - article.fetched_at).total_seconds()

@@ -7,6 +7,7 @@ import faust
 from agents.app import create_app
 from agents.kafka import ensure_topics
 from pipeline.config import Settings
+from pipeline.logs import logging_config
 from pipeline.metrics import serve_http
 
 
@@ -29,5 +30,6 @@ def run_worker(settings: Settings, bootstrap: str) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     worker = faust.Worker(
         app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False, workdir=str(settings.data_dir),
+        logging_config=logging_config(settings.log_level),
     )
     worker.execute_from_commandline()

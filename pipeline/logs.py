@@ -37,3 +37,17 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     for noisy in ("kafka", "aiokafka", "faust", "mode", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def logging_config(level: str = "INFO") -> dict:
+    """The same setup as a ``logging.config.dictConfig`` dict, for frameworks that take one (Faust)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "pipeline.logs.JsonFormatter"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+        "root": {"handlers": ["stderr"], "level": level.upper()},
+        "loggers": {
+            name: {"level": "WARNING"} for name in ("kafka", "aiokafka", "faust", "mode", "httpx", "httpcore")
+        },
+    }
