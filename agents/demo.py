@@ -168,9 +168,10 @@ def summary_table(articles: list[Article]) -> Table:
     for a in articles:
         dup = f"dup of {a.duplicate_of[:8]}" if a.duplicate_of else "original"
         top = [t for t in a.topics if t.code.endswith("000000")][:3]
+        topics = ", ".join(f"{t.label.split(',')[0]} {t.score:.2f}" for t in top) or "-"
         table.add_row(
             a.title or "?", a.source or "-", str(len(a.body.split())), str(len(a.removed)),
-            f"{dup} / {(a.story_id or '-')[:8]}", ", ".join(f"{t.label.split(',')[0]} {t.score:.2f}" for t in top) or "-",
+            f"{dup} / {(a.story_id or '-')[:8]}", topics,
         )
     table.caption = "cut = boilerplate blocks the cleaner removed (rules in each record's removed[])"
     return table
