@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,8 +17,9 @@ PROMETHEUS_DIR = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
 ALERTS = PROMETHEUS_DIR / "alerts.yml"
 ALERTS_TEST = PROMETHEUS_DIR / "alerts_test.yml"
 PROMTOOL = shutil.which("promtool")
+# Skipped only outside CI (a bare `pytest` without `make setup`); in CI a missing promtool fails.
 needs_promtool = pytest.mark.skipif(
-    PROMTOOL is None,
+    PROMTOOL is None and not os.environ.get("CI"),
     reason="promtool not on PATH: install Debian's `prometheus` package (deploy/install-system-deps.sh)",
 )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import os
 import shutil
 import subprocess
 import tomllib
@@ -227,8 +228,8 @@ def test_prometheus_container_reads_this_config_and_its_rule_files() -> None:
         assert (PROMETHEUS.parent / rule_file).is_file(), rule_file
 
 
-@pytest.mark.skipif(
-    shutil.which("promtool") is None,
+@pytest.mark.skipif(  # only outside CI: there a missing promtool fails
+    shutil.which("promtool") is None and not os.environ.get("CI"),
     reason="promtool not on PATH: install Debian's `prometheus` package (deploy/install-system-deps.sh)",
 )
 def test_promtool_accepts_the_prometheus_config() -> None:
