@@ -8,8 +8,8 @@ service name and metric name they mention exists.
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 import tomllib
