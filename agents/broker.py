@@ -215,7 +215,10 @@ def _reap(pid: int) -> None:
 def _cluster_id() -> str:
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:  # an id starting with "-" would be read as an option by the storage tool
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _metadata_ok(bootstrap: str) -> bool:
