@@ -1,0 +1,172 @@
+"""Story clustering: articles about the same event share a story id.
+
+An article joins the live story whose profile (the summed features of its members)
+is most similar to what the article says — names, dates, salient terms weighted by
+how rare they are across stories — if that similarity is high enough and at least
+two rare names are shared; otherwise it starts a story whose id is its own id.
+Rarity is counted over *stories*, not articles, so a name every member of a big story
+repeats ("Putin" in a week of Putin-visit copy) stays informative for that story.
+
+State, all in the caller's MutableMapping (JSON values only):
+  "s:<story>" -> {"t": last article time, "n": size, "f": {feature: weight}} (top features)
+  "f:<feature>" -> {"n": live stories with it, "s": [latest story ids]}
+  "stories" -> number of live stories
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import MutableMapping
+from typing import Any
+
+from pipeline.dedupe.features import features
+
+PROFILE_FEATURES = 20  # kept per story: enough to describe an event, bounded state
+POSTINGS = 6  # story ids kept per feature (most recent)
+CANDIDATES = 8
+KIND_WEIGHT = {"e": 1.0, "p": 0.3, "t": 0.5, "d": 0.6}
+JOIN_SIMILARITY = 0.30
+JOIN_SHARED_NAMES = 2
+RARE_SHARE = 0.25
+PRIOR_STORIES = 20  # a name is "rare" if fewer than this share of live stories carry it
+
+
+def _weight(feature: str, count: float) -> float:
+    return KIND_WEIGHT[feature[0]] * (1.0 + math.log(count))
+
+
+class Stories:
+    """Assigns story ids over a store; every method is deterministic in its inputs."""
+
+    def __init__(self, store: MutableMapping[str, Any]) -> None:
+        self.store = store
+
+    def _idf(self, feature: str, live: int, record: dict[str, Any] | None = None) -> float:
+        if record is None:
+            record = self.store.get(f"f:{feature}")
+        carrying = record["n"] if record else 0
+        # the prior keeps a young stream from treating every unseen word as decisive
+        return math.log((live + PRIOR_STORIES) / (carrying + 1))
+
+    def profile(self, title: str | None, body: str, words: list[str] | None = None) -> dict[str, float]:
+        """The article's weighted features (before rarity); ``words``: the body's tokens, if at hand."""
+        return {f: _weight(f, c) for f, c in features(title, body, words).items()}
+
+    def assign(self, article_id: str, profile: dict[str, float], at: int, since: int) -> tuple[str, int]:
+        """(story id, story size after joining) for a first-seen article at time ``at``.
+
+        Only stories with an article at or after ``since`` are joined (the window).
+        """
+        live = int(self.store.get("stories", 0))
+        postings = {f: self.store.get(f"f:{f}") for f in profile}
+        idf = {f: self._idf(f, live, postings[f] or {"n": 0}) for f in profile}
+        vector = {f: w * idf[f] for f, w in profile.items()}
+        story = self._best(vector, idf, postings, live, since)
+        profile = {f: profile[f] for f in sorted(vector, key=lambda f: (-vector[f], f))[:PROFILE_FEATURES]}
+        if story is None:
+            self.store["stories"] = live + 1
+            record = {"t": at, "n": 0, "f": {}}
+            story = article_id
+        else:
+            record = self.store[f"s:{story}"]
+        self._join(story, record, profile, idf, live, at)
+        return story, record["n"]
+
+    def touch(self, story: str, at: int) -> int | None:
+        """A duplicate joins its original's story: size and time only. Returns the new size."""
+        record = self.store.get(f"s:{story}")
+        if record is None:
+            return None
+        record["n"] += 1
+        record["t"] = max(record["t"], at)
+        self.store[f"s:{story}"] = record
+        return record["n"]
+
+    def _best(
+        self,
+        vector: dict[str, float],
+        idf: dict[str, float],
+        postings: dict[str, dict[str, Any] | None],
+        live: int,
+        since: int,
+    ) -> str | None:
+        votes: dict[str, float] = {}
+        for feature, record in postings.items():
+            if record:
+                for story in record["s"]:
+                    votes[story] = votes.get(story, 0.0) + vector[feature]
+        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+        best: tuple[float, str] | None = None
+        rare_limit = max(2.0, RARE_SHARE * live)
+        for story in sorted(votes, key=lambda s: (-votes[s], s))[:CANDIDATES]:
+            record = self.store.get(f"s:{story}")
+            if record is None or record["t"] < since:
+                continue
+            other = {f: w * (idf[f] if f in idf else self._idf(f, live)) for f, w in record["f"].items()}
+            dot = sum(vector[f] * other[f] for f in vector.keys() & other.keys())
+            similarity = dot / (norm * (math.sqrt(sum(v * v for v in other.values())) or 1.0))
+            shared_names = sum(
+                1
+                for f in vector.keys() & other.keys()
+                if f.startswith("e:") and (postings[f] or {"n": 0})["n"] <= rare_limit
+            )
+            joins = similarity >= JOIN_SIMILARITY and shared_names >= JOIN_SHARED_NAMES
+            if joins and (best is None or (similarity, story) > best):
+                best = (similarity, story)
+        return best[1] if best else None
+
+    def _join(
+        self,
+        story: str,
+        record: dict[str, Any],
+        profile: dict[str, float],
+        idf: dict[str, float],
+        live: int,
+        at: int,
+    ) -> None:
+        merged: dict[str, float] = dict(record["f"])
+        for feature, weight in profile.items():
+            merged[feature] = round(merged.get(feature, 0.0) + weight, 2)
+        for feature in merged.keys() - idf.keys():
+            idf[feature] = self._idf(feature, live)
+        ranked = sorted(merged, key=lambda f: (-merged[f] * idf[f], f))  # keep what tells this story apart
+        kept = {f: merged[f] for f in ranked[:PROFILE_FEATURES]}
+        for feature in kept.keys() - record["f"].keys():
+            self._post(feature, story)
+        for feature in record["f"].keys() - kept.keys():
+            self._unpost(feature, story)
+        record["f"] = kept
+        record["n"] += 1
+        record["t"] = max(record["t"], at)
+        self.store[f"s:{story}"] = record
+
+    def _post(self, feature: str, story: str) -> None:
+        key = f"f:{feature}"
+        record = self.store.get(key) or {"n": 0, "s": []}
+        record["n"] += 1
+        record["s"] = [*record["s"], story][-POSTINGS:]
+        self.store[key] = record
+
+    def _unpost(self, feature: str, story: str) -> None:
+        key = f"f:{feature}"
+        record = self.store.get(key)
+        if record is None:
+            return
+        record["n"] -= 1
+        if record["n"] <= 0:
+            del self.store[key]
+            return
+        if story in record["s"]:
+            record["s"] = [s for s in record["s"] if s != story]
+        self.store[key] = record
+
+    def expire(self, story: str, cutoff: int) -> bool:
+        """Forget the story if its last article is older than ``cutoff``. True if it was forgotten."""
+        record = self.store.get(f"s:{story}")
+        if record is None or record["t"] >= cutoff:
+            return False
+        for feature in record["f"]:
+            self._unpost(feature, story)
+        del self.store[f"s:{story}"]
+        self.store["stories"] = max(int(self.store.get("stories", 1)) - 1, 0)
+        return True
