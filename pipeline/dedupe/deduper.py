@@ -41,7 +41,7 @@ NEAR_SUM = 1.18
 NEAR_HIGH = 0.60
 NEAR_LOW = 0.40
 EVICT_PER_CHECK = 4  # amortised: more than one eviction per arrival, so the log keeps up
-MAX_CLOCK_STEP = 86_400  # one bogus future timestamp must not expire the whole window
+MAX_CLOCK_STEP = 86_400  # how far a feed's publication date may move the clock at once
 POSTING_IDS = 8
 MAX_CANDIDATES = 12
 
@@ -73,7 +73,7 @@ class Deduper:
         seen = self.store.get(f"v:{article.id}")
         if seen is not None:  # re-delivery: the verdict it got the first time
             return DedupeVerdict(seen["d"], seen["k"], seen["s"])
-        at = self._tick(_epoch(article.fetched_at) or _epoch(article.published_at))
+        at = self._tick(_epoch(article.fetched_at), _epoch(article.published_at))
         since = at - self.window
         words = sketch.tokens(article.body)
         record: dict[str, Any] = {"d": None, "k": None, "s": None, "t": at, "h": article.content_hash}
@@ -162,12 +162,15 @@ class Deduper:
         return article_id if record is not None and record["t"] >= since else None
 
     # -- time and the window -----------------------------------------------------------
-    def _tick(self, at: int | None) -> int:
+    def _tick(self, fetched: int | None, published: int | None) -> int:
+        """The article's time: when our reader fetched it, else its (less trusted) publication date."""
         clock = self.store.get("clock")
+        at = fetched
+        if at is None and published is not None:
+            # a feed's date can be wrong; one bogus future date must not expire the whole window
+            at = published if clock is None else min(published, clock + MAX_CLOCK_STEP)
         if at is None:
             at = clock if clock is not None else 0
-        elif clock is not None:
-            at = min(at, clock + MAX_CLOCK_STEP)
         if clock is None or at > clock:
             self.store["clock"] = at
         return at

@@ -24,34 +24,11 @@ _MONTHS = {
 
 # Capitalised words that start sentences or name no one: never a name on their own.
 _NOT_NAMES = frozenset(
-    """a about after again against all also although an and another any are as at be because been before
-    being between both but by can could did do does during each either even every few first for from
-    further had has have he her here hers him his how however i if in into is it its just last later
-    let many may me meanwhile more most mr mrs ms dr much my neither new next no nor not now of off
-    often on once one only or other our out over own per perhaps please read related she should since so
-    some still such than that the their them then there these they this those though through thus to
-    today too two under until up upon us very was we were what when where whether which while who whom
-    whose why will with within without would yet you your monday tuesday wednesday thursday friday
-    saturday sunday advertisement photo getty images reuters ap afp file video watch click share
-    subscribe copyright according earlier speaking asked said says president minister chairman leader
-    official officials prime secretary spokesman spokeswoman senator governor mayor chief head
-    general""".split()
+    ["a", "about", "after", "again", "against", "all", "also", "although", "an", "and", "another", "any", "are", "as", "at", "be", "because", "been", "before", "being", "between", "both", "but", "by", "can", "could", "did", "do", "does", "during", "each", "either", "even", "every", "few", "first", "for", "from", "further", "had", "has", "have", "he", "her", "here", "hers", "him", "his", "how", "however", "i", "if", "in", "into", "is", "it", "its", "just", "last", "later", "let", "many", "may", "me", "meanwhile", "more", "most", "mr", "mrs", "ms", "dr", "much", "my", "neither", "new", "next", "no", "nor", "not", "now", "of", "off", "often", "on", "once", "one", "only", "or", "other", "our", "out", "over", "own", "per", "perhaps", "please", "read", "related", "she", "should", "since", "so", "some", "still", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "though", "through", "thus", "to", "today", "too", "two", "under", "until", "up", "upon", "us", "very", "was", "we", "were", "what", "when", "where", "whether", "which", "while", "who", "whom", "whose", "why", "will", "with", "within", "without", "would", "yet", "you", "your", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "advertisement", "photo", "getty", "images", "reuters", "ap", "afp", "file", "video", "watch", "click", "share", "subscribe", "copyright", "according", "earlier", "speaking", "asked", "said", "says", "president", "minister", "chairman", "leader", "official", "officials", "prime", "secretary", "spokesman", "spokeswoman", "senator", "governor", "mayor", "chief", "head", "general"]
 ) | frozenset(k for k in _MONTHS if len(k) > 3)
 
 _STOPWORDS = _NOT_NAMES | frozenset(
-    """able above across actually added adding against ahead almost along already always among amid
-    around asked away back became become becomes began behind believe best better big called came cannot
-    case come comes coming could country countries day days did different does doing done down each
-    early end enough ever expected fact far feel find five found four get gets getting give given go
-    going gone good got great group half help high hold home hours however important including inside
-    instead into issue issues keep kind know known large late least left less like likely little long
-    look looking made major make makes making man matter mean means men million billion months month
-    much must name near need needs never night nothing number often old once open part past people place
-    point possible press put rather really recent recently report reported reports right room run same
-    saying second see seen set several show shows side since small something statement states still
-    story take taken taking tell thing things think third three time times told took top toward
-    towards tried true turn used using want wanted wants way ways week weeks well went whole women work
-    working world year years young""".split()
+    ["able", "above", "across", "actually", "added", "adding", "against", "ahead", "almost", "along", "already", "always", "among", "amid", "around", "asked", "away", "back", "became", "become", "becomes", "began", "behind", "believe", "best", "better", "big", "called", "came", "cannot", "case", "come", "comes", "coming", "could", "country", "countries", "day", "days", "did", "different", "does", "doing", "done", "down", "each", "early", "end", "enough", "ever", "expected", "fact", "far", "feel", "find", "five", "found", "four", "get", "gets", "getting", "give", "given", "go", "going", "gone", "good", "got", "great", "group", "half", "help", "high", "hold", "home", "hours", "however", "important", "including", "inside", "instead", "into", "issue", "issues", "keep", "kind", "know", "known", "large", "late", "least", "left", "less", "like", "likely", "little", "long", "look", "looking", "made", "major", "make", "makes", "making", "man", "matter", "mean", "means", "men", "million", "billion", "months", "month", "much", "must", "name", "near", "need", "needs", "never", "night", "nothing", "number", "often", "old", "once", "open", "part", "past", "people", "place", "point", "possible", "press", "put", "rather", "really", "recent", "recently", "report", "reported", "reports", "right", "room", "run", "same", "saying", "second", "see", "seen", "set", "several", "show", "shows", "side", "since", "small", "something", "statement", "states", "still", "story", "take", "taken", "taking", "tell", "thing", "things", "think", "third", "three", "time", "times", "told", "took", "top", "toward", "towards", "tried", "true", "turn", "used", "using", "want", "wanted", "wants", "way", "ways", "week", "weeks", "well", "went", "whole", "women", "work", "working", "world", "year", "years", "young"]
 )
 
 _UPPER = "A-ZÀ-ÖØ-ÞĀ-ſА-ЯЁ"  # Latin and Cyrillic capitals (start of a name)
@@ -61,9 +38,12 @@ _CONNECTORS = ("of", "de", "del", "la", "al", "bin", "von", "van", "der", "du", 
 _NAME_RUN = re.compile(
     rf"(?<![\w'’-]){_NAME_WORD}(?:[ \t]+(?:(?:{'|'.join(_CONNECTORS)})[ \t]+)?{_NAME_WORD})*"
 )
-_NUMERIC_DATE = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](20\d\d)\b")
+_NUMERIC_DATE = re.compile(r"(?<!\d)(\d{1,2})[./](\d{1,2})[./](20\d\d)(?!\d)")
+# Month names are capitalised: a cheap case-sensitive scan, filtered against _MONTHS after.
+_MONTH_DAY = re.compile(r"([A-Z][a-z]{2,8}\.?)[ \t]+(\d{1,2})(?![\d:])")
+_DAY_MONTH = re.compile(r"(?<![\d.,])(\d{1,2})[ \t]+([A-Z][a-z]{2,8})")
 
-LEAD_CHARS = 4000
+LEAD_CHARS = 3000
 MAX_NAMES = 16
 MAX_TERMS = 24
 MAX_DATES = 6
@@ -71,6 +51,7 @@ MAX_DATES = 6
 
 def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold().replace("’", "'").replace("'s ", " ")
+    text = text.replace("'s\n", "\n")
     if text.endswith("'s"):
         text = text[:-2]
     return text.replace("-", " ").replace("'", "")
@@ -93,54 +74,58 @@ def names(text: str) -> Counter[str]:
     bare surname matches. Sentence-initial common words are dropped.
     """
     found: Counter[str] = Counter()
-    for run in _NAME_RUN.findall(text):
+    runs = _NAME_RUN.findall(text)
+    if not runs:
+        return found
+    # fold all runs in one call, then handle each distinct run once
+    for run, times in Counter(_fold("\n".join(runs)).split("\n")).items():
         part: list[str] = []
-        for word in _fold(run).split():
+        for word in run.split():
             if word in _NOT_NAMES and word not in _CONNECTORS:
                 if part:
-                    _count(part, found)
+                    _count(part, found, times)
                 part = []
             else:
                 part.append(word)
         if part:
-            _count(part, found)
+            _count(part, found, times)
     return found
 
 
-def _count(words: list[str], found: Counter[str]) -> None:
+def _count(words: list[str], found: Counter[str], times: int) -> None:
     name = _name(words)
     if name is None:
         return
-    found[name] += 1
+    found[name] += times
     last = name.rsplit(" ", 1)[-1]
     if last != name and len(last) > 2 and not is_place(name) and last not in _NOT_NAMES:
-        found[last] += 1
+        found[last] += times
 
 
-def dates(text: str, words: list[str]) -> set[str]:
-    """Calendar days ("6-18") and years the article mentions; ``words`` are its folded tokens."""
+def dates(text: str, counts: Counter[str]) -> set[str]:
+    """Calendar days ("6-18") and years the article mentions; ``counts``: its folded token counts."""
     found: set[str] = set()
-    last = len(words) - 1
-    for index, word in enumerate(words):
-        if word in _MONTHS:
-            month = _MONTHS[word]
-            for near in (index + 1, index - 1):  # "June 18" and "18 June"
-                if 0 <= near <= last and words[near].isdigit() and 1 <= int(words[near]) <= 31:
-                    found.add(f"{month}-{int(words[near])}")
-                    break
-        elif len(word) == 4 and word.isdigit() and 1950 <= int(word) <= 2099:
-            found.add(word)
+    if any(month in counts for month in _MONTHS):
+        for month, day in _MONTH_DAY.findall(text):
+            number = _MONTHS.get(month.casefold().rstrip("."))
+            if number and 1 <= int(day) <= 31:
+                found.add(f"{number}-{int(day)}")
+        for day, month in _DAY_MONTH.findall(text):
+            number = _MONTHS.get(month.casefold().rstrip("."))
+            if number and 1 <= int(day) <= 31:
+                found.add(f"{number}-{int(day)}")
+    found.update(w for w in counts if len(w) == 4 and w.isdigit() and "1950" <= w <= "2099")
     for day, month, _year in _NUMERIC_DATE.findall(text):
         if 1 <= int(month) <= 12 and 1 <= int(day) <= 31:
             found.add(f"{int(month)}-{int(day)}")
     return found
 
 
-def terms(words: list[str], names: Counter[str]) -> Counter[str]:
+def terms(counts: Counter[str], names: Counter[str]) -> Counter[str]:
     """Content words of five letters or more: stopwords and the words of names left out."""
     in_names = {part for name in names for part in name.split()}
     return Counter(
-        {w: c for w, c in Counter(words).items() if len(w) >= 5 and w not in _STOPWORDS and w not in in_names}
+        {w: c for w, c in counts.items() if len(w) >= 5 and w not in _STOPWORDS and w not in in_names}
     )
 
 
@@ -152,17 +137,22 @@ def features(title: str | None, body: str, words: list[str] | None = None) -> di
     # the lead says what happened; long tails add background, not the event (and cost time)
     lead = body if len(body) <= LEAD_CHARS else body[: body.rfind(" ", 0, LEAD_CHARS)]
     text = f"{title}\n{lead}" if title else lead
-    if words is None or title or lead is not body:
+    if words is None:
         words = tokens(text)
+    elif lead is not body:  # the lead's share of the body's tokens, near enough
+        words = words[: len(words) * len(lead) // len(body)]
+    if title:
+        words = [*tokens(title), *words]
     found: dict[str, float] = {}
     name_counts = names(text)
     if title:
         name_counts.update(names(title))
     for name, count in name_counts.most_common(MAX_NAMES):
         found[f"{'p' if is_place(name) else 'e'}:{name}"] = float(count)
-    term_counts = terms(words, name_counts)
+    counts = Counter(words)
+    term_counts = terms(counts, name_counts)
     for term, count in term_counts.most_common(MAX_TERMS):
         found[f"t:{term}"] = float(count)
-    for date in sorted(dates(text, words))[:MAX_DATES]:
+    for date in sorted(dates(text, counts))[:MAX_DATES]:
         found[f"d:{date}"] = 1.0
     return found

@@ -8,7 +8,7 @@ Rarity is counted over *stories*, not articles, so a name every member of a big 
 repeats ("Putin" in a week of Putin-visit copy) stays informative for that story.
 
 State, all in the caller's MutableMapping (JSON values only):
-  "s:<story>" -> {"t": last article time, "n": size, "f": {feature: weight}} (top features)
+  "s:<story>" -> {"t": last article time, "n": size, "f": {feature: summed weight x rarity}}
   "f:<feature>" -> {"n": live stories with it, "s": [latest story ids]}
   "stories" -> number of live stories
 """
@@ -23,7 +23,7 @@ from pipeline.dedupe.features import features
 
 PROFILE_FEATURES = 20  # kept per story: enough to describe an event, bounded state
 POSTINGS = 6  # story ids kept per feature (most recent)
-CANDIDATES = 8
+CANDIDATES = 6
 KIND_WEIGHT = {"e": 1.0, "p": 0.3, "t": 0.5, "d": 0.6}
 JOIN_SIMILARITY = 0.30
 JOIN_SHARED_NAMES = 2
@@ -61,15 +61,14 @@ class Stories:
         postings = {f: self.store.get(f"f:{f}") for f in profile}
         idf = {f: self._idf(f, live, postings[f] or {"n": 0}) for f in profile}
         vector = {f: w * idf[f] for f, w in profile.items()}
-        story = self._best(vector, idf, postings, live, since)
-        profile = {f: profile[f] for f in sorted(vector, key=lambda f: (-vector[f], f))[:PROFILE_FEATURES]}
+        story = self._best(vector, postings, live, since)
         if story is None:
             self.store["stories"] = live + 1
             record = {"t": at, "n": 0, "f": {}}
             story = article_id
         else:
             record = self.store[f"s:{story}"]
-        self._join(story, record, profile, idf, live, at)
+        self._join(story, record, vector, at)
         return story, record["n"]
 
     def touch(self, story: str, at: int) -> int | None:
@@ -85,7 +84,6 @@ class Stories:
     def _best(
         self,
         vector: dict[str, float],
-        idf: dict[str, float],
         postings: dict[str, dict[str, Any] | None],
         live: int,
         since: int,
@@ -102,7 +100,7 @@ class Stories:
             record = self.store.get(f"s:{story}")
             if record is None or record["t"] < since:
                 continue
-            other = {f: w * (idf[f] if f in idf else self._idf(f, live)) for f, w in record["f"].items()}
+            other = record["f"]
             dot = sum(vector[f] * other[f] for f in vector.keys() & other.keys())
             similarity = dot / (norm * (math.sqrt(sum(v * v for v in other.values())) or 1.0))
             shared_names = sum(
@@ -115,21 +113,12 @@ class Stories:
                 best = (similarity, story)
         return best[1] if best else None
 
-    def _join(
-        self,
-        story: str,
-        record: dict[str, Any],
-        profile: dict[str, float],
-        idf: dict[str, float],
-        live: int,
-        at: int,
-    ) -> None:
+    def _join(self, story: str, record: dict[str, Any], vector: dict[str, float], at: int) -> None:
+        """Add the article's weighted features (rarity as of now) to the story's profile."""
         merged: dict[str, float] = dict(record["f"])
-        for feature, weight in profile.items():
+        for feature, weight in vector.items():
             merged[feature] = round(merged.get(feature, 0.0) + weight, 2)
-        for feature in merged.keys() - idf.keys():
-            idf[feature] = self._idf(feature, live)
-        ranked = sorted(merged, key=lambda f: (-merged[f] * idf[f], f))  # keep what tells this story apart
+        ranked = sorted(merged, key=lambda f: (-merged[f], f))  # keep what tells this story apart
         kept = {f: merged[f] for f in ranked[:PROFILE_FEATURES]}
         for feature in kept.keys() - record["f"].keys():
             self._post(feature, story)
