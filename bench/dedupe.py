@@ -100,9 +100,11 @@ def report(name: str, items: list[Item], reference: bool) -> None:
     copies = sum(1 for it in items if it.kind not in ("original", "decoy"))
     decoys = sum(1 for it in items if it.kind == "decoy")
     print(f"\n== {name}: {len(items)} articles ({copies} copies, {decoys} quoting decoys)")
-    print(f"  ours      P {precision:.4f}  R {recall:.4f}  ({found_pairs} pairs found / {truth_pairs} true)"
-          f"  {len(items) / seconds:8.0f} articles/s  {total / max(retained, 1):6.0f} B/retained article"
-          f" ({retained} retained, {total / 1e6:.1f} MB)")
+    print(
+        f"  ours      P {precision:.4f}  R {recall:.4f}  ({found_pairs} pairs found / {truth_pairs} true)"
+        f"  {len(items) / seconds:8.0f} articles/s  {total / max(retained, 1):6.0f} B/retained article"
+        f" ({retained} retained, {total / 1e6:.1f} MB)"
+    )
     sizes: dict[str, int] = {}
     for story in stories.values():
         sizes[story] = sizes.get(story, 0) + 1
@@ -111,13 +113,18 @@ def report(name: str, items: list[Item], reference: bool) -> None:
     for it in items:
         groups_in_stories.setdefault(it.group, set()).add(stories[it.article.id])
     split = sum(1 for s in groups_in_stories.values() if len(s) > 1)
-    print(f"  stories   {len(sizes)} stories, largest {spread[:5]}, duplicate groups split across stories: {split}")
+    print(
+        f"  stories   {len(sizes)} stories, largest {spread[:5]},"
+        f" duplicate groups split across stories: {split}"
+    )
     if reference:
         ref_groups, ref_seconds = run_reference(items)
         rp, rr, _, ref_found = score(items, ref_groups)
-        print(f"  reference P {rp:.4f}  R {rr:.4f}  ({ref_found} pairs found)  {len(items) / ref_seconds:8.0f}"
-              f" articles/s  (datasketch MinHashLSH, 128 perm, J>=0.5)   speed ratio ours/ref "
-              f"{(len(items) / seconds) / (len(items) / ref_seconds):.1f}x")
+        print(
+            f"  reference P {rp:.4f}  R {rr:.4f}  ({ref_found} pairs found)  {len(items) / ref_seconds:8.0f}"
+            f" articles/s  (datasketch MinHashLSH, 128 perm, J>=0.5)   speed ratio ours/ref "
+            f"{(len(items) / seconds) / (len(items) / ref_seconds):.1f}x"
+        )
     misses: dict[str, int] = {}
     truth_root = {}
     for it in items:
@@ -142,7 +149,9 @@ def items_group(items: list[Item], article_id: str) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="ground-truth.json with articleBody")
     parser.add_argument("--half", choices=("a", "b", "all"), default="all")
     parser.add_argument("--quality", type=int, default=400, help="articles in the quality stream (0: skip)")
@@ -157,7 +166,9 @@ def main() -> None:
         _GROUP_OF.clear()
     if args.speed:
         items = syndicate(bodies, args.speed, seed=args.seed + 1, span_days=20.0)
-        report("speed stream (50k-scale, remixed originals, 7-day window over 20 days)", items, reference=False)
+        report(
+            "speed stream (50k-scale, remixed originals, 7-day window over 20 days)", items, reference=False
+        )
 
 
 if __name__ == "__main__":

@@ -117,7 +117,9 @@ def extend(paras: list[str], rng: random.Random, local: list[str]) -> list[str]:
 
 def remix(paras: list[str], rng: random.Random, vocabulary: list[str]) -> list[str]:
     """A new original with the shape of a real one: half its words replaced."""
-    return [" ".join(w if rng.random() < 0.5 else rng.choice(vocabulary) for w in p.split(" ")) for p in paras]
+    return [
+        " ".join(w if rng.random() < 0.5 else rng.choice(vocabulary) for w in p.split(" ")) for p in paras
+    ]
 
 
 def syndicate(
@@ -172,7 +174,9 @@ def syndicate(
             own = remix(rng.choice(spaced), rng, vocabulary)
             quoted = [f"\u201c{base[at]}\u201d", f"\u201c{base[at + 1]}\u201d"]
             cut = rng.randrange(len(own) + 1)
-            timed.append((t0 + rng.random() * 86_400, serial, [*own[:cut], *quoted, *own[cut:]], group, "decoy"))
+            timed.append(
+                (t0 + rng.random() * 86_400, serial, [*own[:cut], *quoted, *own[cut:]], group, "decoy")
+            )
             serial += 1
             group += 1
     timed.sort(key=lambda x: (x[0], x[1]))

@@ -22,13 +22,44 @@ _MONTHS = {
     "oct": 10, "nov": 11, "dec": 12,
 }  # fmt: skip
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Capitalised words that start sentences or name no one: never a name on their own.
-_NOT_NAMES = frozenset(
-    ["a", "about", "after", "again", "against", "all", "also", "although", "an", "and", "another", "any", "are", "as", "at", "be", "because", "been", "before", "being", "between", "both", "but", "by", "can", "could", "did", "do", "does", "during", "each", "either", "even", "every", "few", "first", "for", "from", "further", "had", "has", "have", "he", "her", "here", "hers", "him", "his", "how", "however", "i", "if", "in", "into", "is", "it", "its", "just", "last", "later", "let", "many", "may", "me", "meanwhile", "more", "most", "mr", "mrs", "ms", "dr", "much", "my", "neither", "new", "next", "no", "nor", "not", "now", "of", "off", "often", "on", "once", "one", "only", "or", "other", "our", "out", "over", "own", "per", "perhaps", "please", "read", "related", "she", "should", "since", "so", "some", "still", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "though", "through", "thus", "to", "today", "too", "two", "under", "until", "up", "upon", "us", "very", "was", "we", "were", "what", "when", "where", "whether", "which", "while", "who", "whom", "whose", "why", "will", "with", "within", "without", "would", "yet", "you", "your", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "advertisement", "photo", "getty", "images", "reuters", "ap", "afp", "file", "video", "watch", "click", "share", "subscribe", "copyright", "according", "earlier", "speaking", "asked", "said", "says", "president", "minister", "chairman", "leader", "official", "officials", "prime", "secretary", "spokesman", "spokeswoman", "senator", "governor", "mayor", "chief", "head", "general"]
+_NOT_NAMES = (
+    _words(
+        """a about after again against all also although an and another any are as at be because been before
+        being between both but by can could did do does during each either even every few first for from
+        further had has have he her here hers him his how however i if in into is it its just last later let
+        many may me meanwhile more most mr mrs ms dr much my neither new next no nor not now of off often on
+        once one only or other our out over own per perhaps please read related she should since so some
+        still such than that the their them then there these they this those though through thus to today
+        too two under until up upon us very was we were what when where whether which while who whom whose
+        why will with within without would yet you your monday tuesday wednesday thursday friday saturday
+        sunday advertisement photo getty images reuters ap afp file video watch click share subscribe
+        copyright according earlier speaking asked said says president minister chairman leader official
+        officials prime secretary spokesman spokeswoman senator governor mayor chief head general"""
+    )
 ) | frozenset(k for k in _MONTHS if len(k) > 3)
 
-_STOPWORDS = _NOT_NAMES | frozenset(
-    ["able", "above", "across", "actually", "added", "adding", "against", "ahead", "almost", "along", "already", "always", "among", "amid", "around", "asked", "away", "back", "became", "become", "becomes", "began", "behind", "believe", "best", "better", "big", "called", "came", "cannot", "case", "come", "comes", "coming", "could", "country", "countries", "day", "days", "did", "different", "does", "doing", "done", "down", "each", "early", "end", "enough", "ever", "expected", "fact", "far", "feel", "find", "five", "found", "four", "get", "gets", "getting", "give", "given", "go", "going", "gone", "good", "got", "great", "group", "half", "help", "high", "hold", "home", "hours", "however", "important", "including", "inside", "instead", "into", "issue", "issues", "keep", "kind", "know", "known", "large", "late", "least", "left", "less", "like", "likely", "little", "long", "look", "looking", "made", "major", "make", "makes", "making", "man", "matter", "mean", "means", "men", "million", "billion", "months", "month", "much", "must", "name", "near", "need", "needs", "never", "night", "nothing", "number", "often", "old", "once", "open", "part", "past", "people", "place", "point", "possible", "press", "put", "rather", "really", "recent", "recently", "report", "reported", "reports", "right", "room", "run", "same", "saying", "second", "see", "seen", "set", "several", "show", "shows", "side", "since", "small", "something", "statement", "states", "still", "story", "take", "taken", "taking", "tell", "thing", "things", "think", "third", "three", "time", "times", "told", "took", "top", "toward", "towards", "tried", "true", "turn", "used", "using", "want", "wanted", "wants", "way", "ways", "week", "weeks", "well", "went", "whole", "women", "work", "working", "world", "year", "years", "young"]
+_STOPWORDS = _NOT_NAMES | (
+    _words(
+        """able above across actually added adding against ahead almost along already always among amid around
+        asked away back became become becomes began behind believe best better big called came cannot case
+        come comes coming could country countries day days did different does doing done down each early end
+        enough ever expected fact far feel find five found four get gets getting give given go going gone
+        good got great group half help high hold home hours however important including inside instead into
+        issue issues keep kind know known large late least left less like likely little long look looking
+        made major make makes making man matter mean means men million billion months month much must name
+        near need needs never night nothing number often old once open part past people place point possible
+        press put rather really recent recently report reported reports right room run same saying second
+        see seen set several show shows side since small something statement states still story take taken
+        taking tell thing things think third three time times told took top toward towards tried true turn
+        used using want wanted wants way ways week weeks well went whole women work working world year years
+        young"""
+    )
 )
 
 _UPPER = "A-ZÀ-ÖØ-ÞĀ-ſА-ЯЁ"  # Latin and Cyrillic capitals (start of a name)

@@ -60,9 +60,9 @@ _MULTI = {
     "san francisco", "papua new guinea",
 }  # fmt: skip
 
-PLACES: frozenset[str] = frozenset(_TEXT.split()) | frozenset(_MULTI) | {
-    part for name in _MULTI for part in name.split()[-1:]
-}
+PLACES: frozenset[str] = (
+    frozenset(_TEXT.split()) | frozenset(_MULTI) | {part for name in _MULTI for part in name.split()[-1:]}
+)
 
 
 def is_place(name: str) -> bool:

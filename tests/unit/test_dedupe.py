@@ -161,7 +161,9 @@ def test_checking_an_article_again_returns_the_first_verdict(deduper: Deduper) -
 
 
 def test_the_same_stream_gives_the_same_verdicts_in_a_fresh_deduper() -> None:
-    stream = [article(f"x{i}", COPIES[name](ORIGINAL), T0 + timedelta(minutes=i)) for i, name in enumerate(COPIES)]
+    stream = [
+        article(f"x{i}", COPIES[name](ORIGINAL), T0 + timedelta(minutes=i)) for i, name in enumerate(COPIES)
+    ]
     stream.insert(3, article("o", OTHER, T0))
     first, second = Deduper({}, Settings()), Deduper({}, Settings())
     verdicts = [first.check(a) for a in stream]
@@ -184,7 +186,9 @@ def test_state_stays_bounded_by_the_window_over_a_long_stream() -> None:
     deduper = Deduper({}, Settings(dedupe_window_days=1))
     words = ORIGINAL.split(" ")
     for i in range(240):  # ten days, one article an hour, each different
-        body = " ".join(words[i % 7 :] + [f"item{i}"] * 3 + words[: i % 7]) + f" batch {i} of the series {i * 7}"
+        body = (
+            " ".join(words[i % 7 :] + [f"item{i}"] * 3 + words[: i % 7]) + f" batch {i} of the series {i * 7}"
+        )
         deduper.check(article(f"n{i}", body.replace("Meridian", f"Meridian{i}"), T0 + timedelta(hours=i)))
     retained = sum(1 for key in deduper.store if key.startswith("v:"))
     assert retained <= 24 + 4  # one day of arrivals, plus the amortised eviction's slack
@@ -194,7 +198,9 @@ def test_state_stays_bounded_by_the_window_over_a_long_stream() -> None:
 def test_a_bogus_publication_date_cannot_wipe_the_state() -> None:
     deduper = Deduper({}, Settings(dedupe_window_days=7))
     deduper.check(article("a0", ORIGINAL))
-    future = article("future", OTHER).model_copy(update={"fetched_at": None, "published_at": datetime(2099, 1, 1, tzinfo=UTC)})
+    future = article("future", OTHER).model_copy(
+        update={"fetched_at": None, "published_at": datetime(2099, 1, 1, tzinfo=UTC)}
+    )
     deduper.check(future)
     verdict = deduper.check(article("c", edited(ORIGINAL), T0 + timedelta(hours=1)))
     assert verdict.duplicate_of == "a0"
@@ -219,7 +225,9 @@ def test_text_in_scripts_without_spaces_is_compared_by_character() -> None:
     deduper = Deduper({}, Settings())
     text = "東京で新しい図書館が開館した。市は夜間の開館時間を延長し、学生や住民の利用を促す方針だ。" * 3
     deduper.check(article("j0", text))
-    assert deduper.check(article("j1", text[: len(text) * 2 // 3], T0 + timedelta(hours=1))).duplicate_of == "j0"
+    assert (
+        deduper.check(article("j1", text[: len(text) * 2 // 3], T0 + timedelta(hours=1))).duplicate_of == "j0"
+    )
 
 
 # -- the store is a Faust table in the stream: JSON values only ---------------------------
@@ -248,14 +256,19 @@ class JsonTable(MutableMapping[str, Any]):
 
 def test_a_json_round_tripping_store_gives_the_same_verdicts_as_a_dict() -> None:
     stream = [article("a0", ORIGINAL), article("o", OTHER, T0 + timedelta(minutes=1))]
-    stream += [article(f"x{i}", f(ORIGINAL), T0 + timedelta(minutes=2 + i)) for i, f in enumerate(COPIES.values())]
+    stream += [
+        article(f"x{i}", f(ORIGINAL), T0 + timedelta(minutes=2 + i)) for i, f in enumerate(COPIES.values())
+    ]
     stream += [article("late", edited(ORIGINAL), T0 + timedelta(days=9))]
     in_dict = Deduper({}, Settings())
     in_table = Deduper(JsonTable(), Settings())
     assert [in_table.check(a) for a in stream] == [in_dict.check(a) for a in stream]
     # and a worker restarted on the same table (its changelog restored) still knows the original
     restarted = Deduper(in_table.store, Settings())
-    assert restarted.check(article("again", edited(ORIGINAL), T0 + timedelta(days=9, hours=1))).duplicate_of == "late"
+    assert (
+        restarted.check(article("again", edited(ORIGINAL), T0 + timedelta(days=9, hours=1))).duplicate_of
+        == "late"
+    )
 
 
 # -- the decision rule on its own ----------------------------------------------------------
@@ -271,5 +284,7 @@ def test_a_json_round_tripping_store_gives_the_same_verdicts_as_a_dict() -> None
         (0.67, 0.31, False),
     ],
 )
-def test_is_copy_needs_both_texts_to_cover_much_of_each_other(share_new: float, share_old: float, copy: bool) -> None:
+def test_is_copy_needs_both_texts_to_cover_much_of_each_other(
+    share_new: float, share_old: float, copy: bool
+) -> None:
     assert is_copy(share_new, share_old) is copy
