@@ -75,31 +75,28 @@ class Deduper:
             return DedupeVerdict(seen["d"], seen["k"], seen["s"])
         at = self._tick(_epoch(article.fetched_at), _epoch(article.published_at))
         since = at - self.window
-        words = sketch.tokens(article.body)
+        hashes, words = sketch.shingle_hashes(article.body)
         record: dict[str, Any] = {"d": None, "k": None, "s": None, "t": at, "h": article.content_hash}
-        hashes: np.ndarray | None = None
-        if len(words) >= MIN_WORDS:
+        if words >= MIN_WORDS:
             first = self._live(self.store.get(f"h:{article.content_hash}"), since)
             if first is not None:
                 record["d"], record["k"] = first, "exact"
-            else:
-                hashes = sketch.shingle_hashes(words)
-                if len(hashes) >= MIN_SHINGLES:
-                    original = self._near(hashes, since)
-                    if original is not None:
-                        record["d"], record["k"] = original, "near"
+            elif len(hashes) >= MIN_SHINGLES:
+                original = self._near(hashes, since)
+                if original is not None:
+                    record["d"], record["k"] = original, "near"
         if record["d"] is not None:
             story = self.store[f"v:{record['d']}"]["s"]
             size = self.stories.touch(story, at)
             record["s"] = story
         else:
-            profile = self.stories.profile(article.title, article.body, words)
+            profile = self.stories.profile(article.title, article.body)
             record["s"], size = self.stories.assign(article.id, profile, at, since)
-        if hashes is not None and len(hashes) >= MIN_SHINGLES:
+        if words >= MIN_WORDS and len(hashes) >= MIN_SHINGLES:
             # copies are indexed too: the next copy may resemble an earlier copy more than the
             # original (two edited copies, or copies that ran ahead of their original)
             self._index(article.id, hashes, record)
-        if len(words) >= MIN_WORDS and f"h:{article.content_hash}" not in self.store:
+        if words >= MIN_WORDS and f"h:{article.content_hash}" not in self.store:
             self.store[f"h:{article.content_hash}"] = record["d"] or article.id
         self.store[f"v:{article.id}"] = record
         self._log(article.id)

@@ -76,7 +76,7 @@ _DAY_MONTH = re.compile(r"(?<![\d.,])(\d{1,2})[ \t]+([A-Z][a-z]{2,8})")
 
 LEAD_CHARS = 3000
 MAX_NAMES = 16
-MAX_TERMS = 24
+MAX_TERMS = 40
 MAX_DATES = 6
 
 
@@ -110,6 +110,10 @@ def names(text: str) -> Counter[str]:
         return found
     # fold all runs in one call, then handle each distinct run once
     for run, times in Counter(_fold("\n".join(runs)).split("\n")).items():
+        if " " not in run:  # most runs are one word: the fast path
+            if len(run) > 2 and run not in _NOT_NAMES:
+                found[run] += times
+            continue
         part: list[str] = []
         for word in run.split():
             if word in _NOT_NAMES and word not in _CONNECTORS:

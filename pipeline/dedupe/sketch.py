@@ -9,14 +9,19 @@ intersection (consistent sampling: every shingle of A below the stored threshold
 is in B exactly when it is in B's sample). It also costs one sort per article
 instead of k hash permutations (see bench/dedupe.py for the datasketch reference).
 
-Hashes are stable across processes (blake2b of each word, then a 64-bit mix of
-the k word hashes), because sketches written by one worker are read by the next.
+Shingling runs on the UTF-8 bytes in numpy, no Python string per word: the stage
+must keep up with thousands of articles a second. Words are runs of letters and
+digits (ASCII and any non-ASCII letter), case folded; punctuation, quotes, dashes
+and spacing of any kind separate words, so re-wrapped copies shingle alike. CJK
+ideographs and kana are one word each (those scripts have no spaces). Each word's
+hash is a polynomial over its bytes (prefix sums, mod 2**64), mixed; a shingle's
+hash a polynomial over its words' hashes, mixed again: stable across processes,
+because sketches written by one worker are read by the next.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 import unicodedata
 
@@ -36,51 +41,108 @@ _U64 = np.uint64
 _M1 = _U64(0xFF51AFD7ED558CCD)
 _P = _U64(0x9E3779B97F4A7C15)
 
-_word_hashes: dict[str, int] = {}
-_WORD_CACHE_LIMIT = 500_000
+# Byte classes. Word bytes: ASCII letters/digits and every non-ASCII byte (letters of other
+# scripts), except the punctuation blocks masked out in _word_mask.
+_IS_WORD = np.zeros(256, dtype=bool)
+_IS_WORD[np.frombuffer(b"0123456789abcdefghijklmnopqrstuvwxyz", dtype=np.uint8)] = True
+_IS_WORD[0x80:] = True
+_powers = np.ones(1, dtype=np.uint64)
+_inverse_powers = np.ones(1, dtype=np.uint64)
+_P_INVERSE = _U64(pow(int(_P), -1, 1 << 64))
 
 
 def tokens(text: str) -> list[str]:
-    """Words of ``text`` folded so that quotes, dashes, case, spacing and paragraphs do not matter."""
+    """Words of ``text`` as strings, folded like the shingles (for the story features)."""
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
-    text = text.lower()  # casefold differs only on rare letters and costs 50% more
+    text = text.lower()
     return (_TOKEN if _HAS_CJK.search(text) else _WORD).findall(text)
 
 
-def _word_hash(word: str) -> int:
-    # 32 bits per word are plenty (the shingle mix spreads them to 64); small ints convert fast
-    return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=4).digest(), "little")
+def _power_tables(length: int) -> tuple[np.ndarray, np.ndarray]:
+    global _powers, _inverse_powers
+    if len(_powers) < length:
+        size = max(length, 2 * len(_powers), 1 << 14)
+        with np.errstate(over="ignore"):
+            _powers = np.concatenate(([_U64(1)], np.cumprod(np.full(size - 1, _P, dtype=np.uint64))))
+            _inverse_powers = np.concatenate(
+                ([_U64(1)], np.cumprod(np.full(size - 1, _P_INVERSE, dtype=np.uint64)))
+            )
+    return _powers, _inverse_powers
 
 
-def shingle_hashes(words: list[str], size: int = SHINGLE_WORDS) -> np.ndarray:
-    """Sorted unique 32-bit hashes of the ``size``-word shingles (one shingle if the text is shorter)."""
-    if not words:
-        return np.empty(0, dtype=np.uint32)
-    known = list(map(_word_hashes.get, words))
-    if None in known:
-        if len(_word_hashes) > _WORD_CACHE_LIMIT:  # bounded: a worker runs for weeks
-            _word_hashes.clear()
-        for word in set(words).difference(_word_hashes):
-            _word_hashes[word] = _word_hash(word)
-        known = list(map(_word_hashes.__getitem__, words))
-    hashed = np.array(known, dtype=np.uint64)
-    span = min(size, len(hashed))
-    count = len(hashed) - span + 1
-    # a polynomial of the word hashes (order matters), then one 64-bit finaliser round
-    mixed = hashed[:count].copy()
-    for offset in range(1, span):
-        mixed *= _P
-        mixed += hashed[offset : offset + count]
-    mixed ^= mixed >> _U64(29)
-    mixed *= _M1
-    mixed ^= mixed >> _U64(32)
+def _word_mask(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(is a word byte, starts a CJK character) for UTF-8 bytes."""
+    word = _IS_WORD[data]
+    if len(data) >= 2:
+        first, second = data[:-1], data[1:]
+        # U+00A0-U+00BF (no-break space, guillemets, inverted marks...): C2 A0..BF
+        latin = np.flatnonzero((first == 0xC2) & (second >= 0xA0) & (second <= 0xBF))
+        word[latin] = False
+        word[latin + 1] = False
+    cjk = np.zeros(len(data), dtype=bool)
+    if len(data) >= 3:
+        lead, second = data[:-2], data[1:-1]
+        # U+2000-U+206F general punctuation (dashes, curly quotes, ellipsis), U+3000-U+303F CJK punctuation
+        punct = np.flatnonzero(
+            ((lead == 0xE2) & ((second == 0x80) | (second == 0x81))) | ((lead == 0xE3) & (second == 0x80))
+        )
+        word[punct] = False
+        word[punct + 1] = False
+        word[punct + 2] = False
+        # kana and CJK ideographs (U+3040-U+9FFF): E3 81.. to E9
+        cjk[:-2] = (lead >= 0xE3) & (lead <= 0xE9) & word[:-2]
+    return word, cjk
+
+
+def shingle_hashes(text: str, size: int = SHINGLE_WORDS) -> tuple[np.ndarray, int]:
+    """(sorted unique 32-bit hashes of the ``size``-word shingles, number of words) of ``text``.
+
+    A text shorter than ``size`` words is one shingle.
+    """
+    data = np.frombuffer(text.lower().encode("utf-8"), dtype=np.uint8)
+    if len(data) == 0:
+        return np.empty(0, dtype=np.uint32), 0
+    word, cjk = _word_mask(data)
+    previous = np.empty_like(word)
+    previous[0] = False
+    previous[1:] = word[:-1]
+    following = np.empty_like(word)
+    following[-1] = False
+    following[:-1] = word[1:]
+    breaks = cjk.copy()  # a CJK character starts a word, and the byte after it too
+    breaks[3:] |= cjk[:-3]
+    following_break = np.zeros_like(word)
+    following_break[:-1] = breaks[1:]
+    starts = np.flatnonzero(word & (~previous | breaks))
+    ends = np.flatnonzero(word & (~following | following_break)) + 1
+    if len(starts) == 0:
+        return np.empty(0, dtype=np.uint32), 0
+    powers, inverse = _power_tables(len(data) + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(len(data) + 1, dtype=np.uint64)
+        np.cumsum(data.astype(np.uint64) * inverse[: len(data)], out=prefix[1:])
+        hashed = (prefix[ends] - prefix[starts]) * powers[ends - 1]
+        hashed += (ends - starts).astype(np.uint64)
+        hashed ^= hashed >> _U64(31)
+        hashed *= _M1
+        hashed ^= hashed >> _U64(29)
+        span = min(size, len(hashed))
+        count = len(hashed) - span + 1
+        # a polynomial of the word hashes (order matters), then one 64-bit finaliser round
+        mixed = hashed[:count].copy()
+        for offset in range(1, span):
+            mixed *= _P
+            mixed += hashed[offset : offset + count]
+        mixed ^= mixed >> _U64(29)
+        mixed *= _M1
+        mixed ^= mixed >> _U64(32)
     top = (mixed >> _U64(32)).astype(np.uint32)
     top.sort()
     keep = np.empty(len(top), dtype=bool)
     keep[0] = True
     np.not_equal(top[1:], top[:-1], out=keep[1:])
-    return top[keep]
+    return top[keep], len(starts)
 
 
 def bottom_k(hashes: np.ndarray, k: int = SAMPLE_SIZE) -> np.ndarray:

@@ -16,19 +16,31 @@ State, all in the caller's MutableMapping (JSON values only):
 from __future__ import annotations
 
 import math
-from collections.abc import MutableMapping
+from collections.abc import Iterable, MutableMapping
 from typing import Any
 
 from pipeline.dedupe.features import features
 
-PROFILE_FEATURES = 20  # kept per story: enough to describe an event, bounded state
+PROFILE_FEATURES = 24
+PROFILE_TERMS = 24
+TERM_RARITY = 3.0
+JOIN_EVIDENCE = 3.0  # kept per story: enough to describe an event, bounded state
 POSTINGS = 6  # story ids kept per feature (most recent)
 CANDIDATES = 6
-KIND_WEIGHT = {"e": 1.0, "p": 0.3, "t": 0.5, "d": 0.6}
-JOIN_SIMILARITY = 0.30
-JOIN_SHARED_NAMES = 2
-RARE_SHARE = 0.25
+KIND_WEIGHT = {"e": 1.0, "p": 0.6, "t": 0.5, "d": 0.6}
+JOIN_SIMILARITY = 0.25
+RARE_SHARE = 0.05  # a name is "rare" if fewer than this share of live stories carry it
 PRIOR_STORIES = 20  # a name is "rare" if fewer than this share of live stories carry it
+
+
+_NONE = {"n": 0}
+
+
+def _distinct_names(features: Iterable[str]) -> int:
+    """Names counted once per person: "e:putin" adds nothing beside "e:vladimir putin"."""
+    names = [f[2:] for f in features]
+    full = [n for n in names if " " in n]
+    return sum(1 for n in names if " " in n or not any(f.endswith(" " + n) for f in full))
 
 
 def _weight(feature: str, count: float) -> float:
@@ -58,8 +70,9 @@ class Stories:
         Only stories with an article at or after ``since`` are joined (the window).
         """
         live = int(self.store.get("stories", 0))
-        postings = {f: self.store.get(f"f:{f}") for f in profile}
-        idf = {f: self._idf(f, live, postings[f] or {"n": 0}) for f in profile}
+        # terms are many and only describe: they get a fixed rarity and no postings (speed, state)
+        postings = {f: self.store.get(f"f:{f}") for f in profile if f[0] != "t"}
+        idf = {f: self._idf(f, live, postings[f] or _NONE) if f[0] != "t" else TERM_RARITY for f in profile}
         vector = {f: w * idf[f] for f, w in profile.items()}
         story = self._best(vector, postings, live, since)
         if story is None:
@@ -95,7 +108,7 @@ class Stories:
                     votes[story] = votes.get(story, 0.0) + vector[feature]
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         best: tuple[float, str] | None = None
-        rare_limit = max(2.0, RARE_SHARE * live)
+        rare_limit = max(3.0, RARE_SHARE * live)
         for story in sorted(votes, key=lambda s: (-votes[s], s))[:CANDIDATES]:
             record = self.store.get(f"s:{story}")
             if record is None or record["t"] < since:
@@ -103,12 +116,16 @@ class Stories:
             other = record["f"]
             dot = sum(vector[f] * other[f] for f in vector.keys() & other.keys())
             similarity = dot / (norm * (math.sqrt(sum(v * v for v in other.values())) or 1.0))
-            shared_names = sum(
-                1
-                for f in vector.keys() & other.keys()
-                if f.startswith("e:") and (postings[f] or {"n": 0})["n"] <= rare_limit
+            shared = vector.keys() & other.keys()
+            names = _distinct_names(
+                f for f in shared if f[0] == "e" and (postings[f] or _NONE)["n"] <= rare_limit
             )
-            joins = similarity >= JOIN_SIMILARITY and shared_names >= JOIN_SHARED_NAMES
+            places = sum(1 for f in shared if f[0] == "p")
+            what = sum(1 for f in shared if f[0] == "t" or (f[0] == "d" and "-" in f))
+            # Who, where and what must agree, not wording alone: a rare name at least, and
+            # enough of more names, shared places (with whom) and salient terms or days.
+            evidence = names + 0.5 * min(places, 4) + 0.5 * min(what, 4)
+            joins = names >= 1 and evidence >= JOIN_EVIDENCE and similarity >= JOIN_SIMILARITY
             if joins and (best is None or (similarity, story) > best):
                 best = (similarity, story)
         return best[1] if best else None
@@ -119,11 +136,14 @@ class Stories:
         for feature, weight in vector.items():
             merged[feature] = round(merged.get(feature, 0.0) + weight, 2)
         ranked = sorted(merged, key=lambda f: (-merged[f], f))  # keep what tells this story apart
-        kept = {f: merged[f] for f in ranked[:PROFILE_FEATURES]}
+        kept = {f: merged[f] for f in [f for f in ranked if f[0] != "t"][:PROFILE_FEATURES]}
+        kept.update({f: merged[f] for f in [f for f in ranked if f[0] == "t"][:PROFILE_TERMS]})
         for feature in kept.keys() - record["f"].keys():
-            self._post(feature, story)
+            if feature[0] != "t":
+                self._post(feature, story)
         for feature in record["f"].keys() - kept.keys():
-            self._unpost(feature, story)
+            if feature[0] != "t":
+                self._unpost(feature, story)
         record["f"] = kept
         record["n"] += 1
         record["t"] = max(record["t"], at)
@@ -155,7 +175,8 @@ class Stories:
         if record is None or record["t"] >= cutoff:
             return False
         for feature in record["f"]:
-            self._unpost(feature, story)
+            if feature[0] != "t":
+                self._unpost(feature, story)
         del self.store[f"s:{story}"]
         self.store["stories"] = max(int(self.store.get("stories", 1)) - 1, 0)
         return True
