@@ -13,7 +13,6 @@ import unicodedata
 from collections import Counter
 
 from pipeline.dedupe.places import is_place
-from pipeline.dedupe.sketch import tokens
 
 _MONTHS = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
@@ -69,10 +68,13 @@ _CONNECTORS = ("of", "de", "del", "la", "al", "bin", "von", "van", "der", "du", 
 _NAME_RUN = re.compile(
     rf"(?<![\w'’-]){_NAME_WORD}(?:[ \t]+(?:(?:{'|'.join(_CONNECTORS)})[ \t]+)?{_NAME_WORD})*"
 )
+# Patterns that start with a literal or a class scan fast; word starts are checked in Python.
 _NUMERIC_DATE = re.compile(r"(?<!\d)(\d{1,2})[./](\d{1,2})[./](20\d\d)(?!\d)")
-# Month names are capitalised: a cheap case-sensitive scan, filtered against _MONTHS after.
-_MONTH_DAY = re.compile(r"([A-Z][a-z]{2,8}\.?)[ \t]+(\d{1,2})(?![\d:])")
-_DAY_MONTH = re.compile(r"(?<![\d.,])(\d{1,2})[ \t]+([A-Z][a-z]{2,8})")
+_MONTH_WORD = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*")
+_DAY_AFTER = re.compile(r"\.?[ \t]+(\d{1,2})(?![\d:])")
+_DAY_BEFORE = re.compile(r"(?<!\d)(\d{1,2})[ \t]+$")
+_YEAR = re.compile(r"(?:19[5-9]\d|20\d\d)(?!\d)")
+_TERM = re.compile(r"(?<=[\s\"“‘(])[a-zß-öø-ÿа-яё][\w'’-]{4,}")
 
 LEAD_CHARS = 3000
 MAX_NAMES = 16
@@ -137,57 +139,49 @@ def _count(words: list[str], found: Counter[str], times: int) -> None:
         found[last] += times
 
 
-def dates(text: str, counts: Counter[str]) -> set[str]:
-    """Calendar days ("6-18") and years the article mentions; ``counts``: its folded token counts."""
+def dates(text: str) -> set[str]:
+    """Calendar days ("6-18") and years the article mentions."""
     found: set[str] = set()
-    if any(month in counts for month in _MONTHS):
-        for month, day in _MONTH_DAY.findall(text):
-            number = _MONTHS.get(month.casefold().rstrip("."))
-            if number and 1 <= int(day) <= 31:
-                found.add(f"{number}-{int(day)}")
-        for day, month in _DAY_MONTH.findall(text):
-            number = _MONTHS.get(month.casefold().rstrip("."))
-            if number and 1 <= int(day) <= 31:
-                found.add(f"{number}-{int(day)}")
-    found.update(w for w in counts if len(w) == 4 and w.isdigit() and "1950" <= w <= "2099")
-    for day, month, _year in _NUMERIC_DATE.findall(text):
-        if 1 <= int(month) <= 12 and 1 <= int(day) <= 31:
-            found.add(f"{int(month)}-{int(day)}")
+    for match in _MONTH_WORD.finditer(text):
+        start, end = match.span()
+        month = _MONTHS.get(match.group().lower())
+        if month is None or (start and text[start - 1].isalpha()):
+            continue
+        after = _DAY_AFTER.match(text, end)
+        before = None if after else _DAY_BEFORE.search(text, max(start - 4, 0), start)
+        day = int((after or before).group(1)) if (after or before) else 0
+        if 1 <= day <= 31:
+            found.add(f"{month}-{day}")
+    for match in _YEAR.finditer(text):
+        if not (match.start() and text[match.start() - 1].isdigit()):
+            found.add(match.group())
+    if ".20" in text or "/20" in text:
+        for day, month, _year in _NUMERIC_DATE.findall(text):
+            if 1 <= int(month) <= 12 and 1 <= int(day) <= 31:
+                found.add(f"{int(month)}-{int(day)}")
     return found
 
 
-def terms(counts: Counter[str], names: Counter[str]) -> Counter[str]:
-    """Content words of five letters or more: stopwords and the words of names left out."""
+def terms(text: str, names: Counter[str]) -> Counter[str]:
+    """Lower-case content words of five letters or more: stopwords and the words of names left out."""
     in_names = {part for name in names for part in name.split()}
-    return Counter(
-        {w: c for w, c in counts.items() if len(w) >= 5 and w not in _STOPWORDS and w not in in_names}
-    )
+    counts = Counter(_TERM.findall(text))
+    return Counter({w: c for w, c in counts.items() if w not in _STOPWORDS and w not in in_names})
 
 
-def features(title: str | None, body: str, words: list[str] | None = None) -> dict[str, float]:
-    """Feature -> raw weight (occurrences, title counted twice) of one article.
-
-    ``words`` are the body's folded tokens (``sketch.tokens``) when the caller has them.
-    """
+def features(title: str | None, body: str) -> dict[str, float]:
+    """Feature -> raw weight (occurrences; names in the title count twice) of one article."""
     # the lead says what happened; long tails add background, not the event (and cost time)
     lead = body if len(body) <= LEAD_CHARS else body[: body.rfind(" ", 0, LEAD_CHARS)]
     text = f"{title}\n{lead}" if title else lead
-    if words is None:
-        words = tokens(text)
-    elif lead is not body:  # the lead's share of the body's tokens, near enough
-        words = words[: len(words) * len(lead) // len(body)]
-    if title:
-        words = [*tokens(title), *words]
     found: dict[str, float] = {}
     name_counts = names(text)
     if title:
         name_counts.update(names(title))
     for name, count in name_counts.most_common(MAX_NAMES):
         found[f"{'p' if is_place(name) else 'e'}:{name}"] = float(count)
-    counts = Counter(words)
-    term_counts = terms(counts, name_counts)
-    for term, count in term_counts.most_common(MAX_TERMS):
+    for term, count in terms(f" {text}", name_counts).most_common(MAX_TERMS):
         found[f"t:{term}"] = float(count)
-    for date in sorted(dates(text, counts))[:MAX_DATES]:
+    for date in sorted(dates(text))[:MAX_DATES]:
         found[f"d:{date}"] = 1.0
     return found

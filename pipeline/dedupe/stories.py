@@ -60,9 +60,9 @@ class Stories:
         # the prior keeps a young stream from treating every unseen word as decisive
         return math.log((live + PRIOR_STORIES) / (carrying + 1))
 
-    def profile(self, title: str | None, body: str, words: list[str] | None = None) -> dict[str, float]:
-        """The article's weighted features (before rarity); ``words``: the body's tokens, if at hand."""
-        return {f: _weight(f, c) for f, c in features(title, body, words).items()}
+    def profile(self, title: str | None, body: str) -> dict[str, float]:
+        """The article's weighted features (before rarity)."""
+        return {f: _weight(f, c) for f, c in features(title, body).items()}
 
     def assign(self, article_id: str, profile: dict[str, float], at: int, since: int) -> tuple[str, int]:
         """(story id, story size after joining) for a first-seen article at time ``at``.
