@@ -55,7 +55,8 @@ def create_app(settings: Settings, bootstrap: str) -> faust.App:
         datadir=str(settings.data_dir / "faust"),
         web_enabled=False,
         topic_partitions=settings.partitions,
-        topic_allow_declare=False,  # topics are created by agents.kafka.ensure_topics
+        # our topics already exist (agents.kafka.ensure_topics); Faust declares its changelogs
+        topic_allow_declare=True,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         producer_max_request_size=MAX_MESSAGE_BYTES,
@@ -81,7 +82,7 @@ def create_app(settings: Settings, bootstrap: str) -> faust.App:
 
     dedupe_table = app.Table(
         f"{settings.app_id}-dedupe", default=None, partitions=specs[settings.topic_extracted].partitions,
-        key_type=str, value_type=None, value_serializer="json", key_serializer="raw",
+        schema=faust.Schema(key_type=str, key_serializer="json", value_serializer="json"),
     )
     pipeline = Pipeline(settings, deduper=Deduper(store=TableStore(dedupe_table), settings=settings))
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wirefeed-stage")
@@ -101,33 +102,36 @@ def create_app(settings: Settings, bootstrap: str) -> faust.App:
             try:
                 page = pipeline.parse(value)
                 article = await off_loop(pipeline.extract, page)
+                record = article.model_dump_json().encode()
             except Exception as exc:  # a bad page goes to the DLQ; the stream goes on
                 await dead(exc, "extract", value)
                 continue
-            # one partition: the dedupe stage sees every article (key kept for compaction/debug)
-            await extracted.send(key=article.id.encode(), value=article.model_dump_json().encode())
+            # one partition: the dedupe stage sees every article (key kept for debugging)
+            await extracted.send(key=article.id.encode(), value=record)
 
     @app.agent(extracted)
     async def dedupe(stream: faust.StreamT) -> None:
         async for value in stream:
             try:
                 article = pipeline.dedupe(Article.model_validate_json(value))
+                record = article.model_dump_json().encode()
             except Exception as exc:
                 await dead(exc, "dedupe", value)
                 continue
-            await deduped.send(key=article.id.encode(), value=article.model_dump_json().encode())
+            await deduped.send(key=article.id.encode(), value=record)
 
     @app.agent(deduped)
     async def tag(stream: faust.StreamT) -> None:
         async for value in stream:
             try:
                 article = await off_loop(pipeline.tag, Article.model_validate_json(value))
+                record = article.model_dump_json().encode()
             except Exception as exc:
                 await dead(exc, "tag", value)
                 continue
             if not pipeline.publishable(article):
                 continue
-            await articles.send(key=article.id.encode(), value=article.model_dump_json().encode())
+            await articles.send(key=article.id.encode(), value=record)
             metrics.ARTICLES_PUBLISHED.inc()
             if article.fetched_at is not None:
                 lag = (datetime.now(UTC) - article.fetched_at).total_seconds()

@@ -7,6 +7,7 @@ binds to 127.0.0.1. Whoever starts a broker stops it (``LocalBroker.stop``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -207,10 +208,8 @@ class LocalBroker:
 
 
 def _reap(pid: int) -> None:
-    try:
+    with contextlib.suppress(ChildProcessError):  # not our child (started by another process)
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def _cluster_id() -> str:

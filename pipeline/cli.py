@@ -1,4 +1,8 @@
-"""The ``wirefeed`` command line: read, worker, process, replay, tail, broker, demo."""
+"""The ``wirefeed`` command line: read, worker, process, replay, tail, broker, demo, run.
+
+Commands that talk to Kafka import ``agents`` lazily, so ``process`` starts fast
+and never needs a broker.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +20,31 @@ app = typer.Typer(
     help="wirefeed: wire feeds in, clean deduplicated topic-tagged articles out, on Kafka.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
 broker_app = typer.Typer(help="The local single-node Kafka broker for dev and CI.", no_args_is_help=True)
 app.add_typer(broker_app, name="broker")
 err = Console(stderr=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(2)
+
+
+def _bootstrap(settings: Settings) -> str:
+    """The broker to use: WIREFEED_KAFKA_BOOTSTRAP, else the local dev broker (must be running)."""
+    from agents.broker import default_broker, port_open
+
+    if settings.kafka_bootstrap:
+        return settings.kafka_bootstrap
+    broker = default_broker()
+    if not port_open(broker.port):
+        raise _fail(
+            f"no Kafka broker at {broker.bootstrap}: start one with `wirefeed broker start` "
+            "or point WIREFEED_KAFKA_BOOTSTRAP at yours"
+        )
+    return broker.bootstrap
 
 
 @app.command()
@@ -36,11 +61,14 @@ def process(
     settings = get_settings()
     pipeline = Pipeline(settings)
     with ExitStack() as stack:
-        source: IO[bytes] = stack.enter_context(open(input, "rb")) if input else sys.stdin.buffer
-        out: IO[str] = (
-            stack.enter_context(open(output, "w", encoding="utf-8")) if output else sys.stdout
-        )
-        dlq_out = stack.enter_context(open(dlq, "w", encoding="utf-8")) if dlq else None
+        try:
+            source: IO[bytes] = stack.enter_context(open(input, "rb")) if input else sys.stdin.buffer
+            out: IO[str] = (
+                stack.enter_context(open(output, "w", encoding="utf-8")) if output else sys.stdout
+            )
+            dlq_out = stack.enter_context(open(dlq, "w", encoding="utf-8")) if dlq else None
+        except OSError as exc:
+            raise _fail(str(exc)) from None
         stats = process_lines(source, pipeline, out, dlq_out)
     if not quiet:
         err.print(
@@ -49,8 +77,122 @@ def process(
         )
 
 
-def _settings() -> Settings:
-    return get_settings()
+@app.command()
+def worker() -> None:
+    """Run the Faust worker: extract -> dedupe -> tag -> wire.articles (failures -> wire.dlq)."""
+    from agents.worker import run_worker
+    from pipeline.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    run_worker(settings, _bootstrap(settings))
+
+
+@app.command()
+def read(
+    feeds: Path = typer.Option(None, "--feeds", "-f", help="Feeds file (YAML); default WIREFEED_FEEDS_FILE."),
+    once: bool = typer.Option(False, "--once", help="Poll every feed once, then exit."),
+) -> None:
+    """Poll feeds, fetch new items' pages, produce RawPages to wire.raw."""
+    from agents.reader import run_reader
+    from pipeline.feeds import FeedError, load_feeds_file
+    from pipeline.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    try:
+        feed_list = load_feeds_file(feeds or settings.feeds_file)
+    except FeedError as exc:
+        raise _fail(str(exc)) from None
+    run_reader(settings, _bootstrap(settings), feed_list, once=once)
+
+
+@app.command()
+def replay(
+    paths: list[Path] = typer.Argument(..., help=".html/.htm/.txt files, RawPage .jsonl files, or folders."),
+    url_prefix: str = typer.Option("https://replay.invalid/", help="URL base for plain files."),
+    source: str = typer.Option("replay", help="Source name for plain files."),
+) -> None:
+    """Push local files or RawPage JSONL onto wire.raw."""
+    from agents.replay import replay_paths
+
+    settings = get_settings()
+    try:
+        sent = replay_paths(settings, _bootstrap(settings), paths, url_prefix=url_prefix, source=source)
+    except FileNotFoundError as exc:
+        raise _fail(f"no such file: {exc.filename}") from None
+    err.print(f"[bold]replay[/]: {sent} records sent to {settings.topic_raw}")
+
+
+@app.command()
+def tail(
+    from_beginning: bool = typer.Option(False, "--from-beginning", help="Start at the oldest record."),
+    max_records: int = typer.Option(0, "--max", help="Stop after this many (0 = no limit)."),
+    timeout: float = typer.Option(0, "--timeout", help="Stop after this many idle seconds (0 = never)."),
+    json_lines: bool = typer.Option(False, "--json", help="Print the records as JSON lines."),
+    topic: str = typer.Option(None, help="Topic to read (default wire.articles)."),
+) -> None:
+    """Print articles as they arrive on wire.articles."""
+    from agents.tail import tail_topic
+
+    settings = get_settings()
+    tail_topic(settings, _bootstrap(settings), topic or settings.topic_articles,
+               from_beginning=from_beginning, max_records=max_records, idle_timeout=timeout,
+               json_lines=json_lines)
+
+
+@app.command()
+def demo(
+    output: Path = typer.Option(Path("demo-output.jsonl"), help="Where the articles are written."),
+    timeout: float = typer.Option(240.0, help="Give up after this many seconds."),
+) -> None:
+    """The main job on the bundled sample, end to end through a real broker."""
+    from agents.demo import run_demo
+
+    raise typer.Exit(run_demo(get_settings(), output, timeout))
+
+
+@app.command()
+def run(
+    feeds: Path = typer.Option(None, "--feeds", "-f", help="Feeds file (YAML)."),
+) -> None:
+    """Run continuously: the broker (unless WIREFEED_KAFKA_BOOTSTRAP is set), a worker and the reader."""
+    from agents.demo import run_continuously
+
+    settings = get_settings()
+    raise typer.Exit(run_continuously(settings, feeds or settings.feeds_file))
+
+
+@broker_app.command("start")
+def broker_start() -> None:
+    """Start the local broker (fetching its jars on first use)."""
+    from agents.broker import BrokerError, default_broker
+
+    try:
+        err.print(f"Kafka running at [bold]{default_broker().start()}[/]")
+    except BrokerError as exc:
+        raise _fail(str(exc)) from None
+
+
+@broker_app.command("stop")
+def broker_stop() -> None:
+    """Stop the local broker."""
+    from agents.broker import default_broker
+
+    err.print("stopped" if default_broker().stop() else "not running")
+
+
+@broker_app.command("status")
+def broker_status() -> None:
+    """Say whether the local broker runs (exit 1 when it does not)."""
+    from agents.broker import default_broker
+
+    broker = default_broker()
+    if broker.running():
+        err.print(f"running at {broker.bootstrap} (pid {broker.pid()})")
+    else:
+        err.print("stopped")
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -36,7 +36,9 @@ class Settings(BaseSettings):
     app_id: str = "wirefeed"
     data_dir: Path = Path(".wirefeed")
     metrics_host: str = "127.0.0.1"
-    metrics_port: int = 9308
+    metrics_port: int = Field(default=9308, description="Worker's /metrics, /healthz, /readyz; 0 = off.")
+    reader_metrics_port: int = Field(default=9309, description="Reader's /metrics, /healthz, /readyz; 0 = off.")
+    log_level: str = "INFO"
     drop_duplicates: bool = False
     dedupe_window_days: float = 7.0
 
@@ -46,6 +48,7 @@ class Settings(BaseSettings):
 
     # reader
     feeds_file: Path = Path("feeds.yaml")
+    reader_state: Path = Path(".wirefeed/reader-state.json")
     poll_interval_s: float = 300.0
     fetch_timeout_s: float = 15.0
     fetch_max_bytes: int = 5_000_000

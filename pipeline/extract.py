@@ -1,20 +1,26 @@
 """Extraction: a RawPage becomes a title, clean body paragraphs and metadata.
 
-This is the seam the cleaning work (``pipeline/clean``) plugs into. The stream's
-extract agent and ``wirefeed process`` both call :meth:`Extractor.extract`.
+HTML goes through trafilatura and then the wire cleaner (``pipeline/clean``);
+plain-text dumps go straight to the cleaner. The stream's extract agent and
+``wirefeed process`` both call :meth:`Extractor.extract`; one Extractor holds
+the site templates it has learnt, so keep one per worker process.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 
-import trafilatura
-
+from pipeline.clean import TemplateMemory, clean_blocks
+from pipeline.clean.html import html_blocks
+from pipeline.clean.text import text_blocks
 from pipeline.errors import RecordError
 from schemas import RawPage, Removed
 
 STAGE = "extract"
+# An article has at least one paragraph this long; a page without one is navigation, not news.
+MIN_PROSE_WORDS = 6
 
 
 @dataclass
@@ -33,20 +39,47 @@ class Extraction:
         return "\n".join(self.paragraphs)
 
 
+def source_key(page: RawPage) -> str | None:
+    """Whose template a page follows: the feed's source name, else the site's host name."""
+    if page.source:
+        return page.source.strip().casefold()
+    host = urlsplit(page.url).hostname or ""
+    return host.removeprefix("www.") or None
+
+
 class Extractor:
-    """Turns pages into Extractions. Holds per-source state (site templates) if any."""
+    """Turns pages into Extractions. Holds per-source state (site templates)."""
+
+    def __init__(self, templates: TemplateMemory | None = None) -> None:
+        self.templates = templates if templates is not None else TemplateMemory()
 
     def extract(self, page: RawPage) -> Extraction:
+        author = published_at = lang = None
         if page.content_type == "text/plain":
-            lines = [line.strip() for line in page.content.splitlines() if line.strip()]
-            title = page.title or (lines[0] if lines else None)
-            paragraphs = lines[1:] if lines and not page.title else lines
+            blocks = text_blocks(page.content)
+            meta_title, guess = page.title, True
         else:
-            doc = trafilatura.bare_extraction(page.content, url=page.url, with_metadata=True)
-            if doc is None:
-                raise RecordError(STAGE, "no_content", "no article text found", url=page.url)
-            paragraphs = [p.strip() for p in (doc.text or "").split("\n") if p.strip()]
-            title = page.title or doc.title
-        if not paragraphs:
+            html = html_blocks(page.content, page.url)
+            if html is None:
+                raise RecordError(STAGE, "no_content", "the HTML could not be parsed", url=page.url)
+            blocks = html.blocks
+            meta_title, guess = page.title or html.meta.title, False
+            author, published_at, lang = html.meta.author, html.meta.published_at, html.meta.lang
+        if not blocks:
             raise RecordError(STAGE, "no_content", "no article text found", url=page.url)
-        return Extraction(title=title, paragraphs=paragraphs)
+        cleaned = clean_blocks(
+            blocks, title=meta_title, guess_title=guess, source=source_key(page), templates=self.templates
+        )
+        if not cleaned.paragraphs:
+            raise RecordError(STAGE, "no_content", "nothing left after removing boilerplate", url=page.url)
+        if not any(len(p.split()) >= MIN_PROSE_WORDS for p in cleaned.paragraphs):
+            # menus, tag clouds and link lists are not articles, however many lines they have
+            raise RecordError(STAGE, "no_content", "no paragraph of running text", url=page.url)
+        return Extraction(
+            title=cleaned.title,
+            paragraphs=cleaned.paragraphs,
+            removed=[Removed(rule=rule, text=text) for rule, text in cleaned.removed],
+            author=author,
+            published_at=published_at,
+            lang=lang,
+        )

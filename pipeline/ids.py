@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import unicodedata
@@ -16,10 +17,8 @@ _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid|ref|ref
 def canonical_url(url: str) -> str:
     """The URL a page is known by: normalised, tracking parameters and fragment dropped."""
     url = url.strip()
-    try:
+    with contextlib.suppress(Exception):  # courlan raises on odd inputs; our own normalisation follows
         url = normalize_url(url, strict=False, trailing_slash=False)
-    except Exception:  # courlan raises on odd inputs; fall back to our own normalisation
-        pass
     parts = urlsplit(url)
     query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if not _TRACKING.match(k)))
     host = (parts.hostname or "").lower()

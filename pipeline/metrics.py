@@ -6,7 +6,11 @@ Names are part of the operating contract: dashboards and alert rules in
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 _E2E_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600)
@@ -35,6 +39,36 @@ REMOVED_BLOCKS = Counter("wirefeed_removed_blocks", "Blocks the cleaner removed,
 CONSUMER_LAG = Gauge("wirefeed_consumer_lag", "Messages behind the high-water mark", ["topic", "partition"])
 
 
-def serve_metrics(host: str, port: int) -> None:
-    """Serve ``/metrics`` on host:port from a daemon thread."""
-    start_http_server(port, addr=host)
+class _Handler(BaseHTTPRequestHandler):
+    ready: Callable[[], bool] = staticmethod(lambda: True)
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        path = self.path.split("?")[0]
+        if path == "/metrics":
+            self._send(200, generate_latest(), CONTENT_TYPE_LATEST)
+        elif path == "/healthz":
+            self._send(200, b"ok\n", "text/plain")
+        elif path == "/readyz":
+            ok = bool(self.ready())
+            self._send(200 if ok else 503, b"ready\n" if ok else b"not ready\n", "text/plain")
+        else:
+            self._send(404, b"not found\n", "text/plain")
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - scrapes are not news
+        pass
+
+
+def serve_http(host: str, port: int, ready: Callable[[], bool] | None = None) -> ThreadingHTTPServer:
+    """Serve ``/metrics``, ``/healthz`` (alive) and ``/readyz`` (``ready()``) from a daemon thread."""
+    handler = type("Handler", (_Handler,), {"ready": staticmethod(ready or (lambda: True))})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="wirefeed-http", daemon=True).start()
+    return server

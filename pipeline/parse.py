@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -13,33 +14,34 @@ from schemas import RawPage
 STAGE = "parse"
 # JSON nested deeper than this is refused before parsing (json recursion is not free).
 MAX_JSON_DEPTH = 64
+# Longer URLs are refused: most servers reject request lines over 8 KB, and the URL becomes a Kafka key.
+MAX_URL_CHARS = 8192
+# JSON may spell lone UTF-16 surrogates ("\ud800"); they are not Unicode and cannot be encoded as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 def _depth_exceeds(text: str, limit: int) -> bool:
+    """Whether JSON text nests deeper than ``limit`` (strings skipped; regex-speed, not a char loop)."""
+    if text.count("{") + text.count("[") <= limit:
+        return False
     depth = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
+    for bracket in _BRACKETS.findall(_JSON_STRING.sub("", text)):
+        if bracket in "[{":
             depth += 1
             if depth > limit:
                 return True
-        elif ch in "]}":
+        else:
             depth -= 1
     return False
 
 
 def _url_of(data: Any) -> str | None:
     if isinstance(data, dict) and isinstance(data.get("url"), str):
-        return data["url"][:2000]
+        return data["url"][:2000].encode("utf-8", errors="replace").decode("utf-8")  # no lone surrogates
     return None
 
 
@@ -50,6 +52,7 @@ def parse_raw_page(line: str | bytes, max_content_bytes: int) -> RawPage:
             line = line.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise RecordError(STAGE, "not_utf8", f"input is not UTF-8: {exc}") from None
+    line = line.removeprefix("\ufeff")  # a byte-order mark (first line of a file saved on Windows)
     if not line.strip():
         raise RecordError(STAGE, "empty_line", "the line is empty")
     if "\x00" in line and line.lstrip()[:1] not in ("{", "["):
@@ -58,7 +61,7 @@ def parse_raw_page(line: str | bytes, max_content_bytes: int) -> RawPage:
         raise RecordError(STAGE, "too_deep", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         data = json.loads(line)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # ValueError: JSONDecodeError, or an int over 4300 digits
         raise RecordError(STAGE, "not_json", f"not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise RecordError(STAGE, "not_object", f"expected a JSON object, got {type(data).__name__}")
@@ -78,6 +81,13 @@ def parse_raw_page(line: str | bytes, max_content_bytes: int) -> RawPage:
         else:
             reason = f"invalid_{field}"
         raise RecordError(STAGE, reason, f"{field}: {first.get('msg')}", url=url) from None
+    if len(page.url) > MAX_URL_CHARS:
+        detail = f"url is {len(page.url)} characters, cap {MAX_URL_CHARS}"
+        raise RecordError(STAGE, "bad_url", detail, url=url)
+    for name in ("url", "content", "title", "source", "feed_url"):
+        value = getattr(page, name)
+        if value is not None and _SURROGATE.search(value):
+            raise RecordError(STAGE, "lone_surrogate", f"{name} holds a lone UTF-16 surrogate", url=url)
     check_content(page, max_content_bytes)
     return page
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO
 
-from pipeline.stages import Pipeline
+from pipeline.stages import Pipeline, to_dead_letter
 from schemas import Article, DeadLetter
 
 
@@ -28,17 +28,20 @@ def process_lines(
     """Run every line through the pipeline; write each result as one JSON line."""
     stats = ProcessStats()
     for line in lines:
-        if isinstance(line, bytes):
-            line = line.rstrip(b"\r\n")
-        else:
-            line = line.rstrip("\r\n")
+        line = line.rstrip(b"\r\n") if isinstance(line, bytes) else line.rstrip("\r\n")
         stats.lines += 1
         result = pipeline.run(line)
         if isinstance(result, Article):
-            stats.articles += 1
-            stats.duplicates += result.duplicate_of is not None
-            out.write(result.model_dump_json() + "\n")
-        elif isinstance(result, DeadLetter):
+            try:
+                record = result.model_dump_json()
+            except Exception as exc:  # e.g. text pydantic cannot encode: dead letter, not a crash
+                result = to_dead_letter(exc, "publish", line, pipeline.settings.dlq_original_chars)
+            else:
+                stats.articles += 1
+                stats.duplicates += result.duplicate_of is not None
+                out.write(record + "\n")
+                continue
+        if isinstance(result, DeadLetter):
             stats.dead_letters += 1
             if dlq is not None:
                 dlq.write(result.model_dump_json() + "\n")

@@ -1,0 +1,122 @@
+"""The wire cleaner: boilerplate removal on extracted structure, for HTML pages and text dumps.
+
+Order of work on a page's blocks:
+
+1. block rules (``rules``): ads, share widgets, captions and credits, prompts, footers, mastheads;
+2. stray UI strings in another script than the page's (``scripts``);
+3. the title (moved to metadata, never left in the body);
+4. the site's learnt template lines (``templates``);
+5. context rules (``context``): related lists and inserts, lone labels, repeated lines.
+
+Every cut block keeps the name of the rule that cut it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipeline.clean.blocks import Block, is_headline, is_sentence, normalise, words
+from pipeline.clean.context import apply_context_rules
+from pipeline.clean.rules import block_rule
+from pipeline.clean.scripts import dominant_script, script_counts
+from pipeline.clean.templates import TemplateMemory
+
+__all__ = ["Block", "Cleaned", "TemplateMemory", "clean_blocks"]
+
+# A line counts as foreign when this share of its letters is in a script other than the page's,
+# that script is rare on the page, and the line is short (UI strings are; quoted verse is not).
+FOREIGN_SHARE = 0.8
+FOREIGN_PAGE_SHARE = 0.05
+FOREIGN_MAX_WORDS = 8
+# The page's script is judged on its first characters; enough to know, cheap on long pages.
+_SCRIPT_SAMPLE = 4000
+
+
+@dataclass
+class Cleaned:
+    title: str | None
+    paragraphs: list[str]
+    removed: list[tuple[str, str]] = field(default_factory=list)  # (rule, text)
+
+
+def _is_ui_string(text: str) -> bool:
+    """Plain words only: no e-mail, handle, code or markup characters (those are content)."""
+    return not any(ch in text for ch in "@#*=/\\<>{}[]_|0123456789")
+
+
+def _mark_foreign_script(blocks: list[Block]) -> None:
+    sample = " ".join(b.text for b in blocks if b.kept)[:_SCRIPT_SAMPLE]
+    page_counts = script_counts(sample)
+    total = sum(page_counts.values())
+    if not total:
+        return
+    page_script, n = page_counts.most_common(1)[0]
+    if n / total < 0.5:
+        return
+    for b in blocks:
+        if not b.kept or (page_script == "LATIN" and b.text.isascii()):
+            continue
+        if len(words(b.text)) > FOREIGN_MAX_WORDS or not _is_ui_string(b.text):
+            continue
+        script, line_share = dominant_script(b.text)
+        if (
+            script is not None
+            and script != page_script
+            and line_share >= FOREIGN_SHARE
+            and page_counts.get(script, 0) / total < FOREIGN_PAGE_SHARE + line_share * len(b.text) / total
+        ):
+            b.rule = "foreign_script"
+
+
+def _similar_title(text: str, title: str) -> bool:
+    a, b = normalise(text).rstrip(".:"), normalise(title).rstrip(".:")
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    if len(a) >= 20 and (a in b or b in a) and min(len(a), len(b)) / max(len(a), len(b)) >= 0.8:
+        return True
+    wa, wb = set(words(a)), set(words(b))
+    return len(wa) >= 4 and len(wa & wb) / max(len(wa), len(wb)) >= 0.85
+
+
+def _mark_title(blocks: list[Block], title: str | None, guess: bool) -> str | None:
+    """Cut blocks that repeat the title; for text dumps, the leading headline is the title."""
+    if title:
+        for b in blocks:
+            if b.kept and len(words(b.text)) <= 40 and _similar_title(b.text, title):
+                b.rule = "title"
+    if not guess:
+        return title
+    for b in blocks:
+        if not b.kept:
+            continue
+        if is_sentence(b.text) and len(words(b.text)) >= 8:
+            break  # prose started: no title in this dump
+        if is_headline(b.text, 30) and len(words(b.text)) >= 3:
+            b.rule = "title"
+            return title or b.text
+    return title
+
+
+def clean_blocks(
+    blocks: list[Block],
+    *,
+    title: str | None = None,
+    guess_title: bool = False,
+    source: str | None = None,
+    templates: TemplateMemory | None = None,
+) -> Cleaned:
+    """Classify every block as body or boilerplate; return the body, the title and what was cut."""
+    for b in blocks:
+        b.rule = block_rule(b)
+    _mark_foreign_script(blocks)
+    title = _mark_title(blocks, title, guess_title)
+    if templates is not None:
+        templates.mark(source, blocks)
+    apply_context_rules(blocks)
+    return Cleaned(
+        title=title,
+        paragraphs=[b.text for b in blocks if b.kept],
+        removed=[(b.rule, b.text) for b in blocks if b.rule and b.rule != "empty"],
+    )

@@ -1,0 +1,200 @@
+"""Context rules: boilerplate recognisable only from its neighbours.
+
+Related-article lists under a "You Might Also Like" label, inline inserts (a
+section label line followed by a headline), headlines that follow a photo
+caption, runs of link-only headlines, lone section labels, lines repeated on
+the page. Sub-headings inside the article stay: a headline-like line followed
+by prose, with no label or caption before it, is body.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+
+from pipeline.clean.blocks import Block, is_headline, is_label, is_sentence, normalise, words
+from pipeline.clean.rules import RELATED_PREFIX, is_related_label, is_section_word
+
+# How many headlines a related list may hold before we stop trusting the label.
+MAX_RELATED_ITEMS = 12
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z\u0400-\u042f][\w\u2019'-]{3,})")
+
+
+def _uses_gaps(blocks: list[Block]) -> bool:
+    """Whether blank lines carry information: some blocks have one before them and some don't."""
+    gaps = sum(b.gap_before for b in blocks)
+    return 0 < gaps < len(blocks) - 1
+
+
+def _next_kept(blocks: list[Block], start: int) -> int | None:
+    for j in range(start, len(blocks)):
+        if blocks[j].kept:
+            return j
+    return None
+
+
+def _rare_names(text: str) -> set[str]:
+    return {m.casefold() for m in _CAPITALISED.findall(text)}
+
+
+def _mark_runs(blocks: list[Block], test: Callable[[Block], bool], min_run: int, rule: str) -> None:
+    """Mark every kept block in a run of at least ``min_run`` consecutive kept blocks passing ``test``."""
+    run: list[Block] = []
+    for b in [*blocks, None]:
+        if b is not None and not b.kept:
+            continue
+        if b is not None and test(b):
+            run.append(b)
+            continue
+        if len(run) >= min_run:
+            for x in run:
+                x.rule = rule
+        run = []
+
+
+def _all_caps_headline(text: str) -> bool:
+    # str.isupper: every cased character is upper case, and there is one (decided in C)
+    return len(text) < 200 and text.isupper() and len(words(text)) >= 4 and not is_sentence(text)
+
+
+def _menu_entry(b: Block) -> bool:
+    text = b.text
+    return (
+        len(text) <= 40
+        and len(words(text)) <= 5
+        and not is_sentence(text)
+        and not any(c.isdigit() for c in text)
+    )
+
+
+def _own_paragraph(blocks: list[Block], i: int, gaps: bool) -> bool:
+    """A one-word line that reads as a sub-heading: set apart by blank lines where blank lines mean
+    something, else standing between two prose paragraphs."""
+    if not 0 < i < len(blocks) - 1:
+        return False
+    if gaps:
+        return blocks[i].gap_before and blocks[i + 1].gap_before
+    return all(
+        b.kept and is_sentence(b.text) and len(words(b.text)) >= 12 for b in (blocks[i - 1], blocks[i + 1])
+    )
+
+
+def _repeatable(b: Block) -> bool:
+    return b.rule != "title" and len(words(b.text)) <= 25 and not is_sentence(b.text) and "@" not in b.text
+
+
+def _mark_related_list(blocks: list[Block], label: int, gaps: bool) -> None:
+    """The label and the headlines under it; then a teaser paragraph if it is about those headlines."""
+    blocks[label].rule = "related"
+    consumed: list[int] = []
+    j = label + 1
+    while j < len(blocks) and len(consumed) < MAX_RELATED_ITEMS:
+        b = blocks[j]
+        if not b.kept:
+            if b.rule == "duplicate" and is_headline(b.text, 30):  # the insert's headline, shown twice
+                b.rule = "related"
+                consumed.append(j)
+            j += 1
+            continue
+        if consumed and gaps and b.gap_before:
+            break
+        if consumed and b.kind == "head" and not b.link_only:
+            break
+        if b.link_only or is_headline(b.text, 30) or (b.kind == "item" and len(words(b.text)) <= 40):
+            b.rule = "related"
+            consumed.append(j)
+            j += 1
+            continue
+        break
+    if consumed:
+        _mark_teaser(blocks, j, consumed)
+
+
+def _mark_teaser(blocks: list[Block], j: int, headlines: list[int]) -> None:
+    """A short paragraph right after an insert's headline that shares names only with that headline."""
+    k = _next_kept(blocks, j)
+    if k is None or len(words(blocks[k].text)) > 60:
+        return
+    names = _rare_names(blocks[k].text) & set().union(*(_rare_names(blocks[h].text) for h in headlines))
+    if not names:
+        return
+    rest = " ".join(b.text for i, b in enumerate(blocks) if b.kept and i != k).casefold()
+    if any(name not in rest for name in names):
+        blocks[k].rule = "related"
+
+
+def apply_context_rules(blocks: list[Block]) -> None:
+    """Mark, in place, blocks that are boilerplate because of where they stand."""
+    gaps = _uses_gaps(blocks)
+    # 0. short non-sentence lines shown twice on the page (a headline above and inside an insert)
+    counts = Counter(normalise(b.text) for b in blocks if _repeatable(b))
+    for b in blocks:
+        # exactly twice: a list of identical items ("See it now: Amazon" x7) is content, not a repeat
+        if b.kept and _repeatable(b) and b.kind != "item" and counts[normalise(b.text)] == 2:
+            b.rule = "duplicate"
+    # 1. related labels and the headlines under them; "Read more: <headline>" lines
+    for i, b in enumerate(blocks):
+        if not b.kept:
+            continue
+        if is_related_label(b.text):
+            _mark_related_list(blocks, i, gaps)
+        elif len(words(b.text)) <= 30 and RELATED_PREFIX.match(b.text):
+            b.rule = "related"
+    # 2. inline inserts: a section label, then a headline (not a sentence) -> both
+    for i, b in enumerate(blocks):
+        if b.rule not in (None, "duplicate") or not is_label(b.text):
+            continue
+        if b.kind == "head" and not is_section_word(b.text):
+            continue
+        j = _next_kept(blocks, i + 1)
+        if j is None or j != i + 1 and blocks[j].kind != "p":
+            continue
+        nxt = blocks[j]
+        if is_headline(nxt.text, 30) and not is_sentence(nxt.text) and len(words(nxt.text)) >= 4:
+            b.rule = nxt.rule = "related"
+            _mark_teaser(blocks, j + 1, [j])
+    # 3. a headline right after a photo caption or credit, between paragraphs: an insert's headline
+    for i in range(1, len(blocks)):
+        b, prev = blocks[i], blocks[i - 1]
+        if (
+            b.kept
+            and prev.rule in ("credit", "caption")
+            and b.kind != "head"
+            and not (gaps and b.gap_before)
+            and is_headline(b.text, 30)
+            and not is_sentence(b.text)
+            and any(x.kept and is_sentence(x.text) for x in blocks[:i])
+        ):
+            b.rule = "related"
+    # 4. link-only headlines: in runs, or next to other removed boilerplate
+    for i, b in enumerate(blocks):
+        if not b.kept or not b.link_only or is_sentence(b.text) or len(words(b.text)) > 30:
+            continue
+        if b.kind == "p" and is_headline(b.text, 30) and len(words(b.text)) >= 4:
+            b.rule = "related"  # a paragraph that is nothing but a headline link: an inline insert
+            continue
+        neighbours = [blocks[k] for k in (i - 1, i + 1) if 0 <= k < len(blocks)]
+        if any(x.link_only and not is_sentence(x.text) for x in neighbours) or any(
+            x.rule not in (None, "title") for x in neighbours
+        ):
+            b.rule = "related"
+    # 4b. runs of list entries that each start with a headline link (a related list without a label)
+    _mark_runs(blocks, lambda b: b.link_lead and len(words(b.text)) <= 28, 3, "related")
+    # 4c. runs of all-capital headlines (promo teasers)
+    _mark_runs(blocks, lambda b: _all_caps_headline(b.text), 2, "related")
+    # 4d. navigation menus: long runs of very short non-sentence lines without numbers
+    _mark_runs(blocks, _menu_entry, 6, "nav")
+    # 5. lone section labels
+    kept = [i for i, b in enumerate(blocks) if b.kept]
+    prose = [i for i in kept if is_sentence(blocks[i].text) and len(words(blocks[i].text)) >= 8]
+    first_prose, last_prose = (prose[0], prose[-1]) if prose else (len(blocks), -1)
+    for i in kept:
+        b = blocks[i]
+        if not is_label(b.text):
+            continue
+        n = len(words(b.text))
+        at_edge = i < first_prose or i > last_prose
+        lone = n == 1 or (at_edge and n <= 2)
+        if lone and b.kind != "head" and not _own_paragraph(blocks, i, gaps) or is_section_word(b.text):
+            b.rule = "section_label"

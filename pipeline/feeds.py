@@ -1,0 +1,126 @@
+"""Feed documents (RSS, Atom, JSON Feed) into items, and the feeds file into FeedConfigs."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from time import struct_time
+
+import feedparser
+import yaml
+
+# External entities and internal entity expansion are refused before parsing:
+# a feed has no business declaring entities (billion-laughs, XXE).
+_DTD_ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
+
+
+class FeedError(ValueError):
+    """The feed document or the feeds file cannot be used."""
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    url: str
+    name: str
+    interval_s: float | None = None
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    url: str
+    title: str | None
+    published_at: datetime | None
+    source: str | None = None  # the outlet, when an aggregating feed names it per item
+
+
+def load_feeds_file(path: Path) -> list[FeedConfig]:
+    """Read the YAML feeds file: ``feeds: [{url, name?, interval?}]``."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise FeedError(f"cannot read feeds file {path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise FeedError(f"feeds file {path} is not valid YAML: {exc}") from None
+    entries = data.get("feeds") if isinstance(data, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise FeedError(f"feeds file {path} needs a non-empty 'feeds:' list")
+    feeds = []
+    for i, entry in enumerate(entries):
+        if isinstance(entry, str):
+            entry = {"url": entry}
+        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+            raise FeedError(f"feeds[{i}] in {path} needs a 'url'")
+        url = entry["url"].strip()
+        if not url.startswith(("http://", "https://")):
+            raise FeedError(f"feeds[{i}] url must be http(s): {url!r}")
+        interval = entry.get("interval")
+        feeds.append(FeedConfig(url=url, name=str(entry.get("name") or url), interval_s=interval))
+    return feeds
+
+
+def _when(value: struct_time | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime(*value[:6], tzinfo=UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def _iso(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def parse_json_feed(document: bytes) -> list[FeedItem]:
+    """Items of a JSON Feed (jsonfeed.org 1.x); feedparser does not read these."""
+    try:
+        data = json.loads(document)
+    except (ValueError, RecursionError) as exc:
+        raise FeedError(f"not a JSON feed: {exc}"[:300]) from None
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        raise FeedError("JSON feed has no 'items' list")
+    items = []
+    for entry in data["items"]:
+        if not isinstance(entry, dict):
+            continue
+        link = entry.get("url") or entry.get("external_url") or ""
+        if not isinstance(link, str) or not link.startswith(("http://", "https://")):
+            continue
+        title = entry.get("title") if isinstance(entry.get("title"), str) else None
+        items.append(FeedItem(url=link.strip(), title=title, published_at=_iso(entry.get("date_published"))))
+    return items
+
+
+def parse_feed(document: bytes, base_url: str) -> list[FeedItem]:
+    """Items of an RSS/Atom/JSON feed, document order kept; links must be http(s)."""
+    if document.lstrip()[:1] == b"{":
+        return parse_json_feed(document)
+    if _DTD_ENTITY.search(document[:65536]):
+        raise FeedError("feed declares XML entities; refused")
+    parsed = feedparser.parse(document, response_headers={"content-location": base_url})
+    # bozo also flags harmless things (a missing Content-Type); no version and no entries means not a feed
+    if not parsed.get("version") and not parsed.entries:
+        raise FeedError(f"not a feed: {parsed.get('bozo_exception')!r}"[:300])
+    items = []
+    for entry in parsed.entries:
+        link = (entry.get("link") or entry.get("id") or "").strip()
+        if not link.startswith(("http://", "https://")):
+            continue
+        items.append(
+            FeedItem(
+                url=link,
+                title=(entry.get("title") or None),
+                published_at=_when(entry.get("published_parsed") or entry.get("updated_parsed")),
+                source=(entry.get("source") or {}).get("title") or None,
+            )
+        )
+    return items

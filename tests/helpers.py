@@ -1,0 +1,146 @@
+"""Helpers for broker tests: run wirefeed processes, read topics, scrape metrics."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from agents.kafka import ensure_topics, make_consumer
+from pipeline.config import Settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_cli(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    """``wirefeed ARGS`` as a child process with ``env`` on top of ours."""
+    handle = open(log, "ab")  # noqa: SIM115 - handed to the child
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        env={**os.environ, **env}, cwd=str(REPO_ROOT),
+        stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    )
+    handle.close()
+    return proc
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout_s: float = 30) -> int:
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+    return proc.returncode
+
+
+def read_topic(
+    settings: Settings, bootstrap: str, topic: str, until: int | None = None, timeout_s: float = 60,
+    idle_s: float = 3.0,
+) -> list[bytes]:
+    """Values on ``topic`` from the beginning: until ``until`` records, else until idle for ``idle_s``."""
+    ensure_topics(settings, bootstrap)  # so the consumer never subscribes to a topic that is not there yet
+    consumer = make_consumer(
+        settings, bootstrap, topic, auto_offset_reset="earliest", enable_auto_commit=False,
+        group_id=None, consumer_timeout_ms=500,
+    )
+    values: list[bytes] = []
+    deadline = time.monotonic() + timeout_s
+    last = time.monotonic()
+    try:
+        while time.monotonic() < deadline:
+            got = False
+            for message in consumer:
+                values.append(message.value)
+                got = True
+                last = time.monotonic()
+                if until is not None and len(values) >= until:
+                    return values
+            if until is None and not got and values and time.monotonic() - last > idle_s:
+                return values
+    finally:
+        consumer.close()
+    return values
+
+
+def scrape(port: int, path: str = "/metrics") -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as resp:
+        return resp.read().decode()
+
+
+def metric_value(text: str, name: str, **labels: str) -> float:
+    """Sum of a metric's samples whose labels include ``labels``."""
+    total = 0.0
+    for line in text.splitlines():
+        if not line.startswith(name):
+            continue
+        head, _, value = line.rpartition(" ")
+        metric, _, label_text = head.partition("{")
+        if metric != name:
+            continue
+        if all(f'{k}="{v}"' in label_text for k, v in labels.items()):
+            total += float(value)
+    return total
+
+
+def wait_for(predicate, timeout_s: float = 60, interval_s: float = 0.5) -> bool:  # noqa: ANN001
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return True
+        except Exception:
+            pass
+        time.sleep(interval_s)
+    return False
+
+
+class Routes:
+    """A tiny HTTP server on 127.0.0.1 for reader tests: path -> handler(request) -> (status, headers, body)."""
+
+    def __init__(self, routes: dict) -> None:  # noqa: ANN001
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.routes = routes
+        self.hits: list[tuple[str, dict[str, str]]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                outer.hits.append((self.path, dict(self.headers)))
+                route = outer.routes.get(self.path.split("?")[0])
+                if route is None:
+                    status, headers, body = 404, {}, b"no"
+                else:
+                    status, headers, body = route(self) if callable(route) else route
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                if "Content-Length" not in headers:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+    def __enter__(self) -> Routes:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

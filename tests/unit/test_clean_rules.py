@@ -1,0 +1,117 @@
+"""Boilerplate rules on text dumps: what goes, what stays, and why."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.clean import TemplateMemory, clean_blocks
+from pipeline.clean.text import text_blocks
+from pipeline.errors import RecordError
+from pipeline.extract import Extractor
+from schemas import RawPage
+
+P1 = "The minister said on Tuesday that the new budget would raise spending on schools and hospitals."
+P2 = "Opposition parties criticised the plan, saying it relied on optimistic forecasts for growth."
+P3 = "Parliament is expected to vote on the budget next month after a series of committee hearings."
+
+
+def clean(text: str, **kwargs: object) -> tuple[list[str], dict[str, str]]:
+    result = clean_blocks(text_blocks(text), guess_title=True, **kwargs)  # type: ignore[arg-type]
+    return result.paragraphs, {t: r for r, t in result.removed}
+
+
+@pytest.mark.parametrize(
+    ("junk", "rule"),
+    [
+        ("Advertisement", "ad"),
+        ("Story continues below advertisement", "ad"),
+        ("Share on Facebook", "share"),
+        ("Tweet Share Email", "share"),
+        ("© Reuters / Jane Doe", "credit"),
+        ("People greet the president - Example News, 1920, 19.06.2024", "credit"),
+        ("To join the conversation, log in or register", "prompt"),
+        ("Sign up for our weekly newsletter", "prompt"),
+        ("To report an error in this article, write to us", "prompt"),
+        ("Select the text and press Ctrl + Enter", "prompt"),
+        ("Copyright 2024 Example News. All rights reserved.", "footer"),
+    ],
+)
+def test_one_line_boilerplate_between_paragraphs_is_cut_with_its_rule(junk: str, rule: str) -> None:
+    body, removed = clean(f"{P1}\n{junk}\n{P2}\n{P3}")
+    assert body == [P1, P2, P3]
+    assert removed[junk] == rule
+
+
+def test_a_related_block_and_its_headlines_go_whatever_the_label_says() -> None:
+    text = f"{P1}\n{P2}\nMore stories:\nFloods force thousands from homes\nCourt blocks mining permit\n{P3}"
+    body, removed = clean(text)
+    assert "Floods force thousands from homes" not in body
+    assert removed["More stories:"] == "related"
+
+
+def test_an_inline_insert_goes_but_a_sub_heading_stays() -> None:
+    text = (
+        f"{P1}\nEurope\nLeaders Clash Over Migration Pact at Brussels Summit\n\nWhat Comes Next\n\n{P2}\n{P3}"
+    )
+    body, removed = clean(text)
+    assert body == [P1, "What Comes Next", P2, P3]
+    assert removed["Leaders Clash Over Migration Pact at Brussels Summit"] == "related"
+
+
+def test_the_leading_headline_of_a_dump_is_the_title_not_body() -> None:
+    result = clean_blocks(text_blocks(f"Budget Plan Sparks Row\n\n{P1}\n{P2}"), guess_title=True)
+    assert result.title == "Budget Plan Sparks Row"
+    assert result.paragraphs == [P1, P2]
+
+
+@pytest.mark.parametrize("ui", ["Заголовок открываемого материала", "Διαβάστε επίσης", "اقرأ أيضا"])
+def test_a_stray_ui_string_in_another_script_is_cut(ui: str) -> None:
+    body, removed = clean(f"{P1}\n{P2}\n{ui}\n{P3}")
+    assert body == [P1, P2, P3]
+    assert removed[ui] == "foreign_script"
+
+
+def test_a_quote_in_another_script_inside_prose_stays() -> None:
+    mixed = "The banner read «Добро пожаловать» in large letters across the square, witnesses said."
+    body, _ = clean(f"{P1}\n{mixed}\n{P2}")
+    assert mixed in body
+
+
+def test_a_site_template_line_is_learnt_after_a_few_pages_of_that_source_only() -> None:
+    memory = TemplateMemory(min_pages=3)
+    promo = "Example Plus: every story, no limits"
+    stories = [
+        [
+            f"Story {n} opens with a long sentence about the {n}th council meeting and its decisions today.",
+            "Background",
+            f"Story {n} then explains the votes, the budget and the plans for the {n}th year ahead.",
+            promo,
+        ]
+        for n in range(1, 6)
+    ]
+    kept = []
+    for lines in stories:
+        body, removed = clean("\n\n".join(lines), source="example", templates=memory)
+        kept.append(promo in body)
+        assert "Background" in body  # a common sub-heading, set apart between paragraphs, is body
+    assert kept == [True, True, True, False, False]
+    other, _ = clean("\n".join(stories[0]), source="another-site", templates=memory)
+    assert promo in other
+
+
+def test_template_memory_stays_bounded() -> None:
+    memory = TemplateMemory(max_sources=3, max_lines_per_source=5)
+    for n in range(10):
+        clean("\n".join(f"line {n} {k} {'x' * k}" for k in range(20)), source=f"s{n}", templates=memory)
+    assert len(memory._sources) == 3
+    assert all(len(m.lines) <= 5 for m in memory._sources.values())
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["Advertisement\nShare\nLog in or register", "   \n\n  ", "©"],
+)
+def test_a_text_page_with_nothing_but_boilerplate_is_a_no_content_error(content: str) -> None:
+    with pytest.raises(RecordError) as err:
+        Extractor().extract(RawPage(url="https://x.example/a", content=content, content_type="text/plain"))
+    assert err.value.reason == "no_content"

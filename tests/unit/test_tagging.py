@@ -1,0 +1,184 @@
+"""Specification of the tagger: IPTC topics with calibrated scores, canonical entities, language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.tagging import Tagger
+from pipeline.tagging.vocabulary import media_topics, top_level_codes
+from tests.conftest import SHARED
+
+SEEDS = SHARED / "seeds"
+HANDWRITTEN = Path(__file__).resolve().parents[1] / "fixtures/tagging/handwritten.txt"
+POLITICS, CONFLICT, ECONOMY = "medtop:11000000", "medtop:16000000", "medtop:04000000"
+FIVE = ["medtop:04000000", "medtop:01000000", "medtop:11000000", "medtop:15000000", "medtop:13000000"]
+
+
+@pytest.fixture(scope="module")
+def tagger() -> Tagger:
+    return Tagger()
+
+
+def _best_of_five(tags) -> str:
+    scores = {t.code: t.score for t in tags.topics}
+    return min(FIVE, key=lambda code: (-scores.get(code, 0.0), code))
+
+
+def test_vocabulary_has_the_17_real_top_level_topics() -> None:
+    topics = media_topics()
+    assert len(top_level_codes()) == 17
+    assert topics["medtop:01000000"].label == "arts, culture, entertainment and media"
+    assert topics["medtop:16000000"].label == "conflict, war and peace"
+    assert topics["medtop:17000000"].label == "weather"
+    assert all(t.parent in topics for t in topics.values() if t.parent)
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "expected"),
+    [
+        ("Bank shares fall after profit warning",
+         "Shares in the lender dropped 6% on the London Stock Exchange after it told investors that annual "
+         "pre-tax profits would miss analysts' forecasts. The chief executive blamed weak mortgage demand.",
+         "medtop:04000000"),
+        ("Comedy star wins top TV award",
+         "The actress picked up best comedy performance at the television awards ceremony for her sitcom, "
+         "beating the stars of two BBC dramas. The film version of the show opens in cinemas next month.",
+         "medtop:01000000"),
+        ("Tories attack Labour over council tax",
+         "The Conservatives accused ministers of breaking promises after council tax bills rose again. "
+         "Shadow ministers told MPs that voters would punish the government at the general election.",
+         "medtop:11000000"),
+        ("Striker double sends United top",
+         "A second-half double from the striker gave Manchester United a 2-0 win at Old Trafford and lifted "
+         "them to the top of the Premiership table. The manager praised his side's defending.",
+         "medtop:15000000"),
+        ("New phone lets users surf the net",
+         "The handset can browse the internet over a fast 3G connection and play music downloads. The "
+         "software also syncs e-mail with a PC, and gamers can play online games on the colour screen.",
+         "medtop:13000000"),
+    ],
+)
+def test_each_of_the_five_news_classes_wins_its_own_article(tagger, title, body, expected) -> None:
+    assert _best_of_five(tagger.tag(title, body)) == expected
+
+
+def test_handwritten_five_class_articles_are_mostly_right(tagger) -> None:
+    blocks = HANDWRITTEN.read_text("utf-8").strip().split("\n\n")
+    total = right = 0
+    for block in blocks:
+        head, title, *body = block.splitlines()
+        primary = f"medtop:{int(head.split('|')[1]):02d}000000"
+        if primary in FIVE:
+            total += 1
+            right += _best_of_five(tagger.tag(title, "\n".join(body))) == primary
+    assert total >= 60
+    assert right / total >= 0.9
+
+
+def test_every_subtopic_comes_with_its_top_level_ancestor_scored_at_least_as_high(tagger) -> None:
+    tags = tagger.tag(
+        "Earthquake and floods hit region",
+        "A powerful earthquake flattened villages and floods forced thousands from their homes. "
+        "Rescue teams searched the rubble as the death toll rose and aid agencies flew in tents.",
+    )
+    scores = {t.code: t.score for t in tags.topics}
+    assert any(media_topics()[code].parent for code in scores)
+    for code, score in scores.items():
+        parent = media_topics()[code].parent
+        if parent:
+            assert parent in scores and scores[parent] >= score
+    assert all(0.0 <= s <= 1.0 for s in scores.values())
+    assert list(scores.values()) == sorted(scores.values(), reverse=True)
+
+
+@pytest.mark.parametrize("seed", sorted(SEEDS.glob("*.txt")) if SEEDS.exists() else [], ids=lambda p: p.name)
+def test_seeds_are_politics_and_conflict_with_canonical_entities(tagger, seed) -> None:
+    title, body = seed.read_text("utf-8").split("\n", 1)
+    tags = tagger.tag(title, body)
+    codes = {t.code for t in tags.topics}
+    assert {POLITICS, CONFLICT} <= codes
+    assert tags.lang == "en"
+    entities = {(e.name, e.type): e for e in tags.entities}
+    assert ("Vladimir Putin", "person") in entities
+    assert ("Kim Jong Un", "person") in entities
+    assert entities[("North Korea", "place")].iso == "KP"
+    assert all(e.count >= 1 for e in tags.entities)
+
+
+def test_seeds_with_sanctions_and_payment_passages_are_economy_too(tagger) -> None:
+    economy = 0
+    for seed in sorted(SEEDS.glob("*.txt")):
+        text = seed.read_text("utf-8")
+        if "sanctions" in text or "payment" in text:
+            title, body = text.split("\n", 1)
+            economy += ECONOMY in {t.code for t in tagger.tag(title, body).topics}
+    assert economy >= 3
+
+
+def test_seed_entities_cover_russia_ukraine_and_the_capitals(tagger) -> None:
+    found: dict[str, object] = {}
+    for seed in sorted(SEEDS.glob("*.txt")):
+        for entity in tagger.tag(None, seed.read_text("utf-8")).entities:
+            found[entity.name] = entity
+    assert found["Russia"].iso == "RU"
+    assert found["Ukraine"].iso == "UA"
+    assert found["North Korea"].iso == "KP"
+    assert {"Pyongyang", "Moscow"} <= found.keys()
+
+
+def test_aliases_and_spelling_variants_become_one_canonical_entity(tagger) -> None:
+    tags = tagger.tag(
+        None,
+        "Kim Jong-un met officials in the DPRK capital. The Democratic People's Republic of Korea said "
+        "Kim Jong Un would travel to Moscow. Putin welcomed him; the U.S. and the UN objected.",
+    )
+    entities = {e.name: e for e in tags.entities}
+    assert entities["Kim Jong Un"].count == 2
+    assert entities["North Korea"].count == 2 and entities["North Korea"].iso == "KP"
+    assert entities["Vladimir Putin"].count == 1
+    assert entities["United States"].iso == "US"
+    assert entities["United Nations"].type == "organisation"
+    assert entities["Moscow"].type == "place"
+
+
+def test_unknown_people_are_found_with_titles_stripped_and_surnames_counted(tagger) -> None:
+    tags = tagger.tag(
+        None,
+        "Ambassador Gordon Sondland testified on Wednesday. Sondland said he had followed orders. "
+        "Mr Sondland also met Senator Ron Wyden.",
+    )
+    entities = {e.name: e for e in tags.entities}
+    assert entities["Gordon Sondland"].type == "person"
+    assert entities["Gordon Sondland"].count == 3
+    assert "Ron Wyden" in entities
+    assert [e.count for e in tags.entities] == sorted((e.count for e in tags.entities), reverse=True)
+
+
+def test_lowercase_words_are_not_acronym_entities(tagger) -> None:
+    tags = tagger.tag(None, "Tell us who you are: the people who work with us in the world.")
+    assert not {"United States", "World Health Organization"} & {e.name for e in tags.entities}
+
+
+@pytest.mark.parametrize(
+    "body", ["", "   \n  ", "1234567890 42 3.14", "!!! ??? ...", "a" * 5000, "Ümläüt ß ø 😀 \x00 \ufeff"]
+)
+def test_empty_and_odd_input_does_not_crash(tagger, body) -> None:
+    tags = tagger.tag(None, body)
+    assert all(0.0 <= t.score <= 1.0 for t in tags.topics)
+    assert tags.lang is None or len(tags.lang) == 2
+
+
+def test_non_english_text_gets_its_language_and_does_not_crash(tagger) -> None:
+    german = tagger.tag("Regierung beschließt Haushalt", "Der Bundestag hat am Donnerstag den Haushalt für "
+                        "das kommende Jahr beschlossen. Die Opposition kritisierte die neuen Schulden.")
+    russian = tagger.tag(None, "Президент России провёл переговоры с лидером КНДР в Пхеньяне.")
+    assert german.lang == "de"
+    assert russian.lang == "ru"
+
+
+def test_tagging_is_deterministic(tagger) -> None:
+    body = "Chelsea beat Arsenal as Blair and Brown campaigned in London for the election."
+    assert tagger.tag("Title", body) == tagger.tag("Title", body)
+    assert Tagger().tag("Title", body) == tagger.tag("Title", body)
