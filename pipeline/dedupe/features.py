@@ -65,9 +65,7 @@ _UPPER = "A-ZÀ-ÖØ-ÞĀ-ſА-ЯЁ"  # Latin and Cyrillic capitals (start of a 
 _NAME_WORD = rf"[{_UPPER}][\w'’]*(?:-[\w'’]+)*"
 _CONNECTORS = ("of", "de", "del", "la", "al", "bin", "von", "van", "der", "du", "da")
 # A run of capitalised words on one line, optionally joined by "of", "de", "van"...
-_NAME_RUN = re.compile(
-    rf"(?<![\w'’-]){_NAME_WORD}(?:[ \t]+(?:(?:{'|'.join(_CONNECTORS)})[ \t]+)?{_NAME_WORD})*"
-)
+_NAME_RUN = re.compile(rf"(?<![\w'’-]){_NAME_WORD}(?:[ \t]+(?:(?:{'|'.join(_CONNECTORS)})[ \t]+)?{_NAME_WORD})*")
 # Patterns that start with a literal or a class scan fast; word starts are checked in Python.
 _NUMERIC_DATE = re.compile(r"(?<!\d)(\d{1,2})[./](\d{1,2})[./](20\d\d)(?!\d)")
 _MONTH_WORD = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*")

@@ -36,6 +36,7 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # CJK scripts have no spaces: each ideograph/kana is a token; other scripts split on non-word chars.
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
 _HAS_CJK = re.compile(rf"[{_CJK}]")
+_CJK_LEAD = re.compile(rb"[\xe3-\xe9]")
 _WORD = re.compile(r"[^\W_]+")
 _U64 = np.uint64
 _M1 = _U64(0xFF51AFD7ED558CCD)
@@ -65,33 +66,33 @@ def _power_tables(length: int) -> tuple[np.ndarray, np.ndarray]:
         size = max(length, 2 * len(_powers), 1 << 14)
         with np.errstate(over="ignore"):
             _powers = np.concatenate(([_U64(1)], np.cumprod(np.full(size - 1, _P, dtype=np.uint64))))
-            _inverse_powers = np.concatenate(
-                ([_U64(1)], np.cumprod(np.full(size - 1, _P_INVERSE, dtype=np.uint64)))
-            )
+            _inverse_powers = np.concatenate(([_U64(1)], np.cumprod(np.full(size - 1, _P_INVERSE, dtype=np.uint64))))
     return _powers, _inverse_powers
 
 
-def _word_mask(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(is a word byte, starts a CJK character) for UTF-8 bytes."""
+def _word_mask(raw: bytes, data: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """(is a word byte, starts a CJK character or None) for UTF-8 bytes; each check only if needed."""
     word = _IS_WORD[data]
-    if len(data) >= 2:
+    if b"\xc2" in raw:  # U+00A0-U+00BF (no-break space, guillemets, inverted marks...): C2 A0..BF
         first, second = data[:-1], data[1:]
-        # U+00A0-U+00BF (no-break space, guillemets, inverted marks...): C2 A0..BF
         latin = np.flatnonzero((first == 0xC2) & (second >= 0xA0) & (second <= 0xBF))
         word[latin] = False
         word[latin + 1] = False
-    cjk = np.zeros(len(data), dtype=bool)
-    if len(data) >= 3:
-        lead, second = data[:-2], data[1:-1]
+    if b"\xe2\x80" in raw or b"\xe2\x81" in raw or b"\xe3\x80" in raw:
         # U+2000-U+206F general punctuation (dashes, curly quotes, ellipsis), U+3000-U+303F CJK punctuation
+        lead, second = data[:-2], data[1:-1]
         punct = np.flatnonzero(
             ((lead == 0xE2) & ((second == 0x80) | (second == 0x81))) | ((lead == 0xE3) & (second == 0x80))
         )
         word[punct] = False
         word[punct + 1] = False
         word[punct + 2] = False
-        # kana and CJK ideographs (U+3040-U+9FFF): E3 81.. to E9
-        cjk[:-2] = (lead >= 0xE3) & (lead <= 0xE9) & word[:-2]
+    if _CJK_LEAD.search(raw) is None:
+        return word, None
+    cjk = np.zeros(len(data), dtype=bool)
+    lead = data[:-2]
+    # kana and CJK ideographs (U+3040-U+9FFF): E3 81.. to E9
+    cjk[:-2] = (lead >= 0xE3) & (lead <= 0xE9) & word[:-2]
     return word, cjk
 
 
@@ -100,22 +101,25 @@ def shingle_hashes(text: str, size: int = SHINGLE_WORDS) -> tuple[np.ndarray, in
 
     A text shorter than ``size`` words is one shingle.
     """
-    data = np.frombuffer(text.lower().encode("utf-8"), dtype=np.uint8)
+    raw = text.lower().encode("utf-8")
+    data = np.frombuffer(raw, dtype=np.uint8)
     if len(data) == 0:
         return np.empty(0, dtype=np.uint32), 0
-    word, cjk = _word_mask(data)
-    previous = np.empty_like(word)
-    previous[0] = False
-    previous[1:] = word[:-1]
-    following = np.empty_like(word)
-    following[-1] = False
-    following[:-1] = word[1:]
-    breaks = cjk.copy()  # a CJK character starts a word, and the byte after it too
-    breaks[3:] |= cjk[:-3]
-    following_break = np.zeros_like(word)
-    following_break[:-1] = breaks[1:]
-    starts = np.flatnonzero(word & (~previous | breaks))
-    ends = np.flatnonzero(word & (~following | following_break)) + 1
+    word, cjk = _word_mask(raw, data)
+    # word edges: where the mask flips (padded with non-word at both ends)
+    padded = np.zeros(len(word) + 2, dtype=np.int8)
+    padded[1:-1] = word
+    flips = np.diff(padded)
+    starts = np.flatnonzero(flips == 1)
+    ends = np.flatnonzero(flips == -1)
+    if cjk is not None:  # a CJK character is a word of its own: cut before it and after it
+        breaks = cjk.copy()
+        breaks[3:] |= cjk[:-3]
+        breaks[0] = False
+        cuts = np.flatnonzero(breaks & word)
+        cuts = cuts[word[cuts - 1]]  # only cuts inside a run of word bytes
+        starts = np.union1d(starts, cuts)
+        ends = np.union1d(ends, cuts)
     if len(starts) == 0:
         return np.empty(0, dtype=np.uint32), 0
     powers, inverse = _power_tables(len(data) + 1)
@@ -171,11 +175,13 @@ def containment(new: np.ndarray, stored: np.ndarray, stored_size: int) -> tuple[
     """
     if len(new) == 0 or len(stored) == 0:
         return 0.0, 0.0
-    common = np.intersect1d(new, stored, assume_unique=True).size
-    if stored_size <= len(stored):
-        comparable = len(new)
-    else:  # only new hashes at or below the sample's threshold can be compared
-        comparable = int(np.searchsorted(new, stored[-1], side="right"))
+    # both sorted: find each stored hash's place in the new set and count exact hits
+    places = np.searchsorted(new, stored)
+    places[places == len(new)] = 0
+    common = int(np.count_nonzero(new[places] == stored))
+    # when the sample is not the whole set, only new hashes up to its threshold can be compared
+    whole = stored_size <= len(stored)
+    comparable = len(new) if whole else int(np.searchsorted(new, stored[-1], side="right"))
     share_of_new = common / comparable if comparable else 0.0
     share_of_stored = common / len(stored)
     return min(share_of_new, 1.0), share_of_stored

@@ -8,7 +8,8 @@ Rarity is counted over *stories*, not articles, so a name every member of a big 
 repeats ("Putin" in a week of Putin-visit copy) stays informative for that story.
 
 State, all in the caller's MutableMapping (JSON values only):
-  "s:<story>" -> {"t": last article time, "n": size, "f": {feature: summed weight x rarity}}
+  "s:<story>" -> {"t": last article time, "n": size, "f": {feature: summed weight x rarity},
+                  "z": the profile's norm}
   "f:<feature>" -> {"n": live stories with it, "s": [latest story ids]}
   "stories" -> number of live stories
 """
@@ -26,7 +27,7 @@ PROFILE_TERMS = 24
 TERM_RARITY = 3.0
 JOIN_EVIDENCE = 3.0  # kept per story: enough to describe an event, bounded state
 POSTINGS = 6  # story ids kept per feature (most recent)
-CANDIDATES = 6
+CANDIDATES = 4
 KIND_WEIGHT = {"e": 1.0, "p": 0.6, "t": 0.5, "d": 0.6}
 JOIN_SIMILARITY = 0.25
 RARE_SHARE = 0.05  # a name is "rare" if fewer than this share of live stories carry it
@@ -114,12 +115,12 @@ class Stories:
             if record is None or record["t"] < since:
                 continue
             other = record["f"]
-            dot = sum(vector[f] * other[f] for f in vector.keys() & other.keys())
-            similarity = dot / (norm * (math.sqrt(sum(v * v for v in other.values())) or 1.0))
             shared = vector.keys() & other.keys()
-            names = _distinct_names(
-                f for f in shared if f[0] == "e" and (postings[f] or _NONE)["n"] <= rare_limit
-            )
+            if not shared:
+                continue
+            dot = sum(vector[f] * other[f] for f in shared)
+            similarity = dot / (norm * (record.get("z") or 1.0))
+            names = _distinct_names(f for f in shared if f[0] == "e" and (postings[f] or _NONE)["n"] <= rare_limit)
             places = sum(1 for f in shared if f[0] == "p")
             what = sum(1 for f in shared if f[0] == "t" or (f[0] == "d" and "-" in f))
             # Who, where and what must agree, not wording alone: a rare name at least, and
@@ -134,10 +135,10 @@ class Stories:
         """Add the article's weighted features (rarity as of now) to the story's profile."""
         merged: dict[str, float] = dict(record["f"])
         for feature, weight in vector.items():
-            merged[feature] = round(merged.get(feature, 0.0) + weight, 2)
+            merged[feature] = merged.get(feature, 0.0) + weight
         ranked = sorted(merged, key=lambda f: (-merged[f], f))  # keep what tells this story apart
-        kept = {f: merged[f] for f in [f for f in ranked if f[0] != "t"][:PROFILE_FEATURES]}
-        kept.update({f: merged[f] for f in [f for f in ranked if f[0] == "t"][:PROFILE_TERMS]})
+        kept = {f: round(merged[f], 2) for f in [f for f in ranked if f[0] != "t"][:PROFILE_FEATURES]}
+        kept.update({f: round(merged[f], 2) for f in [f for f in ranked if f[0] == "t"][:PROFILE_TERMS]})
         for feature in kept.keys() - record["f"].keys():
             if feature[0] != "t":
                 self._post(feature, story)
@@ -145,6 +146,7 @@ class Stories:
             if feature[0] != "t":
                 self._unpost(feature, story)
         record["f"] = kept
+        record["z"] = round(math.sqrt(sum(v * v for v in kept.values())), 3)  # the profile's norm
         record["n"] += 1
         record["t"] = max(record["t"], at)
         self.store[f"s:{story}"] = record
