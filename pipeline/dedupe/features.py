@@ -75,9 +75,9 @@ _YEAR = re.compile(r"(?:19[5-9]\d|20\d\d)(?!\d)")
 _TERM = re.compile(r"(?<=[\s\"“‘(])[a-zß-öø-ÿа-яё][\w'’-]{4,}")
 
 LEAD_CHARS = 3000
-MAX_NAMES = 16
+MAX_NAMES = 12
 MAX_TERMS = 40
-MAX_DATES = 6
+MAX_DATES = 4
 
 
 def _fold(text: str) -> str:

@@ -10,7 +10,7 @@ repeats ("Putin" in a week of Putin-visit copy) stays informative for that story
 State, all in the caller's MutableMapping (JSON values only):
   "s:<story>" -> {"t": last article time, "n": size, "f": {feature: summed weight x rarity},
                   "z": the profile's norm}
-  "f:<feature>" -> {"n": live stories with it, "s": [latest story ids]}
+  "f:<feature>" -> [live stories with it, latest story ids...]
   "stories" -> number of live stories
 """
 
@@ -22,11 +22,11 @@ from typing import Any
 
 from pipeline.dedupe.features import features
 
-PROFILE_FEATURES = 24
-PROFILE_TERMS = 24
+PROFILE_FEATURES = 16
+PROFILE_TERMS = 16
 TERM_RARITY = 3.0
 JOIN_EVIDENCE = 3.0  # kept per story: enough to describe an event, bounded state
-POSTINGS = 6  # story ids kept per feature (most recent)
+POSTINGS = 4  # story ids kept per feature (most recent)
 CANDIDATES = 4
 KIND_WEIGHT = {"e": 1.0, "p": 0.6, "t": 0.5, "d": 0.6}
 JOIN_SIMILARITY = 0.25
@@ -34,7 +34,7 @@ RARE_SHARE = 0.05  # a name is "rare" if fewer than this share of live stories c
 PRIOR_STORIES = 20  # a name is "rare" if fewer than this share of live stories carry it
 
 
-_NONE = {"n": 0}
+_NONE = [0]
 
 
 def _distinct_names(features: Iterable[str]) -> int:
@@ -54,10 +54,10 @@ class Stories:
     def __init__(self, store: MutableMapping[str, Any]) -> None:
         self.store = store
 
-    def _idf(self, feature: str, live: int, record: dict[str, Any] | None = None) -> float:
+    def _idf(self, feature: str, live: int, record: list[Any] | None = None) -> float:
         if record is None:
             record = self.store.get(f"f:{feature}")
-        carrying = record["n"] if record else 0
+        carrying = record[0] if record else 0
         # the prior keeps a young stream from treating every unseen word as decisive
         return math.log((live + PRIOR_STORIES) / (carrying + 1))
 
@@ -98,14 +98,14 @@ class Stories:
     def _best(
         self,
         vector: dict[str, float],
-        postings: dict[str, dict[str, Any] | None],
+        postings: dict[str, list[Any] | None],
         live: int,
         since: int,
     ) -> str | None:
         votes: dict[str, float] = {}
         for feature, record in postings.items():
             if record:
-                for story in record["s"]:
+                for story in record[1:]:
                     votes[story] = votes.get(story, 0.0) + vector[feature]
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         best: tuple[float, str] | None = None
@@ -120,7 +120,7 @@ class Stories:
                 continue
             dot = sum(vector[f] * other[f] for f in shared)
             similarity = dot / (norm * (record.get("z") or 1.0))
-            names = _distinct_names(f for f in shared if f[0] == "e" and (postings[f] or _NONE)["n"] <= rare_limit)
+            names = _distinct_names(f for f in shared if f[0] == "e" and (postings[f] or _NONE)[0] <= rare_limit)
             places = sum(1 for f in shared if f[0] == "p")
             what = sum(1 for f in shared if f[0] == "t" or (f[0] == "d" and "-" in f))
             # Who, where and what must agree, not wording alone: a rare name at least, and
@@ -137,8 +137,8 @@ class Stories:
         for feature, weight in vector.items():
             merged[feature] = merged.get(feature, 0.0) + weight
         ranked = sorted(merged, key=lambda f: (-merged[f], f))  # keep what tells this story apart
-        kept = {f: round(merged[f], 2) for f in [f for f in ranked if f[0] != "t"][:PROFILE_FEATURES]}
-        kept.update({f: round(merged[f], 2) for f in [f for f in ranked if f[0] == "t"][:PROFILE_TERMS]})
+        kept = {f: round(merged[f], 1) for f in [f for f in ranked if f[0] != "t"][:PROFILE_FEATURES]}
+        kept.update({f: round(merged[f], 1) for f in [f for f in ranked if f[0] == "t"][:PROFILE_TERMS]})
         for feature in kept.keys() - record["f"].keys():
             if feature[0] != "t":
                 self._post(feature, story)
@@ -153,23 +153,18 @@ class Stories:
 
     def _post(self, feature: str, story: str) -> None:
         key = f"f:{feature}"
-        record = self.store.get(key) or {"n": 0, "s": []}
-        record["n"] += 1
-        record["s"] = [*record["s"], story][-POSTINGS:]
-        self.store[key] = record
+        record = self.store.get(key) or [0]
+        self.store[key] = [record[0] + 1, *[*record[1:], story][-POSTINGS:]]
 
     def _unpost(self, feature: str, story: str) -> None:
         key = f"f:{feature}"
         record = self.store.get(key)
         if record is None:
             return
-        record["n"] -= 1
-        if record["n"] <= 0:
+        if record[0] <= 1:
             del self.store[key]
             return
-        if story in record["s"]:
-            record["s"] = [s for s in record["s"] if s != story]
-        self.store[key] = record
+        self.store[key] = [record[0] - 1, *(s for s in record[1:] if s != story)]
 
     def expire(self, story: str, cutoff: int) -> bool:
         """Forget the story if its last article is older than ``cutoff``. True if it was forgotten."""
