@@ -1,0 +1,125 @@
+"""Stories: articles about one event share a story id; unrelated articles never do.
+
+The seeds are five outlets' articles on one event (Putin's June 2024 visit to North
+Korea); the unrelated fixtures are other news, one of them also about Russia and Ukraine.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import Settings
+from pipeline.dedupe import Deduper
+from pipeline.dedupe.features import dates, features, names
+from pipeline.ids import content_hash
+from pipeline.process import process_lines
+from pipeline.stages import Pipeline
+from schemas import Article
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "dedupe"
+SEEDS = sorted((FIXTURES / "seeds").glob("*.txt"))
+UNRELATED = sorted((FIXTURES / "unrelated").glob("*.txt")) + [FIXTURES / "wire_original.txt"]
+T0 = datetime(2024, 6, 18, 6, 0, tzinfo=UTC)
+
+
+def article(path: Path, at: datetime) -> Article:
+    """A text file as an article: first line the title, the rest the body."""
+    title, body = path.read_text(encoding="utf-8").strip().split("\n", 1)
+    url = f"https://outlet.example/{path.parent.name}/{path.stem}"
+    return Article(
+        id=path.stem[-16:].rjust(16, "0"), url=url, canonical_url=url, title=title.strip(), body=body,
+        fetched_at=at, content_hash=content_hash(body),
+    )  # fmt: skip
+
+
+def run(paths: list[Path], deduper: Deduper | None = None, step: timedelta = timedelta(minutes=30)) -> dict:
+    deduper = deduper or Deduper({}, Settings())
+    return {p: deduper.check(article(p, T0 + i * step)) for i, p in enumerate(paths)}
+
+
+@pytest.mark.parametrize("order", range(4))
+def test_the_seeds_are_one_story_and_the_unrelated_articles_are_not_in_it(order: int) -> None:
+    paths = SEEDS + UNRELATED
+    if order:
+        random.Random(order).shuffle(paths)
+    verdicts = run(paths)
+    seed_stories = {verdicts[p].story_id for p in SEEDS}
+    assert len(seed_stories) == 1
+    assert all(verdicts[p].duplicate_of is None for p in SEEDS)
+    # the story is named after the first seed seen
+    first_seed = next(p for p in paths if p in SEEDS)
+    assert seed_stories == {article(first_seed, T0).id}
+    assert not seed_stories & {verdicts[p].story_id for p in UNRELATED}
+
+
+def test_unrelated_articles_each_start_their_own_story() -> None:
+    verdicts = run(UNRELATED)
+    assert [v.story_id for v in verdicts.values()] == [article(p, T0).id for p in UNRELATED]
+
+
+def test_a_story_id_once_given_does_not_change() -> None:
+    deduper = Deduper({}, Settings())
+    first = run(SEEDS[:2], deduper)
+    run(SEEDS[2:] + UNRELATED, deduper)
+    again = {p: deduper.check(article(p, T0)) for p in SEEDS[:2]}
+    assert again == first
+
+
+def test_an_article_about_the_event_after_the_window_starts_a_new_story() -> None:
+    deduper = Deduper({}, Settings(dedupe_window_days=1))
+    run(SEEDS[:3], deduper)
+    late = deduper.check(article(SEEDS[3], T0 + timedelta(days=3)))
+    assert late.story_id == article(SEEDS[3], T0).id
+
+
+def page_line(path: Path, at: datetime) -> str:
+    title, body = path.read_text(encoding="utf-8").strip().split("\n", 1)
+    return json.dumps({
+        "url": f"https://outlet.example/{path.parent.name}/{path.stem}", "title": title.strip(),
+        "content": body, "content_type": "text/plain", "fetched_at": at.isoformat(), "source": "test",
+    })  # fmt: skip
+
+
+def test_the_seeds_through_wirefeed_process_are_one_story_and_no_duplicates() -> None:
+    paths = [UNRELATED[0], *SEEDS[:2], UNRELATED[1], *SEEDS[2:], *UNRELATED[2:]]
+    lines = [page_line(p, T0 + timedelta(minutes=20 * i)) for i, p in enumerate(paths)]
+    out = io.StringIO()
+    process_lines(lines, Pipeline(Settings()), out)
+    articles = {a["url"].rsplit("/", 1)[1]: a for a in map(json.loads, out.getvalue().splitlines())}
+    seeds = [articles[p.stem] for p in SEEDS]
+    assert all(a["duplicate_of"] is None for a in seeds)
+    assert len({a["story_id"] for a in seeds}) == 1
+    others = {articles[p.stem]["story_id"] for p in UNRELATED}
+    assert seeds[0]["story_id"] not in others
+    assert len(others) == len(UNRELATED)
+
+
+# -- what the article says --------------------------------------------------------------------
+def test_names_are_folded_and_split_at_titles() -> None:
+    found = names("Russian President Vladimir Putin met Kim Jong-un. Later, Kim Jong Un and Putin's aide spoke.")
+    assert found["kim jong un"] == 2
+    assert found["vladimir putin"] == 1
+    assert found["putin"] == 2  # the surname of "Vladimir Putin", and "Putin's"
+    assert "russian president vladimir putin" not in found
+    assert "later" not in found
+
+
+def test_dates_are_calendar_days_and_years_whatever_the_style() -> None:
+    assert dates("Talks on June 18, a visit on 19 June, signed 20.06.2024.") == {"6-18", "6-19", "6-20", "2024"}
+    assert dates("He may 5 times ask; Janet 12 said; in 12024 units") == set()
+
+
+def test_features_mark_places_apart_from_other_names() -> None:
+    found = features("Putin arrives in Pyongyang", "Vladimir Putin landed in North Korea on June 18.")
+    assert {"e:putin", "e:vladimir putin", "p:pyongyang", "p:north korea", "d:6-18"} <= found.keys()
+
+
+@pytest.mark.parametrize("body", ["", "   ", "12 34", "A", "\u0000\u0001", "Ünïcödé ÄÖÜ ß"])
+def test_features_of_empty_or_odd_text_are_empty_or_small(body: str) -> None:
+    assert len(features(None, body)) <= 2
