@@ -4,22 +4,22 @@
                      \\__________________ any failure __________________/--> wire.dlq
 
 The agents only move records; every decision is made by ``pipeline.stages.Pipeline``,
-the same object ``wirefeed process`` runs. CPU-heavy stages run in a worker
-thread so the event loop keeps heartbeating while a page is being cleaned.
+the same object ``wirefeed process`` runs. The CPU-heavy stages (extract, tag) run
+in a child process (``agents.stage_process``) so the event loop keeps heartbeating
+while pages are cleaned, and one worker uses two cores.
 """
 
 from __future__ import annotations
 
-import asyncio
+import atexit
 import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+import time
 from typing import Any
 
 import faust
 
 from agents.kafka import MAX_MESSAGE_BYTES, topic_specs
+from agents.stage_process import StageProcess
 from agents.tables import TableStore
 from pipeline import metrics
 from pipeline.config import Settings
@@ -28,23 +28,9 @@ from pipeline.stages import Pipeline, to_dead_letter
 from schemas import Article, DeadLetter
 
 log = logging.getLogger("wirefeed.worker")
-# Records handed to the stage thread at once, and how long to wait to fill a batch.
+# Records handed to the stage process at once, and how long to wait to fill a batch.
 BATCH_SIZE = 32
 BATCH_WINDOW_S = 0.05
-# (article, its JSON) when the stage succeeded, (None, the exception) when it failed.
-Outcome = tuple[Article | None, Any]
-
-
-def run_batch(fn: Callable[[bytes], Article], values: list[bytes]) -> list[Outcome]:
-    """Apply a stage to each record; a failure is returned, not raised, so the batch goes on."""
-    outcomes: list[Outcome] = []
-    for value in values:
-        try:
-            article = fn(value)
-            outcomes.append((article, article.model_dump_json().encode()))
-        except Exception as exc:  # becomes a dead letter in the agent
-            outcomes.append((None, exc))
-    return outcomes
 
 
 def _faust_credentials(settings: Settings) -> Any:
@@ -101,62 +87,50 @@ def create_app(settings: Settings, bootstrap: str) -> faust.App:
         schema=faust.Schema(key_type=str, key_serializer="json", value_serializer="json"),
     )
     pipeline = Pipeline(settings, deduper=Deduper(store=TableStore(dedupe_table), settings=settings))
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wirefeed-stage")
+    stages = StageProcess(settings)
+    atexit.register(stages.close)
     limit = settings.dlq_original_chars
-
-    async def off_loop(fn: Callable[[bytes], Article], values: list[bytes]) -> list[Outcome]:
-        """Run ``fn`` over a batch in the stage thread: the event loop keeps heartbeating meanwhile,
-        and one hand-over per batch instead of per record keeps the thread switching cheap."""
-        return await asyncio.get_running_loop().run_in_executor(executor, run_batch, fn, values)
 
     async def dead(exc: BaseException, stage: str, original: bytes) -> None:
         letter: DeadLetter = to_dead_letter(exc, stage, original, limit)
         log.warning("dead letter", extra={"stage": letter.stage, "reason": letter.reason, "url": letter.url})
         await dlq.send(key=(letter.url or "").encode(), value=letter.model_dump_json().encode())
 
-    def parse_and_extract(value: bytes) -> Article:
-        return pipeline.extract(pipeline.parse(value))
-
-    def dedupe_one(value: bytes) -> Article:
-        return pipeline.dedupe(Article.model_validate_json(value))
-
-    def tag_one(value: bytes) -> Article:
-        return pipeline.tag(Article.model_validate_json(value))
-
     @app.agent(raw)
     async def extract(stream: faust.StreamT) -> None:
         async for values in stream.take(BATCH_SIZE, within=BATCH_WINDOW_S):
-            for value, (article, outcome) in zip(values, await off_loop(parse_and_extract, values), strict=True):
-                if article is None:  # a bad page goes to the DLQ; the stream goes on
-                    await dead(outcome, "extract", value)
+            for value, result in zip(values, await stages.run("extract", values), strict=True):
+                if result.error is not None:  # a bad page goes to the DLQ; the stream goes on
+                    await dead(result.error, "extract", value)
                     continue
                 # one partition: the dedupe stage sees every article (key kept for debugging)
-                await extracted.send(key=article.id.encode(), value=outcome)
+                await extracted.send(key=result.article_id.encode(), value=result.value)
 
     @app.agent(extracted)
     async def dedupe(stream: faust.StreamT) -> None:
-        # in the event loop, in order: cheap, and the table must be written from the agent's task
+        # here, in order, in the agent's own task: cheap, and Faust tables are written from the agent
         async for value in stream:
-            [(article, outcome)] = run_batch(dedupe_one, [value])
-            if article is None:
-                await dead(outcome, "dedupe", value)
+            try:
+                article = pipeline.dedupe(Article.model_validate_json(value))
+                record = article.model_dump_json().encode()
+            except Exception as exc:
+                await dead(exc, "dedupe", value)
                 continue
-            await deduped.send(key=article.id.encode(), value=outcome)
+            await deduped.send(key=article.id.encode(), value=record)
 
     @app.agent(deduped)
     async def tag(stream: faust.StreamT) -> None:
         async for values in stream.take(BATCH_SIZE, within=BATCH_WINDOW_S):
-            for value, (article, outcome) in zip(values, await off_loop(tag_one, values), strict=True):
-                if article is None:
-                    await dead(outcome, "tag", value)
+            for value, result in zip(values, await stages.run("tag", values), strict=True):
+                if result.error is not None:
+                    await dead(result.error, "tag", value)
                     continue
-                if not pipeline.publishable(article):
+                if not result.publishable:
                     continue
-                await articles.send(key=article.id.encode(), value=outcome)
+                await articles.send(key=result.article_id.encode(), value=result.value)
                 metrics.ARTICLES_PUBLISHED.inc()
-                if article.fetched_at is not None:
-                    lag = (datetime.now(UTC) - article.fetched_at).total_seconds()
-                    metrics.END_TO_END_SECONDS.observe(max(lag, 0.0))
+                if result.fetched_at is not None:
+                    metrics.END_TO_END_SECONDS.observe(max(time.time() - result.fetched_at, 0.0))
 
     @app.timer(interval=5.0)
     async def report_lag() -> None:

@@ -12,3 +12,7 @@ class RecordError(Exception):
         self.reason = reason
         self.detail = detail
         self.url = url
+
+    def __reduce__(self) -> tuple:
+        # picklable with its fields, so it can cross a process boundary (the worker's stage process)
+        return (type(self), (self.stage, self.reason, self.detail, self.url))
