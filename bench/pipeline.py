@@ -175,7 +175,10 @@ def stream(lines: list[str], paced: list[str], workers: int, workdir: Path, rate
         throughput = len(records) / (last - start)
         console.print(f"stream: latency phase, {len(paced)} pages at {rate_hint:.0f} pages/s …")
         produce(settings, bootstrap, paced, rate=rate_hint)
-        records2 = consume(settings, bootstrap, len(lines) + len(paced), timeout_s=600)[len(records):]
+        paced_urls = {json.loads(line)["url"] for line in paced}
+        # the consumer interleaves partitions differently each time: pick the paced pages by URL
+        records2 = [(ts, a) for ts, a in consume(settings, bootstrap, len(lines) + len(paced), timeout_s=600)
+                    if a.get("url") in paced_urls]
         lat = [ts - datetime.fromisoformat(a["fetched_at"]).timestamp()
                for ts, a in records2 if a["topic"] == settings.topic_articles and a.get("fetched_at")]
         return {"pps": throughput, "count": len(records), "p50": percentile(lat, 0.5),
