@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from pipeline.ids import article_id, canonical_url
+from tests.helpers import Routes
 
 _WHO = ["The city council", "Port officials", "A union spokesman", "The finance ministry", "Regional police",
         "Hospital managers", "The central bank", "Farmers' groups", "The electoral commission", "Rail operators",
@@ -184,3 +186,27 @@ class Follower:
 
     def close(self) -> None:
         self.consumer.close()
+
+
+def feed_site(run: str, items: int, page_delay_s: float) -> Routes:
+    """An RSS feed of ``items`` text pages on 127.0.0.1; each page takes ``page_delay_s`` to serve."""
+    routes: dict = {}
+    site = Routes(routes)
+    entries = []
+    for i in range(items):
+        p = page(i, run, base=f"http://127.0.0.1:{site.port}")
+        path = p["url"].split(str(site.port), 1)[1]
+        body = (p["title"] + "\n\n" + p["content"]).encode()
+
+        def serve(_request: object, body: bytes = body) -> tuple[int, dict, bytes]:
+            time.sleep(page_delay_s)
+            return 200, {"Content-Type": "text/plain; charset=utf-8"}, body
+
+        routes[path] = serve
+        entries.append(f"<item><title>{p['title']}</title><link>{p['url']}</link><guid>{p['url']}</guid>"
+                       "<pubDate>Tue, 18 Jun 2024 10:00:00 GMT</pubDate></item>")
+    feed = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>faults</title>'
+            f"<link>http://127.0.0.1:{site.port}/</link><description>d</description>{''.join(entries)}"
+            "</channel></rss>").encode()
+    routes["/feed.xml"] = (200, {"Content-Type": "application/rss+xml"}, feed)
+    return site

@@ -20,8 +20,8 @@ from agents.broker import LocalBroker, free_port
 from agents.kafka import ensure_topics, make_consumer, make_producer
 from pipeline.config import Settings
 from tests.conftest import settings_from
-from tests.helpers import Routes, start_cli, stop, wait_for
-from tests.integration.faultkit import Follower, Ledger, bad_lines, input_id, page
+from tests.helpers import start_cli, stop, wait_for
+from tests.integration.faultkit import Follower, Ledger, bad_lines, feed_site, input_id, page
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
@@ -222,30 +222,6 @@ def test_broker_restarted_mid_stream_loses_nothing(tmp_path: Path, isolated_env:
            seconds_after_restart=round(recovered, 1), finished=finished)
     assert len(producer.acked) == len(values), "the producer could not write every input"
     assert_complete_and_idempotent(ledger, logs + [broker.log_file])
-
-
-def feed_site(run: str, items: int, page_delay_s: float) -> Routes:
-    """An RSS feed of ``items`` text pages on 127.0.0.1; each page takes ``page_delay_s`` to serve."""
-    routes: dict = {}
-    site = Routes(routes)
-    entries = []
-    for i in range(items):
-        p = page(i, run, base=f"http://127.0.0.1:{site.port}")
-        path = p["url"].split(str(site.port), 1)[1]
-        body = (p["title"] + "\n\n" + p["content"]).encode()
-
-        def serve(_request: object, body: bytes = body) -> tuple[int, dict, bytes]:
-            time.sleep(page_delay_s)
-            return 200, {"Content-Type": "text/plain; charset=utf-8"}, body
-
-        routes[path] = serve
-        entries.append(f"<item><title>{p['title']}</title><link>{p['url']}</link><guid>{p['url']}</guid>"
-                       "<pubDate>Tue, 18 Jun 2024 10:00:00 GMT</pubDate></item>")
-    feed = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>faults</title>'
-            f"<link>http://127.0.0.1:{site.port}/</link><description>d</description>{''.join(entries)}"
-            "</channel></rss>").encode()
-    routes["/feed.xml"] = (200, {"Content-Type": "application/rss+xml"}, feed)
-    return site
 
 
 def test_reader_sigkilled_mid_poll_loses_nothing(
