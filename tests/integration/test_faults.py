@@ -192,6 +192,7 @@ def test_broker_restarted_mid_stream_loses_nothing(tmp_path: Path, isolated_env:
             logs[0].read_text(errors="replace")[-3000:]
         )
         at_outage = len(ledger.copies)
+        down = time.monotonic()
         broker.kill()  # SIGKILL: no controlled shutdown, the log is recovered on start
         time.sleep(5)
         broker.start()
@@ -219,7 +220,7 @@ def test_broker_restarted_mid_stream_loses_nothing(tmp_path: Path, isolated_env:
         broker.stop()
     report("broker restart", ledger, articles_at_outage=at_outage, producer_failed_sends=producer.failed_sends,
            producer_acked=len(producer.acked), worker_restarts=worker_restarts,
-           seconds_after_restart=round(recovered, 1), finished=finished)
+           broker_down_s=round(outage - down, 1), seconds_after_restart=round(recovered, 1), finished=finished)
     assert len(producer.acked) == len(values), "the producer could not write every input"
     assert_complete_and_idempotent(ledger, logs + [broker.log_file])
 
