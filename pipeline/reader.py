@@ -29,6 +29,9 @@ from schemas import RawPage
 log = logging.getLogger("wirefeed.reader")
 Publish = Callable[[RawPage, str], None]
 MAX_BACKOFF_S = 3600.0
+# While a poll publishes pages, the seen-state is written at most this often: a crash then re-sends
+# only the pages published since the last write (plus those in flight), not the whole poll so far.
+SAVE_EVERY_S = 1.0
 
 
 @dataclass
@@ -48,6 +51,8 @@ class ReaderState:
     seen: OrderedDict[str, float] = field(default_factory=OrderedDict)
     feeds: dict[str, FeedState] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _write_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _saved_at: float = field(default=0.0, repr=False)
 
     @classmethod
     def load(cls, path: Path | None, max_seen: int = 200_000) -> ReaderState:
@@ -74,6 +79,19 @@ class ReaderState:
                 self.seen.popitem(last=False)
 
     def save(self) -> None:
+        with self._write_lock:  # one writer at a time: fetch threads checkpoint too
+            self._write()
+
+    def checkpoint(self, every_s: float = SAVE_EVERY_S) -> None:
+        """Save, unless saved within the last ``every_s`` seconds or another thread is saving now."""
+        if time.monotonic() - self._saved_at < every_s or not self._write_lock.acquire(blocking=False):
+            return
+        try:
+            self._write()
+        finally:
+            self._write_lock.release()
+
+    def _write(self) -> None:
         if self.path is None:
             return
         with self._lock:
@@ -82,6 +100,7 @@ class ReaderState:
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data), encoding="utf-8")
         os.replace(tmp, self.path)  # atomic: a crash leaves the old or the new state, never half
+        self._saved_at = time.monotonic()
 
 
 @dataclass
@@ -197,6 +216,7 @@ class Reader:
             return False
         metrics.PAGES_PRODUCED.labels(feed.name).inc()
         self.state.mark_seen(key)
+        self.state.checkpoint()
         return True
 
     def run(self, stop: threading.Event) -> None:

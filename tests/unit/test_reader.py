@@ -128,3 +128,17 @@ def test_a_corrupt_state_file_starts_fresh(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     path.write_text("{not json")
     assert ReaderState.load(path).seen == {}
+
+
+def test_the_seen_state_is_checkpointed_while_pages_are_published_at_most_once_a_second(tmp_path: Path) -> None:
+    # a crash mid-poll then re-sends only what was published since the last checkpoint
+    path = tmp_path / "state.json"
+    state = ReaderState.load(path)
+    state.mark_seen("https://wire.example.org/a")
+    state.checkpoint()
+    assert list(ReaderState.load(path).seen) == ["https://wire.example.org/a"]
+    state.mark_seen("https://wire.example.org/b")
+    state.checkpoint()  # within the second: not written again
+    assert list(ReaderState.load(path).seen) == ["https://wire.example.org/a"]
+    state.checkpoint(every_s=0)
+    assert list(ReaderState.load(path).seen) == ["https://wire.example.org/a", "https://wire.example.org/b"]
