@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -40,8 +42,17 @@ class StageResult:
     fetched_at: float | None = None
 
 
-def _start(settings: Settings) -> None:
+def _exit_with_parent(parent: int) -> None:
+    """A stage process must not outlive its worker (SIGKILL skips every shutdown hook)."""
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
+def _start(settings: Settings, parent: int) -> None:
     global _pipeline
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
     _pipeline = Pipeline(settings)
 
 
@@ -88,7 +99,7 @@ class StageProcess:
         # spawn, not fork: the worker has threads (aiokafka, metrics server) by the time it submits
         self._pool = ProcessPoolExecutor(
             max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_start,
-            initargs=(settings,),
+            initargs=(settings, os.getpid()),
         )
 
     async def run(self, stage: str, values: list[bytes]) -> list[StageResult]:
