@@ -8,6 +8,7 @@ the site templates it has learnt, so keep one per worker process.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -21,6 +22,13 @@ from schemas import RawPage, Removed
 STAGE = "extract"
 # An article has at least one paragraph this long; a page without one is navigation, not news.
 MIN_PROSE_WORDS = 6
+# Scripts written without spaces between words: there, count about one word per two characters.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
+
+
+def word_units(text: str) -> int:
+    """Words in ``text``, estimating them for Chinese, Japanese, Korean and Thai runs."""
+    return len(text.split()) + len(_UNSPACED.findall(text)) // 2
 
 
 @dataclass
@@ -72,7 +80,7 @@ class Extractor:
         )
         if not cleaned.paragraphs:
             raise RecordError(STAGE, "no_content", "nothing left after removing boilerplate", url=page.url)
-        if not any(len(p.split()) >= MIN_PROSE_WORDS for p in cleaned.paragraphs):
+        if not any(word_units(p) >= MIN_PROSE_WORDS for p in cleaned.paragraphs):
             # menus, tag clouds and link lists are not articles, however many lines they have
             raise RecordError(STAGE, "no_content", "no paragraph of running text", url=page.url)
         return Extraction(

@@ -56,3 +56,15 @@ def test_html_without_an_article_is_a_no_content_error(content: str) -> None:
     with pytest.raises(RecordError) as err:
         Extractor().extract(RawPage(url="https://news.example/a", content=content))
     assert err.value.reason == "no_content"
+
+
+def test_a_page_of_only_menus_is_not_an_article_but_unspaced_scripts_are_prose() -> None:
+    from pipeline.errors import RecordError
+    from pipeline.extract import Extractor, word_units
+    from schemas import RawPage
+
+    menu = "".join(f"<li><a href='/s/{i}'>Section {i}</a></li>" for i in range(30))
+    with pytest.raises(RecordError) as info:
+        Extractor().extract(RawPage(url="https://x.example/menu", content=f"<html><body><ul>{menu}</ul></body></html>"))
+    assert info.value.reason == "no_content"
+    assert word_units("先日、不正に改造したiPhoneを販売したとして逮捕された。") >= 6
