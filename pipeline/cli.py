@@ -158,9 +158,15 @@ def run(
 ) -> None:
     """Run continuously: the broker (unless WIREFEED_KAFKA_BOOTSTRAP is set), a worker and the reader."""
     from agents.demo import run_continuously
+    from pipeline.feeds import FeedError
+    from pipeline.logs import configure_logging
 
     settings = get_settings()
-    raise typer.Exit(run_continuously(settings, feeds or settings.feeds_file))
+    configure_logging(settings.log_level)
+    try:
+        raise typer.Exit(run_continuously(settings, feeds or settings.feeds_file))
+    except FeedError as exc:
+        raise _fail(str(exc)) from None
 
 
 @broker_app.command("start")
