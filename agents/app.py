@@ -34,16 +34,22 @@ BATCH_WINDOW_S = 0.05
 
 
 def _faust_credentials(settings: Settings) -> Any:
+    """TLS/SASL from the same WIREFEED_KAFKA_* settings the kafka-python clients use."""
+    protocol = settings.kafka_security_protocol.upper()
+    ssl_context = None
+    if protocol.endswith("SSL"):
+        import ssl
+
+        ssl_context = ssl.create_default_context(cafile=settings.kafka_ssl_cafile)
     if settings.kafka_sasl_mechanism:
         return faust.SASLCredentials(
             username=settings.kafka_sasl_username,
             password=settings.kafka_sasl_password,
             mechanism=settings.kafka_sasl_mechanism,
+            ssl_context=ssl_context,
         )
-    if settings.kafka_ssl_cafile:
-        import ssl
-
-        return faust.SSLCredentials(ssl.create_default_context(cafile=settings.kafka_ssl_cafile))
+    if ssl_context is not None:
+        return faust.SSLCredentials(ssl_context)
     return None
 
 
