@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from pipeline.tagging.entities import EntityExtractor
 from pipeline.tagging.language import detect_language
+from pipeline.tagging.text import lower_word_tokens, normalise
 from pipeline.tagging.topics import TopicClassifier
 from schemas import Entity, Topic
 
@@ -27,7 +28,12 @@ class Tagger:
     def tag(self, title: str | None, body: str) -> Tags:
         title = title or None
         body = body or ""
-        text = f"{title}\n{body}" if title else body
-        topics = [Topic(code=c, label=label, score=s) for c, label, s in self.topics.classify(title, body)]
-        entities = [Entity(**found) for found in self.entities.extract(text)]
-        return Tags(topics=topics, entities=entities, lang=detect_language(text))
+        # Normalise once for both passes: normalise(title + "\n" + body) equals the two halves joined.
+        clean_title = normalise(title) if title else None
+        clean_body = normalise(body)
+        title_tokens = lower_word_tokens(clean_title) if clean_title else None
+        scored = self.topics.classify_tokens(title_tokens, lower_word_tokens(clean_body))
+        topics = [Topic(code=c, label=label, score=s) for c, label, s in scored]
+        clean_text = f"{clean_title}\n{clean_body}" if title else clean_body
+        entities = [Entity(**found) for found in self.entities.extract_normalised(clean_text)]
+        return Tags(topics=topics, entities=entities, lang=detect_language(f"{title}\n{body}" if title else body))
