@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from pipeline.tagging.entities import EntityExtractor
 from pipeline.tagging.language import detect_language
-from pipeline.tagging.text import lower_word_tokens, normalise
+from pipeline.tagging.text import lower_word_tokens_from_pieces, normalise, split_pieces
 from pipeline.tagging.topics import TopicClassifier
 from schemas import Entity, Topic
 
@@ -28,12 +28,18 @@ class Tagger:
     def tag(self, title: str | None, body: str) -> Tags:
         title = title or None
         body = body or ""
-        # Normalise once for both passes: normalise(title + "\n" + body) equals the two halves joined.
-        clean_title = normalise(title) if title else None
+        # Normalise and tokenise once for both passes: normalise(title + "\n" + body) is the two halves
+        # joined, and so are their token/gap pieces (no token spans the newline).
         clean_body = normalise(body)
-        title_tokens = lower_word_tokens(clean_title) if clean_title else None
-        scored = self.topics.classify_tokens(title_tokens, lower_word_tokens(clean_body))
+        pieces = split_pieces(clean_body)
+        body_tokens = lower_word_tokens_from_pieces(pieces, clean_body)
+        title_tokens = None
+        if title:
+            clean_title = normalise(title)
+            title_pieces = split_pieces(clean_title)
+            title_tokens = lower_word_tokens_from_pieces(title_pieces, clean_title)
+            pieces = [*title_pieces[:-1], f"{title_pieces[-1]}\n{pieces[0]}", *pieces[1:]]
+        scored = self.topics.classify_tokens(title_tokens, body_tokens)
         topics = [Topic(code=c, label=label, score=s) for c, label, s in scored]
-        clean_text = f"{clean_title}\n{clean_body}" if title else clean_body
-        entities = [Entity(**found) for found in self.entities.extract_normalised(clean_text)]
+        entities = [Entity(**found) for found in self.entities.extract_pieces(pieces)]
         return Tags(topics=topics, entities=entities, lang=detect_language(f"{title}\n{body}" if title else body))

@@ -19,13 +19,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from pipeline.tagging.text import normalise, term_key
+from pipeline.tagging.text import normalise, split_pieces, term_key
 
 MAX_NAME_WORDS = 6
-# Letter runs and digit runs; a lone "s" (possessive) is never a token. One capture group, so
-# ``split`` returns the gaps between tokens too.
-_TOKEN = re.compile(r"((?![sS](?![^\W\d_]))[^\W\d_]+|\d+)")
-
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
@@ -149,12 +145,17 @@ class EntityExtractor:
         return self.extract_normalised(normalise(text))
 
     def extract_normalised(self, text: str) -> list[dict[str, object]]:
-        """``extract`` for text already passed through ``text.normalise`` (see ``Tagger.tag``)."""
-        # One C-level split gives tokens and the gaps between them: parts = [gap, token, gap, ..., gap].
-        # A possessive "s" is not a token (as in the gazetteer keys), so it stays inside its gap ("'s ").
-        parts = _TOKEN.split(text)
-        tokens = parts[1::2]
-        gaps = parts[2::2]  # gaps[i]: the text between tokens[i] and tokens[i + 1]
+        """``extract`` for text already passed through ``text.normalise``."""
+        return self.extract_pieces(split_pieces(text))
+
+    def extract_pieces(self, pieces: list[str]) -> list[dict[str, object]]:
+        """``extract`` from ``text.split_pieces`` of the normalised text (shared with topics by ``Tagger``).
+
+        ``pieces`` = [gap, token, gap, ..., gap]: one C-level split gives the tokens and the gaps between
+        them. A possessive "s" is not a token (as in the gazetteer keys), so it stays in its gap ("'s ").
+        """
+        tokens = pieces[1::2]
+        gaps = pieces[2::2]  # gaps[i]: the text between tokens[i] and tokens[i + 1]
         lower = list(map(str.lower, tokens))
         found: dict[tuple[str, str], _Found] = {}
         pending_short: list[GazetteerEntry] = []

@@ -60,9 +60,15 @@ class Lexicon:
     terms: dict[tuple[str, ...], tuple[tuple[str, float], ...]]
     multi_first: frozenset[str]
     single_words: frozenset[str] = field(init=False)  # one-word terms, unwrapped for set intersection
+    second_words: dict[str, frozenset[str]] = field(init=False)  # first word -> second words of its terms
 
     def __post_init__(self) -> None:
+        seconds: dict[str, set[str]] = {}
+        for key in self.terms:
+            if len(key) > 1:
+                seconds.setdefault(key[0], set()).add(key[1])
         object.__setattr__(self, "single_words", frozenset(key[0] for key in self.terms if len(key) == 1))
+        object.__setattr__(self, "second_words", {first: frozenset(s) for first, s in seconds.items()})
 
 
 def parse_lexicon(text: str, topics: dict[str, MediaTopic]) -> Lexicon:
@@ -128,15 +134,15 @@ def match_counts(tokens: list[str], lexicon: Lexicon) -> dict[tuple[str, ...], i
     in that order, so scores do not move by a float ulp). Only the few tokens that can start a multi-word
     term are visited in Python; single words are counted by ``Counter`` in C.
     """
-    terms, multi_first = lexicon.terms, lexicon.multi_first
+    terms, multi_first, second_words = lexicon.terms, lexicon.multi_first, lexicon.second_words
     n = len(tokens)
     multi: dict[tuple[str, ...], int] = {}
     first_at: dict[tuple[str, ...], int] = {}
     consumed: list[int] = []
     free = 0  # first position not inside an earlier multi-word match
     for i in [i for i, token in enumerate(tokens) if token in multi_first]:
-        if i < free:
-            continue
+        if i < free or i + 1 == n or tokens[i + 1] not in second_words[tokens[i]]:
+            continue  # no term starts with this word pair: cheap test before building tuples
         for size in range(min(MAX_TERM_WORDS, n - i), 1, -1):
             key = tuple(tokens[i : i + size])
             if key in terms:
@@ -149,9 +155,10 @@ def match_counts(tokens: list[str], lexicon: Lexicon) -> dict[tuple[str, ...], i
     if consumed:
         singles.subtract(tokens[i] for i in consumed)
     skipped = set(consumed)
+    first_seen = dict(zip(reversed(tokens), range(n - 1, -1, -1), strict=True))  # word -> first position
     for word in singles.keys() & lexicon.single_words:
         if singles[word] > 0:
-            at = tokens.index(word)
+            at = first_seen[word]
             while at in skipped:
                 at = tokens.index(word, at + 1)
             key = (word,)
