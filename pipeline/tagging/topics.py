@@ -156,7 +156,7 @@ def match_counts(tokens: list[str], lexicon: Lexicon) -> dict[tuple[str, ...], i
         singles.subtract(tokens[i] for i in consumed)
     skipped = set(consumed)
     first_seen = dict(zip(reversed(tokens), range(n - 1, -1, -1), strict=True))  # word -> first position
-    for word in singles.keys() & lexicon.single_words:
+    for word in lexicon.single_words.intersection(singles):
         if singles[word] > 0:
             at = first_seen[word]
             while at in skipped:
