@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from pipeline.tagging.text import normalise, split_pieces, term_key
+from pipeline.tagging.text import lower_pieces, normalise, split_pieces, term_key
 
 MAX_NAME_WORDS = 6
 def _words(text: str) -> frozenset[str]:
@@ -148,15 +148,17 @@ class EntityExtractor:
         """``extract`` for text already passed through ``text.normalise``."""
         return self.extract_pieces(split_pieces(text))
 
-    def extract_pieces(self, pieces: list[str]) -> list[dict[str, object]]:
+    def extract_pieces(self, pieces: list[str], lower: list[str] | None = None) -> list[dict[str, object]]:
         """``extract`` from ``text.split_pieces`` of the normalised text (shared with topics by ``Tagger``).
 
         ``pieces`` = [gap, token, gap, ..., gap]: one C-level split gives the tokens and the gaps between
         them. A possessive "s" is not a token (as in the gazetteer keys), so it stays in its gap ("'s ").
+        ``lower``: ``text.lower_pieces(pieces)`` if the caller has it already.
         """
         tokens = pieces[1::2]
         gaps = pieces[2::2]  # gaps[i]: the text between tokens[i] and tokens[i + 1]
-        lower = list(map(str.lower, tokens))
+        if lower is None:
+            lower = lower_pieces(pieces)
         found: dict[tuple[str, str], _Found] = {}
         pending_short: list[GazetteerEntry] = []
         used: set[int] = set()

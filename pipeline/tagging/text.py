@@ -49,7 +49,12 @@ def split_pieces(text: str) -> list[str]:
     return _PIECE.split(text)
 
 
-def lower_word_tokens_from_pieces(pieces: list[str], text: str) -> list[str]:
+def lower_pieces(pieces: list[str]) -> list[str]:
+    """The tokens of ``split_pieces`` output, lower-cased."""
+    return list(map(str.lower, pieces[1::2]))
+
+
+def lower_word_tokens_from_pieces(pieces: list[str], text: str, lower: list[str] | None = None) -> list[str]:
     """``lower_word_tokens(text)`` from ``split_pieces(text)``, without a second regex pass.
 
     The two tokenisations differ only where ``_WORD`` joins digit runs ("1,000.5") or makes a token of a
@@ -61,7 +66,7 @@ def lower_word_tokens_from_pieces(pieces: list[str], text: str) -> list[str]:
     gaps = pieces[0::2]  # gaps[k] comes before token k; the last one trails
     patched: list[str] = []
     copied = 0  # tokens before this index are in ``patched``
-    for k in [k for k, gap in enumerate(gaps) if gap and not gap.isspace() and not gap.isalpha()]:
+    for k in [k for k, gap in enumerate(gaps) if gap != " " and gap and not gap.isspace() and not gap.isalpha()]:
         gap = gaps[k]
         if gap in (".", ","):
             if 0 < k < len(lower) and lower[k - 1][0].isdecimal() and lower[k][0].isdecimal():
