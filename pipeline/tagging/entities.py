@@ -164,7 +164,8 @@ class EntityExtractor:
         used: set[int] = set()
         aliases, max_words = self.gazetteer.aliases, self.gazetteer.max_words
         free = 0  # first token not inside an earlier gazetteer match
-        for i in [i for i, word in enumerate(lower) if word in max_words]:
+        # a match starts with a capitalised word (see ``_gazetteer_match``)
+        for i in [i for i, word in enumerate(lower) if word in max_words and tokens[i][0].isupper()]:
             if i < free:
                 continue
             size = self._gazetteer_match(tokens, lower, i)
