@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from pipeline.tagging.entities import EntityExtractor
 from pipeline.tagging.language import detect_language
+from pipeline.tagging.text import lower_pieces, lower_word_tokens_from_pieces, normalise, split_pieces
 from pipeline.tagging.topics import TopicClassifier
 from schemas import Entity, Topic
 
@@ -27,7 +28,21 @@ class Tagger:
     def tag(self, title: str | None, body: str) -> Tags:
         title = title or None
         body = body or ""
-        text = f"{title}\n{body}" if title else body
-        topics = [Topic(code=c, label=label, score=s) for c, label, s in self.topics.classify(title, body)]
-        entities = [Entity(**found) for found in self.entities.extract(text)]
-        return Tags(topics=topics, entities=entities, lang=detect_language(text))
+        # Normalise and tokenise once for both passes: normalise(title + "\n" + body) is the two halves
+        # joined, and so are their token/gap pieces (no token spans the newline).
+        clean_body = normalise(body)
+        pieces = split_pieces(clean_body)
+        lower = lower_pieces(pieces)
+        body_tokens = lower_word_tokens_from_pieces(pieces, clean_body, lower)
+        title_tokens = None
+        if title:
+            clean_title = normalise(title)
+            title_pieces = split_pieces(clean_title)
+            title_lower = lower_pieces(title_pieces)
+            title_tokens = lower_word_tokens_from_pieces(title_pieces, clean_title, title_lower)
+            pieces = [*title_pieces[:-1], f"{title_pieces[-1]}\n{pieces[0]}", *pieces[1:]]
+            lower = title_lower + lower
+        scored = self.topics.classify_tokens(title_tokens, body_tokens)
+        topics = [Topic(code=c, label=label, score=s) for c, label, s in scored]
+        entities = [Entity(**found) for found in self.entities.extract_pieces(pieces, lower)]
+        return Tags(topics=topics, entities=entities, lang=detect_language(f"{title}\n{body}" if title else body))

@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from pipeline.tagging.text import normalise, term_key
+from pipeline.tagging.text import lower_pieces, normalise, split_pieces, term_key
 
 MAX_NAME_WORDS = 6
-_TOKEN = re.compile(r"[^\W\d_]+|\d+")
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
@@ -143,49 +142,57 @@ class EntityExtractor:
 
     def extract(self, text: str) -> list[dict[str, object]]:
         """Entities as dicts {name, type, count, [iso|country]}, by count desc then name."""
-        text = normalise(text)
-        # possessive "s" dropped, as in the gazetteer keys (``text.term_key``)
-        spans = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
-        spans = [span for span in spans if span[0] not in ("s", "S")]
-        tokens = [s[0] for s in spans]
-        lower = [t.lower() for t in tokens]
+        return self.extract_normalised(normalise(text))
+
+    def extract_normalised(self, text: str) -> list[dict[str, object]]:
+        """``extract`` for text already passed through ``text.normalise``."""
+        return self.extract_pieces(split_pieces(text))
+
+    def extract_pieces(self, pieces: list[str], lower: list[str] | None = None) -> list[dict[str, object]]:
+        """``extract`` from ``text.split_pieces`` of the normalised text (shared with topics by ``Tagger``).
+
+        ``pieces`` = [gap, token, gap, ..., gap]: one C-level split gives the tokens and the gaps between
+        them. A possessive "s" is not a token (as in the gazetteer keys), so it stays in its gap ("'s ").
+        ``lower``: ``text.lower_pieces(pieces)`` if the caller has it already.
+        """
+        tokens = pieces[1::2]
+        gaps = pieces[2::2]  # gaps[i]: the text between tokens[i] and tokens[i + 1]
+        if lower is None:
+            lower = lower_pieces(pieces)
         found: dict[tuple[str, str], _Found] = {}
         pending_short: list[GazetteerEntry] = []
-        used = [False] * len(tokens)
-        i = 0
-        while i < len(tokens):
+        used: set[int] = set()
+        aliases, max_words = self.gazetteer.aliases, self.gazetteer.max_words
+        free = 0  # first token not inside an earlier gazetteer match
+        # a match starts with a capitalised word (see ``_gazetteer_match``)
+        for i in [i for i, word in enumerate(lower) if word in max_words and tokens[i][0].isupper()]:
+            if i < free:
+                continue
             size = self._gazetteer_match(tokens, lower, i)
-            if size:
-                key = tuple(lower[i : i + size])
-                surface = " ".join(tokens[i : i + size])
-                for alias in self.gazetteer.aliases[key]:
-                    exact = alias.case_sensitive
-                    if exact and exact.replace(" ", "") != surface.replace(" ", ""):
-                        continue
-                    entry = alias.entry
-                    if alias.short:
-                        pending_short.append(entry)
-                    else:
-                        self._bump(found, entry.name, entry.type, dict(entry.extra))
-                    break
-                else:
-                    size = 0
-                if size:
-                    for j in range(i, i + size):
-                        used[j] = True
-                    i += size
+            if not size:
+                continue
+            surface = "".join(tokens[i : i + size])
+            for alias in aliases[tuple(lower[i : i + size])]:
+                exact = alias.case_sensitive
+                if exact and exact.replace(" ", "") != surface:
                     continue
-            i += 1
+                entry = alias.entry
+                if alias.short:
+                    pending_short.append(entry)
+                else:
+                    self._bump(found, entry.name, entry.type, dict(entry.extra))
+                used.update(range(i, i + size))
+                free = i + size
+                break
         for entry in pending_short:  # "Kim" after "Kim Jong Un", "Brown" after "Gordon Brown"
             if (entry.name, entry.type) in found:
                 found[(entry.name, entry.type)].count += 1
-        self._unknown_names(tokens, spans, text, used, found)
+        self._unknown_names(tokens, gaps, used, found)
         ranked = sorted(found.values(), key=lambda f: (-f.count, f.name, f.type))
         return [{"name": f.name, "type": f.type, "count": f.count, **f.extra} for f in ranked]
 
     def _gazetteer_match(self, tokens: list[str], lower: list[str], i: int) -> int:
-        first = lower[i]
-        longest = self.gazetteer.max_words.get(first)
+        longest = self.gazetteer.max_words.get(lower[i])
         if not longest or not _capitalised(tokens[i]):
             return 0
         for size in range(min(longest, len(tokens) - i), 0, -1):
@@ -203,19 +210,23 @@ class EntityExtractor:
         slot.count += 1
 
     def _unknown_names(
-        self, tokens: list[str], spans: list[tuple[str, int, int]], text: str, used: list[bool],
-        found: dict[tuple[str, str], _Found],
+        self, tokens: list[str], gaps: list[str], used: set[int], found: dict[tuple[str, str], _Found],
     ) -> None:
+        # Runs of consecutive capitalised (not all-caps) tokens outside gazetteer matches, joined by
+        # only a space, a hyphen or an apostrophe (see ``_JOINS``).
         runs: list[list[int]] = []
         run: list[int] = []
-        for i, token in enumerate(tokens):
-            joined = bool(run) and _joined(text, spans[run[-1]][2], spans[i][1])
-            if not used[i] and _capitalised(token) and not token.isupper() and (not run or joined):
-                run.append(i)
+        last = -2
+        for i in [i for i, token in enumerate(tokens) if token[0].isupper() and not token.isupper()]:
+            if i in used:
                 continue
-            if run:
-                runs.append(run)
-            run = [i] if not used[i] and _capitalised(token) and not token.isupper() else []
+            if i == last + 1 and gaps[last] in _JOINS:
+                run.append(i)
+            else:
+                if run:
+                    runs.append(run)
+                run = [i]
+            last = i
         if run:
             runs.append(run)
         people: dict[str, str] = {f.name.split()[-1]: f.name for f in found.values() if f.type == "person"}
@@ -243,10 +254,9 @@ class EntityExtractor:
                 found[(name, "person")].count += 1
 
 
-def _joined(text: str, end: int, start: int) -> bool:
-    """Two tokens belong to one name: only a space or a hyphen/apostrophe between them."""
-    gap = text[end:start]
-    return gap in (" ", "-", "'", "'s ")
+# Two tokens belong to one name when only one of these separates them (a dropped possessive "s"
+# stays in its gap: "Trump's Tower").
+_JOINS = frozenset((" ", "-", "'", "'s "))
 
 
 def _canonical_person(words: list[str]) -> str:

@@ -22,11 +22,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from pipeline.tagging.text import normalise, term_key, word_tokens
+from pipeline.tagging.text import lower_word_tokens, normalise, term_key
 from pipeline.tagging.vocabulary import MediaTopic, media_topics
 
 MAX_TERM_WORDS = 4
@@ -58,6 +59,16 @@ class Lexicon:
 
     terms: dict[tuple[str, ...], tuple[tuple[str, float], ...]]
     multi_first: frozenset[str]
+    single_words: frozenset[str] = field(init=False)  # one-word terms, unwrapped for set intersection
+    second_words: dict[str, frozenset[str]] = field(init=False)  # first word -> second words of its terms
+
+    def __post_init__(self) -> None:
+        seconds: dict[str, set[str]] = {}
+        for key in self.terms:
+            if len(key) > 1:
+                seconds.setdefault(key[0], set()).add(key[1])
+        object.__setattr__(self, "single_words", frozenset(key[0] for key in self.terms if len(key) == 1))
+        object.__setattr__(self, "second_words", {first: frozenset(s) for first, s in seconds.items()})
 
 
 def parse_lexicon(text: str, topics: dict[str, MediaTopic]) -> Lexicon:
@@ -117,36 +128,56 @@ def default_calibration() -> Calibration:
 
 
 def match_counts(tokens: list[str], lexicon: Lexicon) -> dict[tuple[str, ...], int]:
-    """Greedy longest-first matches of lexicon terms in lower-case ``tokens``."""
-    counts: dict[tuple[str, ...], int] = {}
-    terms, multi_first = lexicon.terms, lexicon.multi_first
-    i, n = 0, len(tokens)
-    while i < n:
-        step = 1
-        if tokens[i] in multi_first:
-            for size in range(min(MAX_TERM_WORDS, n - i), 1, -1):
-                key = tuple(tokens[i : i + size])
-                if key in terms:
-                    counts[key] = counts.get(key, 0) + 1
-                    step = size
-                    break
-            else:
-                key = (tokens[i],)
-                if key in terms:
-                    counts[key] = counts.get(key, 0) + 1
-        else:
-            key = (tokens[i],)
+    """Greedy longest-first matches of lexicon terms in lower-case ``tokens``.
+
+    Keys come in the order of their first match, as a left-to-right scan finds them (evidence is summed
+    in that order, so scores do not move by a float ulp). Only the few tokens that can start a multi-word
+    term are visited in Python; single words are counted by ``Counter`` in C.
+    """
+    terms, multi_first, second_words = lexicon.terms, lexicon.multi_first, lexicon.second_words
+    n = len(tokens)
+    multi: dict[tuple[str, ...], int] = {}
+    first_at: dict[tuple[str, ...], int] = {}
+    consumed: list[int] = []
+    free = 0  # first position not inside an earlier multi-word match
+    for i in [i for i, token in enumerate(tokens) if token in multi_first]:
+        if i < free or i + 1 == n or tokens[i + 1] not in second_words[tokens[i]]:
+            continue  # no term starts with this word pair: cheap test before building tuples
+        for size in range(min(MAX_TERM_WORDS, n - i), 1, -1):
+            key = tuple(tokens[i : i + size])
             if key in terms:
-                counts[key] = counts.get(key, 0) + 1
-        i += step
-    return counts
+                multi[key] = multi.get(key, 0) + 1
+                first_at.setdefault(key, i)
+                consumed.extend(range(i, i + size))
+                free = i + size
+                break
+    singles = Counter(tokens)
+    if consumed:
+        singles.subtract(tokens[i] for i in consumed)
+    skipped = set(consumed)
+    first_seen = dict(zip(reversed(tokens), range(n - 1, -1, -1), strict=True))  # word -> first position
+    for word in lexicon.single_words.intersection(singles):
+        if singles[word] > 0:
+            at = first_seen[word]
+            while at in skipped:
+                at = tokens.index(word, at + 1)
+            key = (word,)
+            multi[key] = singles[word]
+            first_at[key] = at
+    return {key: multi[key] for key in sorted(multi, key=first_at.__getitem__)}
 
 
 def topic_evidence(title: str | None, body: str, lexicon: Lexicon) -> dict[str, float]:
     """Topic code -> evidence E (see module docstring)."""
-    counts = match_counts([t.lower() for t in word_tokens(normalise(body))], lexicon)
+    title_tokens = lower_word_tokens(normalise(title)) if title else None
+    return token_evidence(title_tokens, lower_word_tokens(normalise(body)), lexicon)
+
+
+def token_evidence(title: list[str] | None, body: list[str], lexicon: Lexicon) -> dict[str, float]:
+    """``topic_evidence`` from lower-case tokens of the (normalised) title and body."""
+    counts = match_counts(body, lexicon)
     if title:
-        for key, count in match_counts([t.lower() for t in word_tokens(normalise(title))], lexicon).items():
+        for key, count in match_counts(title, lexicon).items():
             counts[key] = counts.get(key, 0) + TITLE_WEIGHT * count
     evidence: dict[str, float] = {}
     for key, count in counts.items():
@@ -166,7 +197,9 @@ class TopicClassifier:
 
     def scores(self, title: str | None, body: str) -> dict[str, float]:
         """Code -> calibrated score for every topic with evidence."""
-        evidence = topic_evidence(title, body, self.lexicon)
+        return self._calibrated(topic_evidence(title, body, self.lexicon))
+
+    def _calibrated(self, evidence: dict[str, float]) -> dict[str, float]:
         if not evidence:
             return {}
         best = max(e for code, e in evidence.items() if self.topics[code].parent is None)
@@ -174,7 +207,13 @@ class TopicClassifier:
 
     def classify(self, title: str | None, body: str) -> list[tuple[str, str, float]]:
         """(code, label, score) above the emit threshold, every subtopic with its parent, best first."""
-        scores = self.scores(title, body)
+        return self._chosen(self.scores(title, body))
+
+    def classify_tokens(self, title: list[str] | None, body: list[str]) -> list[tuple[str, str, float]]:
+        """``classify`` from lower-case tokens of the normalised title and body (see ``Tagger.tag``)."""
+        return self._chosen(self._calibrated(token_evidence(title, body, self.lexicon)))
+
+    def _chosen(self, scores: dict[str, float]) -> list[tuple[str, str, float]]:
         if not scores:
             return []
         top = {code: s for code, s in scores.items() if self.topics[code].parent is None}

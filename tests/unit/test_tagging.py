@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.tagging import Tagger
+from pipeline.tagging.entities import EntityExtractor
+from pipeline.tagging.text import lower_word_tokens, lower_word_tokens_from_pieces, normalise, split_pieces
+from pipeline.tagging.topics import TopicClassifier
 from pipeline.tagging.vocabulary import media_topics, top_level_codes
 from tests.conftest import SHARED
 
@@ -182,3 +185,29 @@ def test_tagging_is_deterministic(tagger) -> None:
     body = "Chelsea beat Arsenal as Blair and Brown campaigned in London for the election."
     assert tagger.tag("Title", body) == tagger.tag("Title", body)
     assert Tagger().tag("Title", body) == tagger.tag("Title", body)
+
+
+# The fast path in Tagger.tag shares one normalisation and one tokenisation between topics and entities;
+# it must give exactly what the two stages give on their own.
+NUMBERS_MONEY_AND_POSSESSIVES = [
+    "Shares in Lloyds Banking Group fell 3.5% to 1,000.25p; the £2bn deal values it at $1,200,000,000.",
+    "Gordon Brown's aide met Kim Jong-un's envoy. Brown's team said U.S. and U.K. officials agreed.",
+    "Prices: €3, £4.50, $5. Formula 1 and the FTSE 100 rose 1.2.3 points; G7 and pm2.5 levels s 5s.",
+    "“Quoted” ‘words’ from Trump’s Tower\u00a0in New York, 10,000 miles away.",
+]
+
+
+@pytest.mark.parametrize("text", NUMBERS_MONEY_AND_POSSESSIVES)
+def test_shared_tokens_are_exactly_the_topic_tokens(text) -> None:
+    clean = normalise(text)
+    assert lower_word_tokens_from_pieces(split_pieces(clean), clean) == lower_word_tokens(clean)
+
+
+@pytest.mark.parametrize("text", NUMBERS_MONEY_AND_POSSESSIVES)
+@pytest.mark.parametrize("title", [None, "Brown's £2bn plan for the U.S. 1,000 jobs"])
+def test_tag_equals_the_topic_and_entity_stages_run_on_their_own(tagger, title, text) -> None:
+    tags = tagger.tag(title, text)
+    topics = TopicClassifier().classify(title, text)
+    entities = EntityExtractor().extract(f"{title}\n{text}" if title else text)
+    assert [(t.code, t.label, t.score) for t in tags.topics] == topics
+    assert [e.model_dump(exclude_none=True) for e in tags.entities] == entities
