@@ -1,0 +1,142 @@
+"""trafilatura's article extraction, minus the work our settings make useless.
+
+``bare_extraction`` with ``fast=True, include_comments=False`` parses the page with
+lxml.html's Python-level element class lookup, deep-copies the tree it is handed and
+keeps a second copy (a backup used only by the readability/justext fallback that
+``fast`` turns off). Here:
+
+* :func:`parse_html` parses like ``trafilatura.utils.load_html`` (same parser settings,
+  repairs and fallbacks) but gives the parser lxml's C-level default class lookup, so every
+  element proxy trafilatura touches is an ``HtmlElement`` made without a Python call
+  (lxml.html's lookup only adds form/input/label subclasses, which trafilatura never uses);
+* :func:`article_body` runs trafilatura's extraction cascade for those settings without
+  the backup copy.
+
+Both rely on trafilatura internals; when they change shape, :func:`article_body` falls back
+to ``trafilatura_sequence`` and then to the public ``bare_extraction``
+(tests/unit/test_extract_html.py checks that the outputs stay identical).
+"""
+
+from __future__ import annotations
+
+from copy import copy
+from typing import Any
+
+from lxml.etree import ElementDefaultClassLookup, HTMLParser, _Element
+from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction, fromstring
+from trafilatura import bare_extraction
+from trafilatura.utils import is_dubious_html, repair_faulty_html
+
+TRAFILATURA_OPTIONS = {"fast": True, "include_comments": False, "include_tables": True}
+
+# trafilatura.utils.HTML_PARSER's settings, with a lookup that makes no Python call per element.
+_PARSER = HTMLParser(
+    collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True
+)
+_PARSER.set_element_class_lookup(
+    ElementDefaultClassLookup(
+        element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
+    )
+)
+
+try:  # internals of the installed trafilatura; see the module docstring
+    from trafilatura import core as _core
+    from trafilatura.baseline import baseline as _baseline
+    from trafilatura.baseline import html2txt as _html2txt
+    from trafilatura.htmlprocessing import convert_tags as _convert_tags
+    from trafilatura.htmlprocessing import prune_unwanted_nodes as _prune
+    from trafilatura.htmlprocessing import tree_cleaning as _tree_cleaning
+    from trafilatura.main_extractor import extract_content as _extract_content
+    from trafilatura.settings import Extractor as _TrafilaturaOptions
+
+    _sequence: Any = _core.trafilatura_sequence
+    _is_forum: Any = _core._forum_thread_page
+    _RAW_PRUNE = _core.RAW_TREE_PRUNE_XPATH
+    _COMMENTS_PRUNE = _core.REMOVE_COMMENTS_AND_LISTS_XPATH
+    _ESCALATION = (
+        _core.ESCALATION_MAX_LENGTH,
+        _core.ESCALATION_PAGE_SHARE,
+        _core.ESCALATION_ACCEPT_RATIO,
+    )
+    OPTIONS: Any = _TrafilaturaOptions(
+        fast=TRAFILATURA_OPTIONS["fast"],
+        comments=TRAFILATURA_OPTIONS["include_comments"],
+        tables=TRAFILATURA_OPTIONS["include_tables"],
+    )
+except (ImportError, AttributeError, TypeError):  # pragma: no cover - depends on the installed trafilatura
+    _sequence = None
+    OPTIONS = None
+
+
+def _from_bytes(content: str) -> HtmlElement | None:
+    try:
+        return fromstring(content.encode("utf-8", "surrogatepass"), parser=_PARSER)
+    except Exception:  # lxml refuses the bytes too: not HTML we can read
+        return None
+
+
+def parse_html(content: str) -> HtmlElement | None:
+    """The page as an lxml.html tree (as ``trafilatura.utils.load_html`` would build it), or None."""
+    beginning = content[:50].lower()
+    content = repair_faulty_html(content, beginning)
+    tree: HtmlElement | None = None
+    tried_bytes = False
+    try:
+        tree = fromstring(content, parser=_PARSER)
+    except ValueError:  # a str with an encoding declaration: lxml wants bytes
+        tree, tried_bytes = _from_bytes(content), True
+    except Exception:  # lxml gave up on the text
+        tree = None
+    if (tree is None or len(tree) < 1) and not tried_bytes:
+        tree = _from_bytes(content)
+    if tree is not None and is_dubious_html(beginning) and len(tree) < 2:
+        return None  # not a document (trafilatura rejects it the same way)
+    return tree
+
+
+def _fast_sequence(tree: HtmlElement, options: Any, url: str | None) -> tuple[_Element, str]:
+    """``trafilatura_sequence`` for fast mode, comments off, balanced focus (body and its text).
+
+    Same steps in the same order; only the pre-conversion backup copy (read by the
+    fallback extractors alone, off in fast mode) is not made.
+    """
+    is_forum = _is_forum(tree)
+    tree = _prune(tree, _RAW_PRUNE)
+    if not is_forum:
+        tree = _prune(tree, _COMMENTS_PRUNE)
+    postbody, text = _extract_content(_convert_tags(_tree_cleaning(copy(tree), options), options, url), options)
+    if len(text) < options.min_extracted_size:  # rescue: baseline on the pruned raw tree
+        b_body, b_text, b_len = _baseline(tree)
+        if b_len > len(text):
+            postbody, text = b_body, b_text
+    max_length, page_share, accept_ratio = _ESCALATION
+    if 0 < len(text) < max_length and len(text) < page_share * len(_html2txt(tree)):
+        recall = copy(options)
+        recall.focus = "recall"
+        r_text = ""
+        try:
+            r_body, r_text = _extract_content(
+                _convert_tags(_tree_cleaning(copy(tree), recall), recall, url), recall
+            )
+        except Exception:  # pragma: no cover - trafilatura logs and ignores this too
+            r_text = ""
+        if len(r_text) >= options.min_extracted_size and len(r_text) > accept_ratio * len(text):
+            postbody, text = r_body, r_text
+    return postbody, text
+
+
+def article_body(tree: HtmlElement, url: str | None) -> _Element | None:
+    """trafilatura's article body (its XML tree) with TRAFILATURA_OPTIONS, or None. Consumes ``tree``."""
+    if _sequence is not None:
+        fast = OPTIONS.fast and not OPTIONS.comments and OPTIONS.focus == "balanced"
+        try:
+            if fast:
+                body, text = _fast_sequence(tree, OPTIONS, url)
+            else:  # pragma: no cover - only if the options above change
+                body, text, _, _ = _sequence(tree, OPTIONS, url)
+        except (TypeError, ValueError, AttributeError):
+            pass
+        else:
+            return body if len(text) >= OPTIONS.min_output_size else None
+    doc = bare_extraction(tree, url=url, **TRAFILATURA_OPTIONS)
+    return doc.body if doc is not None else None

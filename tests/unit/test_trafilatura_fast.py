@@ -1,0 +1,90 @@
+"""The fast trafilatura path extracts exactly what trafilatura's own cascade extracts, only cheaper."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lxml.etree import tostring
+from trafilatura.core import trafilatura_sequence
+from trafilatura.utils import load_html
+from trafilatura.xml import xmltotxt
+
+from pipeline.clean import trafilatura_fast as fast
+from pipeline.clean.trafilatura_fast import OPTIONS, article_body, parse_html
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE_PAGES = sorted((ROOT / "tests" / "fixtures" / "wire" / "pages").glob("*.html"))
+SAMPLE_PAGES = sorted((ROOT / "sample" / "pages").glob("*.html"))
+
+PARA = "The minister said talks would resume next week after a pause over the summer holidays."
+NAV = "".join(f"<li><a href='/s{i}'>Section number {i} of the site with its long name</a></li>" for i in range(80))
+# A short article among a lot of navigation: trafilatura's recall escalation looks at the whole page.
+SHORT_ARTICLE_BIG_MENU = (
+    f"<html><body><nav><ul>{NAV}</ul></nav><article><h1>Talks to resume</h1><p>{PARA}</p></article>"
+    f"<nav><ul>{NAV}</ul></nav></body></html>"
+)
+# Too little text for the main extractor: the baseline rescue runs.
+TINY = "<html><body><div><span>Short note from the desk.</span></div></body></html>"
+# A str that declares its encoding: lxml refuses it as text, the parser retries with bytes.
+DECLARED = (
+    '<?xml version="1.0" encoding="utf-8"?><html><head><meta charset="utf-8"></head>'
+    f"<body><article><p>{PARA}</p><p>{PARA} Again, in Zürich.</p></article></body></html>"
+)
+EDGE_CASES = {
+    "short article, big menu": SHORT_ARTICLE_BIG_MENU,
+    "tiny page": TINY,
+    "encoding declaration": DECLARED,
+}
+
+
+def _reference(content: str) -> str | None:
+    """What trafilatura itself extracts with our options (its own parser and cascade)."""
+    tree = load_html(content)
+    if tree is None:
+        return None
+    body, text, _, _ = trafilatura_sequence(tree, OPTIONS, "https://news.example/a")
+    return xmltotxt(body, False) if len(text) >= OPTIONS.min_output_size else None
+
+
+def _fast(content: str) -> str | None:
+    tree = parse_html(content)
+    if tree is None:
+        return None
+    body = article_body(tree, "https://news.example/a")
+    return xmltotxt(body, False) if body is not None else None
+
+
+@pytest.mark.parametrize(
+    "content",
+    [p.read_text(encoding="utf-8") for p in FIXTURE_PAGES + SAMPLE_PAGES] + list(EDGE_CASES.values()),
+    ids=[p.name for p in FIXTURE_PAGES + SAMPLE_PAGES] + list(EDGE_CASES),
+)
+def test_fast_path_extracts_what_trafilatura_extracts(content: str) -> None:
+    assert _fast(content) == _reference(content)
+
+
+@pytest.mark.parametrize("content", [PARA, "", "   ", "<p>one paragraph alone</p>", "\x00\x01 binary"])
+def test_parse_html_rejects_what_trafilatura_rejects(content: str) -> None:
+    mine, theirs = parse_html(content), load_html(content)
+    assert (mine is None) == (theirs is None)
+    if mine is not None and theirs is not None:
+        assert tostring(mine) == tostring(theirs)
+
+
+def test_parse_html_builds_the_same_tree_as_trafilatura() -> None:
+    mine, theirs = parse_html(SHORT_ARTICLE_BIG_MENU), load_html(SHORT_ARTICLE_BIG_MENU)
+    assert mine is not None and theirs is not None
+    assert tostring(mine) == tostring(theirs)
+
+
+def test_the_edge_cases_do_reach_the_rescue_and_escalation_branches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guards the edge cases above: they must exercise trafilatura's rescue steps to mean anything."""
+    calls: list[str] = []
+    for name in ("_baseline", "_html2txt"):
+        real = getattr(fast, name)
+        monkeypatch.setattr(fast, name, lambda tree, _real=real, _name=name: calls.append(_name) or _real(tree))
+    _fast(SHORT_ARTICLE_BIG_MENU)
+    assert "_html2txt" in calls
+    _fast(TINY)
+    assert "_baseline" in calls
