@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from lxml.etree import tostring
 from trafilatura.core import trafilatura_sequence
-from trafilatura.utils import load_html
+from trafilatura.utils import INVALID_XML_CHARS, load_html, repair_faulty_html
 from trafilatura.xml import xmltotxt
 
 from pipeline.clean import trafilatura_fast as fast
-from pipeline.clean.trafilatura_fast import OPTIONS, article_body, parse_html
+from pipeline.clean.trafilatura_fast import INVALID_XML_CHARACTERS, OPTIONS, article_body, parse_html, repair_html
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_PAGES = sorted((ROOT / "tests" / "fixtures" / "wire" / "pages").glob("*.html"))
@@ -88,3 +88,24 @@ def test_the_edge_cases_do_reach_the_rescue_and_escalation_branches(monkeypatch:
     assert "_html2txt" in calls
     _fast(TINY)
     assert "_baseline" in calls
+
+
+def test_the_cheap_character_scan_looks_for_exactly_what_trafilatura_strips() -> None:
+    stripped = {chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF and INVALID_XML_CHARS.match(chr(c))}
+    assert set(INVALID_XML_CHARACTERS) == stripped
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "<html><body><p>clean text</p></body></html>",
+        "<html><body><p>bell\x07 and form feed\x0c in text</p></body></html>",
+        "<html><body><p>not a character: \ufffe\uffff</p></body></html>",
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0//EN" "http://www.w3.org/TR/xhtml1/DTD/x.dtd">\n<html></html>',
+        '<?xml version="1.0"?>\n<html lang="en"/>\n<body><p>self-closed root</p></body>',
+        "",
+    ],
+)
+def test_repair_html_repairs_like_trafilatura(content: str) -> None:
+    beginning = content[:50].lower()
+    assert repair_html(content, beginning) == repair_faulty_html(content, beginning)
