@@ -11,19 +11,23 @@ keeps a second copy (a backup used only by the readability/justext fallback that
   is an ``HtmlElement`` made without a Python call (lxml.html's lookup only adds
   form/input/label subclasses, which trafilatura never uses);
 * :func:`article_body` runs trafilatura's extraction cascade for those settings without
-  the backup copy.
+  the backup copy, and measures the page's text (the recall-escalation test) with the same
+  cleaning XPath split in two: the plain part in libxml2, the cookie-banner regex (an EXSLT
+  ``re:test``, two Python callbacks on every element of the page) in one Python loop over
+  the elements that have a class or id.
 
 Both rely on trafilatura internals; when they change shape, :func:`article_body` falls back
 to ``trafilatura_sequence`` and then to the public ``bare_extraction``
-(tests/unit/test_extract_html.py checks that the outputs stay identical).
+(tests/unit/test_trafilatura_fast.py checks that the outputs stay identical).
 """
 
 from __future__ import annotations
 
+import re
 from copy import copy
 from typing import Any
 
-from lxml.etree import ElementDefaultClassLookup, HTMLParser, _Element
+from lxml.etree import ElementDefaultClassLookup, HTMLParser, XPath, _Element
 from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction, fromstring
 from trafilatura import bare_extraction
 from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML, INVALID_XML_CHARS, is_dubious_html
@@ -42,13 +46,16 @@ _PARSER.set_element_class_lookup(
 
 try:  # internals of the installed trafilatura; see the module docstring
     from trafilatura import core as _core
+    from trafilatura.baseline import _spaced_text
     from trafilatura.baseline import baseline as _baseline
     from trafilatura.baseline import html2txt as _html2txt
     from trafilatura.htmlprocessing import convert_tags as _convert_tags
     from trafilatura.htmlprocessing import prune_unwanted_nodes as _prune
     from trafilatura.htmlprocessing import tree_cleaning as _tree_cleaning
     from trafilatura.main_extractor import extract_content as _extract_content
+    from trafilatura.settings import _COOKIE_CONSENT_RE, BASIC_CLEAN_XPATH
     from trafilatura.settings import Extractor as _TrafilaturaOptions
+    from trafilatura.xml import delete_element as _delete_element
 
     _sequence: Any = _core.trafilatura_sequence
     _is_forum: Any = _core._forum_thread_page
@@ -67,6 +74,46 @@ try:  # internals of the installed trafilatura; see the module docstring
 except (ImportError, AttributeError, TypeError):  # pragma: no cover - depends on the installed trafilatura
     _sequence = None
     OPTIONS = None
+    _COOKIE_CONSENT_RE = BASIC_CLEAN_XPATH = None
+
+# BASIC_CLEAN_XPATH (what html2txt cuts before measuring a page) in two parts; used only while
+# trafilatura's expression is exactly their union.
+_PLAIN_CLEAN = (
+    ".//aside|.//div[contains(@class|@id, 'footer')]|.//fencedframe|.//footer|.//script|.//style"
+    "|.//svg|.//template"
+)
+_CONSENT_TEST = f"re:test(@class, '{_COOKIE_CONSENT_RE}', 'i') or re:test(@id, '{_COOKIE_CONSENT_RE}', 'i')"
+FAST_PAGE_TEXT = BASIC_CLEAN_XPATH is not None and BASIC_CLEAN_XPATH.path == f"{_PLAIN_CLEAN}|.//*[{_CONSENT_TEST}]"
+_CONSENT_CANDIDATES = XPath(".//*[@class or @id]")
+_PLAIN_CLEAN_XPATH = XPath(_PLAIN_CLEAN)
+_CONSENT = re.compile(_COOKIE_CONSENT_RE or "(?!)", re.IGNORECASE)  # as EXSLT re:test compiles it
+
+
+def basic_cleaning_targets(tree: HtmlElement) -> list[HtmlElement]:
+    """What ``BASIC_CLEAN_XPATH`` selects in ``tree``, in document order."""
+    targets = _PLAIN_CLEAN_XPATH(tree)
+    consent = [
+        el
+        for el in _CONSENT_CANDIDATES(tree)
+        if _CONSENT.search(el.get("class") or "") or _CONSENT.search(el.get("id") or "")
+    ]
+    if not consent:
+        return targets
+    chosen = set(targets).union(consent)
+    return [el for el in tree.iter() if el in chosen]
+
+
+def page_text_length(tree: HtmlElement) -> int:
+    """``len(trafilatura.baseline.html2txt(tree))``, computed on a copy, ``tree`` untouched."""
+    if not FAST_PAGE_TEXT:  # pragma: no cover - depends on the installed trafilatura
+        return len(_html2txt(tree))
+    tree = copy(tree)
+    body = tree.find(".//body")
+    if body is None:
+        body = tree  # html2txt takes an element without <body> as the content itself
+    for element in basic_cleaning_targets(body):
+        _delete_element(element)
+    return len(_spaced_text(body))
 
 
 # The characters INVALID_XML_CHARS strips. Looking for each with ``in`` (C, memchr-like) is about
@@ -136,7 +183,7 @@ def _fast_sequence(tree: HtmlElement, options: Any, url: str | None) -> tuple[_E
         if b_len > len(text):
             postbody, text = b_body, b_text
     max_length, page_share, accept_ratio = _ESCALATION
-    if 0 < len(text) < max_length and len(text) < page_share * len(_html2txt(tree)):
+    if 0 < len(text) < max_length and len(text) < page_share * page_text_length(tree):
         recall = copy(options)
         recall.focus = "recall"
         r_text = ""

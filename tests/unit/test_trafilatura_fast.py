@@ -6,12 +6,21 @@ from pathlib import Path
 
 import pytest
 from lxml.etree import tostring
+from trafilatura.baseline import html2txt
 from trafilatura.core import trafilatura_sequence
 from trafilatura.utils import INVALID_XML_CHARS, load_html, repair_faulty_html
 from trafilatura.xml import xmltotxt
 
 from pipeline.clean import trafilatura_fast as fast
-from pipeline.clean.trafilatura_fast import INVALID_XML_CHARACTERS, OPTIONS, article_body, parse_html, repair_html
+from pipeline.clean.trafilatura_fast import (
+    FAST_PAGE_TEXT,
+    INVALID_XML_CHARACTERS,
+    OPTIONS,
+    article_body,
+    page_text_length,
+    parse_html,
+    repair_html,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_PAGES = sorted((ROOT / "tests" / "fixtures" / "wire" / "pages").glob("*.html"))
@@ -81,11 +90,11 @@ def test_parse_html_builds_the_same_tree_as_trafilatura() -> None:
 def test_the_edge_cases_do_reach_the_rescue_and_escalation_branches(monkeypatch: pytest.MonkeyPatch) -> None:
     """Guards the edge cases above: they must exercise trafilatura's rescue steps to mean anything."""
     calls: list[str] = []
-    for name in ("_baseline", "_html2txt"):
+    for name in ("_baseline", "page_text_length"):
         real = getattr(fast, name)
         monkeypatch.setattr(fast, name, lambda tree, _real=real, _name=name: calls.append(_name) or _real(tree))
     _fast(SHORT_ARTICLE_BIG_MENU)
-    assert "_html2txt" in calls
+    assert "page_text_length" in calls
     _fast(TINY)
     assert "_baseline" in calls
 
@@ -109,3 +118,35 @@ def test_the_cheap_character_scan_looks_for_exactly_what_trafilatura_strips() ->
 def test_repair_html_repairs_like_trafilatura(content: str) -> None:
     beginning = content[:50].lower()
     assert repair_html(content, beginning) == repair_faulty_html(content, beginning)
+
+
+BANNERS = [
+    '<div class="CookieBanner">We use cookies. <a>Accept all</a></div>',
+    '<section id="onetrust-consent-sdk"><p>Manage your privacy choices here</p></section>',
+    '<div class="cmp COOKIE_NOTICE">Cookies help us</div><div class="cookie">not a banner word</div>',
+    '<div class="consent-Kanager">Kelvin-sign K folds to k</div>',
+    '<aside>Most read</aside><footer>Contact us</footer><div id="site-footer">Imprint</div>',
+    "<script>var x = 1;</script><style>p {}</style><template><p>later</p></template>",
+]
+
+
+@pytest.mark.parametrize("banner", BANNERS)
+def test_page_text_length_measures_the_page_as_trafilatura_does(banner: str) -> None:
+    page = f"<html><body><div>{banner}</div><article><p>{PARA}</p><p>{PARA}</p></article>{banner}</body></html>"
+    tree = parse_html(page)
+    assert tree is not None
+    before = tostring(tree)
+    assert page_text_length(tree) == len(html2txt(tree))
+    assert tostring(tree) == before  # measured on a copy
+
+
+def test_page_text_length_takes_an_element_without_body_as_the_content() -> None:
+    tree = parse_html(f"<html><body><div id='x'>{BANNERS[0]}<p>{PARA}</p></div></body></html>")
+    assert tree is not None
+    div = tree.find(".//div")
+    assert page_text_length(div) == len(html2txt(div))
+
+
+def test_the_installed_trafilatura_cleans_pages_with_the_expression_we_split() -> None:
+    """When trafilatura changes BASIC_CLEAN_XPATH the slow exact path takes over; this says so."""
+    assert FAST_PAGE_TEXT
