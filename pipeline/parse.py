@@ -86,9 +86,12 @@ def parse_raw_page(line: str | bytes, max_content_bytes: int) -> RawPage:
 
 def check_content(page: RawPage, max_content_bytes: int) -> None:
     """Refuse content that is empty, blank or larger than the cap."""
-    if not page.content.strip():
+    content = page.content
+    if not content or content.isspace():  # as ``not content.strip()``, without copying the page
         raise RecordError(STAGE, "empty_content", "content is empty or whitespace", url=page.url)
-    size = len(page.content.encode("utf-8", errors="surrogatepass"))
+    if len(content) * 4 <= max_content_bytes:
+        return  # no character takes more than 4 bytes in UTF-8: under the cap without encoding
+    size = len(content.encode("utf-8", errors="surrogatepass"))
     if size > max_content_bytes:
         raise RecordError(
             STAGE, "content_too_large", f"content is {size} bytes, cap {max_content_bytes}", url=page.url
