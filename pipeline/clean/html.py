@@ -9,36 +9,23 @@ same score, ``favor_precision`` and ``include_links`` lose recall.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from lxml.etree import XPath, _Element
+from lxml.etree import XPath
 from lxml.html import HtmlElement
-from trafilatura import bare_extraction
-from trafilatura.utils import load_html
 from trafilatura.xml import xmltotxt
 
 from pipeline.clean.blocks import Block, normalise
 from pipeline.clean.metadata import PageMeta, read_metadata
+from pipeline.clean.trafilatura_fast import TRAFILATURA_OPTIONS, article_body, parse_html
 
-TRAFILATURA_OPTIONS = {"fast": True, "include_comments": False, "include_tables": True}
-_CAPTION_XPATH = (
+__all__ = ["TRAFILATURA_OPTIONS", "HtmlPage", "html_blocks"]
+
+_CAPTION_XPATH = XPath(
     ".//figcaption | .//*[contains(@class, 'caption') or contains(@class, 'credit')]"
     "[not(self::html or self::body or self::article or self::main or self::section)]"
 )
 # Link texts shorter than this are menu items, not headlines; they never make a block link-only.
 _MIN_LINK_CHARS = 12
-try:  # internal, see _article_body
-    from trafilatura.core import trafilatura_sequence as _sequence
-    from trafilatura.settings import Extractor as _TrafilaturaOptions
-
-    _OPTIONS: Any = _TrafilaturaOptions(
-        fast=TRAFILATURA_OPTIONS["fast"],
-        comments=TRAFILATURA_OPTIONS["include_comments"],
-        tables=TRAFILATURA_OPTIONS["include_tables"],
-    )
-except ImportError:  # pragma: no cover - depends on the installed trafilatura
-    _sequence = None
-    _OPTIONS = None
 _LONG_LINKS = XPath(f".//a[string-length(normalize-space(.)) >= {_MIN_LINK_CHARS}]")
 _KINDS = {"head": "head", "item": "item", "quote": "quote", "cell": "cell"}
 
@@ -76,34 +63,16 @@ class _LinkIndex:
         return best / n if n else 0.0
 
 
-def _article_body(tree: HtmlElement, url: str | None) -> _Element | None:
-    """trafilatura's article body (its XML tree). Consumes ``tree``.
-
-    ``bare_extraction`` deep-copies a tree it is handed; the tree is ours and used up here,
-    so we run its extraction sequence on it directly (~1 ms a page saved) and fall back to
-    the public call if trafilatura's internals ever change shape.
-    """
-    if _sequence is not None:
-        try:
-            body, text, _, _ = _sequence(tree, _OPTIONS, url)
-        except (TypeError, ValueError, AttributeError):
-            body = None
-        else:
-            return body if len(text) >= _OPTIONS.min_output_size else None
-    doc = bare_extraction(tree, url=url, **TRAFILATURA_OPTIONS)
-    return doc.body if doc is not None else None
-
-
 def html_blocks(content: str, url: str | None = None) -> HtmlPage | None:
     """The page's metadata and its article text as blocks, or None if there is no article."""
-    tree = load_html(content)
+    tree = parse_html(content)
     if tree is None:
         return None
     # Everything we read from the page itself is read before trafilatura prunes the tree.
     meta = read_metadata(tree)
-    captions = _texts(tree.xpath(_CAPTION_XPATH), 3)
+    captions = _texts(_CAPTION_XPATH(tree), 3)
     links = _LinkIndex(_texts(_LONG_LINKS(tree), _MIN_LINK_CHARS, 300))
-    body = _article_body(tree, url)
+    body = article_body(tree, url)
     if body is None:
         return HtmlPage(meta=meta)
     kinds: dict[str, str] = {}
