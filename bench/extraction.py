@@ -25,7 +25,9 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -87,7 +89,8 @@ def run_process(pages: list[dict], workdir: Path) -> tuple[dict[str, str], float
     src.write_text("".join(json.dumps(p) + "\n" for p in pages), encoding="utf-8")
     cmd = [sys.executable, "-m", "pipeline.cli", "process", "-q", "--input", str(src), "--output", str(out)]
     start = time.perf_counter()
-    subprocess.run([*cmd, "--dlq", str(dlq)], check=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT)})
+    # same environment as the reference run
+    subprocess.run([*cmd, "--dlq", str(dlq)], check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     elapsed = time.perf_counter() - start
     bodies = {}
     for line in out.read_text(encoding="utf-8").splitlines():
@@ -192,16 +195,24 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sets", default="aeb,seeds,sample,fixtures")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="whole runs of each, alternating, for the speed ratio (median)")
     args = parser.parse_args()
     wanted = set(args.sets.split(","))
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         if "aeb" in wanted and AEB.exists():
             pages, truths = aeb_set()
-            ours, t_ours = run_process(pages, workdir)
-            base, t_base = run_trafilatura(pages, workdir)
+            # alternate whole runs and take medians: one run each swings by +-30% on a shared machine
+            t_ours_runs, t_base_runs = [], []
+            for _ in range(max(1, args.repeat)):
+                ours, t = run_process(pages, workdir)
+                t_ours_runs.append(t)
+                base, t = run_trafilatura(pages, workdir)
+                t_base_runs.append(t)
+            t_ours, t_base = statistics.median(t_ours_runs), statistics.median(t_base_runs)
             prec, _ = run_trafilatura(pages, workdir, favor_precision=True)
-            print(f"aeb-dev ({len(pages)} HTML pages)")
+            print(f"aeb-dev ({len(pages)} HTML pages; speed: median of {len(t_ours_runs)} alternating whole runs)")
             print(
                 _row(
                     "wirefeed process", score(truths, ours), f"{len(pages) / t_ours:6.1f} pages/s (whole run)"

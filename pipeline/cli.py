@@ -55,6 +55,9 @@ def process(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on stderr."),
 ) -> None:
     """Offline twin of the stream: RawPage JSONL -> Article JSONL, same code path."""
+    from pipeline.tagging.language import preload
+
+    preload()  # decompress the language model on another core while the rest is imported
     from pipeline.process import process_lines
     from pipeline.stages import Pipeline
 

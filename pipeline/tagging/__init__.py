@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from pipeline.tagging.entities import EntityExtractor
 from pipeline.tagging.language import detect_language
+from pipeline.tagging.language import preload as preload_language_model
 from pipeline.tagging.text import lower_pieces, lower_word_tokens_from_pieces, normalise, split_pieces
 from pipeline.tagging.topics import TopicClassifier
 from schemas import Entity, Topic
@@ -22,6 +23,7 @@ class Tagger:
     """Tags an article's text. Stateless; safe to share."""
 
     def __init__(self) -> None:
+        preload_language_model()  # overlaps the model's decompression with the first pages' extraction
         self.topics = TopicClassifier()
         self.entities = EntityExtractor()
 

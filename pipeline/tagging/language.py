@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import lzma
 import re
-from functools import lru_cache
+import threading
 
+import numpy as np
 from py3langid import langid
 
 # Enough text for a confident guess; longer samples only cost time.
@@ -15,9 +18,71 @@ MIN_LETTERS = 20
 _ENOUGH_LETTERS = re.compile(r"(?:[\W\d_]*[^\W\d_]){" + str(MIN_LETTERS) + "}")
 
 
-@lru_cache(maxsize=1)
+def _load_identifier() -> langid.LanguageIdentifier:
+    """py3langid's own model, read as py3langid reads it but decompressed in one C call.
+
+    py3langid streams the xz file in small chunks, taking the GIL back for each; one
+    ``lzma.decompress`` call keeps it released for the whole ~0.3 s, so a background load
+    really runs beside the first pages' extraction. Falls back to py3langid's loader if its
+    model layout ever changes.
+    """
+    try:
+        from py3langid.modelio import _to_array
+
+        raw = lzma.decompress((langid.MODEL_DIR / langid.MODEL_FILE).read_bytes())
+        with np.load(io.BytesIO(raw), allow_pickle=False) as data:
+            return langid.LanguageIdentifier(
+                np.asarray(data["ptc"]), np.asarray(data["pc"]), data["classes"].tolist(),
+                _to_array(data["nextmove"]), data["out_feat"].tolist(),
+                norm_probs=False, tk_row=_to_array(data["nextmove_row"]),
+            )
+    except (ImportError, KeyError, TypeError, AttributeError):
+        return langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=False)
+
+
+class _ModelLoader:
+    """Loads py3langid's model once. Decompressing it takes about half a second (lzma, which
+    releases the GIL), so :func:`preload` starts it on a thread while the first pages are cleaned."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._model: langid.LanguageIdentifier | None = None
+        self._error: BaseException | None = None
+
+    def _load(self) -> None:
+        try:
+            self._model = _load_identifier()
+        except BaseException as exc:  # surfaced to the caller of get()
+            self._error = exc
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._load, name="langid-load", daemon=True)
+                self._thread.start()
+
+    def get(self) -> langid.LanguageIdentifier:
+        if self._model is None:
+            self.start()
+            assert self._thread is not None
+            self._thread.join()
+            if self._error is not None:
+                raise self._error
+        assert self._model is not None
+        return self._model
+
+
+_LOADER = _ModelLoader()
+
+
+def preload() -> None:
+    """Start loading the language model in the background (no-op once started)."""
+    _LOADER.start()
+
+
 def _identifier() -> langid.LanguageIdentifier:
-    return langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=False)
+    return _LOADER.get()
 
 
 def detect_language(text: str) -> str | None:

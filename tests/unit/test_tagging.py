@@ -211,3 +211,19 @@ def test_tag_equals_the_topic_and_entity_stages_run_on_their_own(tagger, title, 
     entities = EntityExtractor().extract(f"{title}\n{text}" if title else text)
     assert [(t.code, t.label, t.score) for t in tags.topics] == topics
     assert [e.model_dump(exclude_none=True) for e in tags.entities] == entities
+
+
+def test_the_language_model_loaded_in_one_piece_answers_as_py3langids_own_loader() -> None:
+    from py3langid import langid
+
+    from pipeline.tagging.language import _load_identifier
+
+    ours = _load_identifier()
+    theirs = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=False)
+    texts = [
+        "The government announced new measures to support the economy on Tuesday.",
+        "Le gouvernement a annoncé mardi de nouvelles mesures pour soutenir l'économie.",
+        "Правительство объявило во вторник новые меры поддержки экономики.",
+        "先日、不正に改造したiPhoneを販売したとして逮捕された。",
+    ]
+    assert [ours.classify(t) for t in texts] == [theirs.classify(t) for t in texts]
