@@ -6,6 +6,7 @@ and never needs a broker.
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -53,16 +54,18 @@ def process(
     output: Path | None = typer.Option(None, "--output", "-o", help="Article JSONL (default: stdout)."),
     dlq: Path | None = typer.Option(None, "--dlq", help="Write dead letters here as JSONL."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on stderr."),
+    serial: bool = typer.Option(
+        False, "--serial", help="Every stage in this process (default: extract in a second process)."
+    ),
 ) -> None:
     """Offline twin of the stream: RawPage JSONL -> Article JSONL, same code path."""
     from pipeline.tagging.language import preload
 
     preload()  # decompress the language model on another core while the rest is imported
-    from pipeline.process import process_lines
+    from pipeline.process import process_lines, process_lines_parallel
     from pipeline.stages import Pipeline
 
     settings = get_settings()
-    pipeline = Pipeline(settings)
     with ExitStack() as stack:
         try:
             source: IO[bytes] = stack.enter_context(open(input, "rb")) if input else sys.stdin.buffer
@@ -72,7 +75,10 @@ def process(
             dlq_out = stack.enter_context(open(dlq, "w", encoding="utf-8")) if dlq else None
         except OSError as exc:
             raise _fail(str(exc)) from None
-        stats = process_lines(source, pipeline, out, dlq_out)
+        if serial or (os.cpu_count() or 1) < 2:
+            stats = process_lines(source, Pipeline(settings), out, dlq_out)
+        else:
+            stats = process_lines_parallel(source, settings, out, dlq_out)
     if not quiet:
         err.print(
             f"[bold]process[/]: {stats.lines} lines -> {stats.articles} articles "

@@ -123,16 +123,26 @@ class Pipeline:
     # -- the whole path -----------------------------------------------------------
     def run(self, line: str | bytes) -> Article | DeadLetter | None:
         """One input line through every stage: an Article, a DeadLetter, or None (dropped)."""
+        front = self.run_front(line)
+        return self.run_back(front, line) if isinstance(front, Article) else front
+
+    def run_front(self, line: str | bytes) -> Article | DeadLetter:
+        """The stateless, CPU-heavy half: parse and extract (may run in another process)."""
         stage = "parse"
         try:
             page = self.parse(line)
             stage = "extract"
-            article = self.extract(page)
-            stage = "dedupe"
+            return self.extract(page)
+        except Exception as exc:  # every failure becomes a dead letter; the run goes on
+            return to_dead_letter(exc, stage, line, self.settings.dlq_original_chars)
+
+    def run_back(self, article: Article, line: str | bytes) -> Article | DeadLetter | None:
+        """The ordered half: dedupe (stateful, input order matters) then tag."""
+        stage = "dedupe"
+        try:
             article = self.dedupe(article)
             stage = "tag"
             article = self.tag(article)
-        except Exception as exc:  # every failure becomes a dead letter; the run goes on
+        except Exception as exc:
             return to_dead_letter(exc, stage, line, self.settings.dlq_original_chars)
         return article if self.publishable(article) else None
-

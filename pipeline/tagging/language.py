@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import lzma
+import os
 import re
 import threading
 
@@ -74,6 +75,8 @@ class _ModelLoader:
 
 
 _LOADER = _ModelLoader()
+# A process forked while the loader holds its lock must not inherit the held lock.
+os.register_at_fork(after_in_child=lambda: setattr(_LOADER, "_lock", threading.Lock()))
 
 
 def preload() -> None:

@@ -43,3 +43,25 @@ def test_bad_lines_become_dead_letters_and_the_rest_goes_on() -> None:
     assert len(articles) == 1
     assert [letter["reason"] for letter in letters] == ["not_json", "bad_url", "missing_url"]
     assert all(letter["stage"] == "parse" for letter in letters)
+
+
+def test_the_two_process_run_gives_the_same_records_in_the_same_order() -> None:
+    from pipeline.process import process_lines_parallel
+    from tests.bad_input_cases import CASES
+    from tests.conftest import SHARED
+
+    seeds = sorted((SHARED / "seeds").glob("*.txt"))
+    pages = [json.dumps({**PAGE, "url": f"https://wire.example/{p.stem}", "content": p.read_text()}) for p in seeds]
+    copies = [json.dumps({**PAGE, "url": f"https://copy.example/{i}"}) for i in range(3)]  # duplicates
+    bad = [case.build().decode("utf-8", "replace") for case in CASES[:12]]
+    lines = [*pages, *bad, *copies, *pages]  # pages twice: same ids, remembered verdicts
+    serial_out, serial_dlq = io.StringIO(), io.StringIO()
+    serial = process_lines(lines, Pipeline(Settings()), serial_out, serial_dlq)
+    parallel_out, parallel_dlq = io.StringIO(), io.StringIO()
+    parallel = process_lines_parallel(lines, Settings(), parallel_out, parallel_dlq)
+
+    assert parallel == serial and serial.duplicates >= 2
+    assert parallel_out.getvalue() == serial_out.getvalue()
+    strip = lambda s: [{k: v for k, v in json.loads(x).items() if k != "received_at"}  # noqa: E731
+                       for x in s.getvalue().splitlines()]
+    assert strip(parallel_dlq) == strip(serial_dlq)
