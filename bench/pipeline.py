@@ -198,7 +198,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--paced", type=int, default=300, help="pages in the latency phase")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (scale-out is the design)")
     args = parser.parse_args()
     run = uuid.uuid4().hex[:8]
     lines = build_lines(args.pages, run)
