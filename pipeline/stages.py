@@ -70,7 +70,7 @@ class Pipeline:
     ) -> None:
         self.settings = settings
         self.extractor = extractor or Extractor()
-        self.deduper = deduper or Deduper()
+        self.deduper = deduper or Deduper(settings=settings)
         self.tagger = tagger or Tagger()
 
     # -- stages -----------------------------------------------------------------
