@@ -10,11 +10,7 @@ stops everything it started.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -32,6 +28,7 @@ from rich.table import Table
 
 from agents.broker import REPO_ROOT, LocalBroker, free_port
 from agents.kafka import make_consumer
+from agents.processes import start_cli, stop_process
 from agents.reader import build_reader
 from pipeline.config import Settings
 from pipeline.feeds import FeedConfig, load_feeds_file
@@ -105,29 +102,6 @@ class SampleServer:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-def start_worker(settings_env: dict[str, str], log_path: Path) -> subprocess.Popen:
-    """A ``wirefeed worker`` process with the given WIREFEED_* environment."""
-    log = open(log_path, "ab")  # noqa: SIM115 - handed to the child
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "worker"],
-        env={**os.environ, **settings_env},
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=str(REPO_ROOT),
-    )
-    log.close()
-    return proc
-
-
-def stop_process(proc: subprocess.Popen, timeout_s: float = 30.0) -> None:
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout_s)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
 
 
 def collect_articles(
@@ -219,7 +193,7 @@ def run_demo(settings: Settings, output: Path, timeout_s: float) -> int:
         })
         server = stack.enter_context(SampleServer())
         console.print(f"sample feed served at [bold]{server.feed_url}[/] ({len(server.manifest)} items)")
-        worker = start_worker({**env, "WIREFEED_KAFKA_BOOTSTRAP": bootstrap}, data_dir / "worker.log")
+        worker = start_cli(["worker"], {**env, "WIREFEED_KAFKA_BOOTSTRAP": bootstrap}, data_dir / "worker.log")
         stack.callback(stop_process, worker)
         reader = build_reader(run_settings, bootstrap, [FeedConfig(server.feed_url, "sample wire")])
         try:
@@ -265,7 +239,7 @@ def run_continuously(settings: Settings, feeds_file: Path) -> int:
             broker = default_broker()
             bootstrap = broker.start()
             stack.callback(broker.stop)
-        worker = start_worker({"WIREFEED_KAFKA_BOOTSTRAP": bootstrap}, Path(settings.data_dir) / "worker.log")
+        worker = start_cli(["worker"], {"WIREFEED_KAFKA_BOOTSTRAP": bootstrap}, Path(settings.data_dir) / "worker.log")
         stack.callback(stop_process, worker)
         console.print(f"broker {bootstrap}; worker pid {worker.pid} (log {settings.data_dir}/worker.log); "
                       f"reading {len(feeds)} feeds — Ctrl-C to stop")

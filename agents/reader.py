@@ -31,16 +31,11 @@ def build_reader(settings: Settings, bootstrap: str, feeds: list[FeedConfig]) ->
         per_host_concurrency=settings.per_host_concurrency,
         per_host_delay_s=settings.per_host_delay_s,
     )
-    reader = Reader(settings, feeds, client, publish, ReaderState.load(settings.reader_state))
-    original_close = reader.close
-
-    def close() -> None:
-        original_close()
+    def close_producer() -> None:
         producer.flush(30)
         producer.close(30)
 
-    reader.close = close  # type: ignore[method-assign]
-    return reader
+    return Reader(settings, feeds, client, publish, ReaderState.load(settings.reader_state), close_producer)
 
 
 def run_reader(settings: Settings, bootstrap: str, feeds: list[FeedConfig], once: bool = False) -> None:

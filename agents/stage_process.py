@@ -37,7 +37,6 @@ class StageResult:
     error: RecordError | None = None
     seconds: float = 0.0
     removed_rules: list[str] = field(default_factory=list)
-    duplicate: bool = False
     publishable: bool = True
     fetched_at: float | None = None
 

@@ -122,18 +122,22 @@ class Reader:
         client: PoliteClient,
         publish: Publish,
         state: ReaderState,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self.feeds = feeds
         self.client = client
         self.publish = publish
         self.state = state
+        self._on_close = on_close  # e.g. flush and close the producer behind ``publish``
         self._pages = ThreadPoolExecutor(max_workers=8, thread_name_prefix="wirefeed-fetch")
 
     def close(self) -> None:
         self._pages.shutdown(wait=True)
         self.client.close()
         self.state.save()
+        if self._on_close is not None:
+            self._on_close()
 
     def due(self, now: float) -> list[FeedConfig]:
         return [f for f in self.feeds if self.state.feeds.get(f.url, FeedState()).next_poll <= now]

@@ -17,7 +17,7 @@ from pipeline.dedupe import Deduper
 from pipeline.errors import RecordError
 from pipeline.extract import Extractor
 from pipeline.ids import article_id, canonical_url, content_hash
-from pipeline.parse import check_content, parse_raw_page
+from pipeline.parse import parse_raw_page
 from pipeline.tagging import Tagger
 from schemas import Article, DeadLetter, RawPage
 
@@ -79,8 +79,8 @@ class Pipeline:
             return parse_raw_page(line, self.settings.max_content_bytes)
 
     def extract(self, page: RawPage) -> Article:
+        """A parsed page (``parse`` already refused empty and oversized content) to an Article."""
         with _timed("extract"):
-            check_content(page, self.settings.max_content_bytes)
             result = self.extractor.extract(page)
             for removed in result.removed:
                 metrics.REMOVED_BLOCKS.labels(removed.rule).inc()

@@ -2,41 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 from agents.kafka import ensure_topics, make_consumer
+from agents.processes import start_cli as start_cli  # re-exported for the tests
+from agents.processes import stop_process as stop  # noqa: F401 - re-exported for the tests
 from pipeline.config import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def start_cli(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    """``wirefeed ARGS`` as a child process with ``env`` on top of ours."""
-    handle = open(log, "ab")  # noqa: SIM115 - handed to the child
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", *args],
-        env={**os.environ, **env}, cwd=str(REPO_ROOT),
-        stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-    )
-    handle.close()
-    return proc
-
-
-def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout_s: float = 30) -> int:
-    if proc.poll() is None:
-        proc.send_signal(sig)
-        try:
-            proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-    return proc.returncode
 
 
 def read_topic(
