@@ -17,6 +17,10 @@ class TableStore(MutableMapping[str, Any]):
             raise KeyError(key)
         return self._table[key]
 
+    def get(self, key: str, default: Any = None) -> Any:
+        # one store read (Mapping.get would test membership, then read again)
+        return self._table.get(key, default)
+
     def __setitem__(self, key: str, value: Any) -> None:
         self._table[key] = value
 
