@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from pipeline.clean import TemplateMemory, clean_blocks
+from pipeline.clean import Block, TemplateMemory, clean_blocks
 from pipeline.clean.html import html_blocks
 from pipeline.clean.text import text_blocks
 from pipeline.errors import RecordError
@@ -41,6 +41,9 @@ class Extraction:
     author: str | None = None
     published_at: datetime | None = None
     lang: str | None = None
+    # every block with the rule that cut it (None: kept), in page order; for benchmarks and debugging
+    blocks: list[Block] = field(default_factory=list)
+    base: str = ""  # which extractor gave the blocks (HTML pages)
 
     @property
     def body(self) -> str:
@@ -90,4 +93,5 @@ class Extractor:
             author=author,
             published_at=published_at,
             lang=lang,
+            blocks=cleaned.blocks,
         )

@@ -37,6 +37,7 @@ class Cleaned:
     title: str | None
     paragraphs: list[str]
     removed: list[tuple[str, str]] = field(default_factory=list)  # (rule, text)
+    blocks: list[Block] = field(default_factory=list)  # every block in page order, with its rule
 
 
 def _is_ui_string(text: str) -> bool:
@@ -119,4 +120,5 @@ def clean_blocks(
         title=title,
         paragraphs=[b.text for b in blocks if b.kept],
         removed=[(b.rule, b.text) for b in blocks if b.rule and b.rule != "empty"],
+        blocks=blocks,
     )
