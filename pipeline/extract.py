@@ -66,6 +66,7 @@ class Extractor:
 
     def extract(self, page: RawPage) -> Extraction:
         author = published_at = lang = None
+        base = ""
         if page.content_type == "text/plain":
             blocks = text_blocks(page.content)
             meta_title, guess = page.title, True
@@ -73,7 +74,7 @@ class Extractor:
             html = html_blocks(page.content, page.url)
             if html is None:
                 raise RecordError(STAGE, "no_content", "the HTML could not be parsed", url=page.url)
-            blocks = html.blocks
+            blocks, base = html.blocks, html.base
             meta_title, guess = page.title or html.meta.title, False
             author, published_at, lang = html.meta.author, html.meta.published_at, html.meta.lang
         if not blocks:
@@ -94,4 +95,5 @@ class Extractor:
             published_at=published_at,
             lang=lang,
             blocks=cleaned.blocks,
+            base=base,
         )
