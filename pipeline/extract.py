@@ -69,7 +69,8 @@ class Extractor:
         base = ""
         if page.content_type == "text/plain":
             blocks = text_blocks(page.content)
-            meta_title, guess = page.title, True
+            # a dump's first line may be its headline; with a title given, it is text
+            meta_title, guess = page.title, not page.title
         else:
             html = html_blocks(page.content, page.url)
             if html is None:

@@ -82,22 +82,36 @@ def _similar_title(text: str, title: str) -> bool:
 
 
 def _mark_title(blocks: list[Block], title: str | None, guess: bool) -> str | None:
-    """Cut blocks that repeat the title; for text dumps, the leading headline is the title."""
+    """Cut blocks that repeat the title; for text dumps without one, the leading headline is the title.
+
+    Never cuts the only text there is: a snippet whose one paragraph repeats or looks like a
+    title is still the article's text (a feed item's description often is).
+    """
     if title:
         for b in blocks:
             if b.kept and len(words(b.text)) <= 40 and _similar_title(b.text, title):
                 b.rule = "title"
-    if not guess:
+        if not any(b.kept for b in blocks):
+            _restore_last(blocks, "title")
+    if not guess or title:
         return title
-    for b in blocks:
-        if not b.kept:
-            continue
+    kept = [b for b in blocks if b.kept]
+    for i, b in enumerate(kept):
         if is_sentence(b.text) and len(words(b.text)) >= 8:
             break  # prose started: no title in this dump
-        if is_headline(b.text, 30) and len(words(b.text)) >= 3:
+        # a headline heads something: prose must follow it, or it is the text itself
+        follows = any(is_sentence(x.text) for x in kept[i + 1 :])
+        if follows and is_headline(b.text, 30) and len(words(b.text)) >= 3:
             b.rule = "title"
-            return title or b.text
+            return b.text
     return title
+
+
+def _restore_last(blocks: list[Block], rule: str) -> None:
+    """Keep the longest block ``rule`` cut (the text the page has, when nothing else is left)."""
+    cut = [b for b in blocks if b.rule == rule]
+    if cut:
+        max(cut, key=lambda b: len(b.text)).rule = None
 
 
 def clean_blocks(
