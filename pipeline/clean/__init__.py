@@ -114,6 +114,32 @@ def _restore_last(blocks: list[Block], rule: str) -> None:
         max(cut, key=lambda b: len(b.text)).rule = None
 
 
+def _continues(prev: Block, block: Block) -> bool:
+    """``block`` carries on the sentence ``prev`` left open: a hard-wrapped source line."""
+    return (
+        prev.kind == block.kind == "p"
+        and not block.gap_before
+        and block.text[:1].islower()
+        and (prev.text[-1:].isalpha() or prev.text[-1:] in ",;-\u2013")
+    )
+
+
+def join_wrapped(blocks: list[Block]) -> list[str]:
+    """The kept blocks' texts, with lines that continue the line before them joined to it."""
+    out: list[str] = []
+    prev: Block | None = None
+    for b in blocks:
+        if not b.kept:
+            prev = None  # never join across a cut
+            continue
+        if prev is not None and out and _continues(prev, b):
+            out[-1] = f"{out[-1]} {b.text}"
+        else:
+            out.append(b.text)
+        prev = b
+    return out
+
+
 def clean_blocks(
     blocks: list[Block],
     *,
@@ -132,7 +158,7 @@ def clean_blocks(
     apply_context_rules(blocks)
     return Cleaned(
         title=title,
-        paragraphs=[b.text for b in blocks if b.kept],
+        paragraphs=join_wrapped(blocks),
         removed=[(b.rule, b.text) for b in blocks if b.rule and b.rule != "empty"],
         blocks=blocks,
     )

@@ -37,3 +37,18 @@ def test_a_snippet_whose_only_paragraph_repeats_the_title_keeps_it() -> None:
     result = Extractor().extract(_text(title, title=title))
     assert result.title == title
     assert result.paragraphs == [title]
+
+
+def test_hard_wrapped_lines_of_one_paragraph_are_joined_and_paragraphs_stay_apart() -> None:
+    content = (
+        "The minister said on Tuesday that the new budget would raise\n"
+        "spending on schools and hospitals, and that taxes would\n"
+        "not rise this year.\n\n"
+        "Opposition parties criticised the plan as optimistic.\n"
+    )
+    result = Extractor().extract(_text(content, title="Budget"))
+    assert result.paragraphs == [
+        "The minister said on Tuesday that the new budget would raise spending on schools and hospitals,"
+        " and that taxes would not rise this year.",
+        "Opposition parties criticised the plan as optimistic.",
+    ]
