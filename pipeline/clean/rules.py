@@ -9,8 +9,9 @@ newsletter or a photo is never cut.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from pipeline.clean.blocks import Block, words
+from pipeline.clean.blocks import Block, is_sentence, words
 
 _I = re.IGNORECASE
 
@@ -255,7 +256,9 @@ RELATED_LABEL = re.compile(
     r"other (topics|stories|news|articles) of interest|"
     r"(other|more|further|recommended) (reading|stories|news)|"
     r"recommended( for you| articles| stories)?|don'?t miss( this)?|must read|editor'?s? picks?|"
-    r"top (stories|news|headlines)|most (read|popular|viewed|shared|watched)|trending( now| stories)?|"
+    r"top (stories|news|headlines)|"
+    r"((today|this week)'?s )?most[- ](read|popular|viewed|shared|watched|e-?mailed|commented)"
+    r"( (articles|stories|news))?|trending( now| stories)?|also in (the )?news|(stories|more) from (around )?the web|"
     r"latest( (news|stories|headlines|videos))?|what to read next|further reading|in (other|related) news|"
     r"popular (now|stories|on \w+)|(see|view) all|keep reading|up next|next (story|article)|"
     r"previous (story|article)|more headlines|around the web|from the web|from our partners|"
@@ -399,6 +402,43 @@ _FOOTER_SPLIT, _PROMPT_SPLIT, _CONTRIBUTORS_SPLIT, _CREDIT_SPLIT = (
 )
 
 
+FURNITURE_FILE = Path(__file__).with_name("furniture.tsv")
+
+
+def load_furniture(path: Path = FURNITURE_FILE) -> list[tuple[str, int, re.Pattern[str]]]:
+    """(rule, most words, pattern) per line of the phrase file, in file order."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        rule, max_words, pattern = line.split("\t", 2)
+        out.append((rule, int(max_words), re.compile(pattern, _I)))
+    return out
+
+
+FURNITURE = load_furniture()
+# A line of menu items: "Home · News | Sport | Weather" (four or more short items, no sentence).
+_MENU_SEPARATORS = re.compile(r"\s+[|\u00b7\u2022\u00bb/\u2013-]\s+|\s*(?<!\\)\|\s*")
+# Short cells of a page laid out as a table (see pipeline/clean/html.py): labels and menu items.
+LAYOUT_CELL_MAX_WORDS = 6
+
+
+def furniture_rule(text: str, n: int) -> str | None:
+    for rule, max_words, pattern in FURNITURE:
+        if n <= max_words and pattern.search(text):
+            return rule
+    return None
+
+
+def is_menu_line(text: str) -> bool:
+    items = [t for t in _MENU_SEPARATORS.split(text.strip().strip("|")) if t and t.strip()]
+    return (
+        len(items) >= 4
+        and all(0 < len(words(t)) <= 4 and not is_sentence(t) for t in items)
+        and sum(any(c.isdigit() for c in t) for t in items) <= 1
+    )
+
+
 def block_rule(block: Block) -> str | None:
     """The rule that marks this block as boilerplate on its own, or None."""
     text = block.text.strip()
@@ -436,7 +476,11 @@ def block_rule(block: Block) -> str | None:
         return "byline"
     if n <= 12 and _YEAR.search(text) and _CLOCK.search(text) and not text.rstrip().endswith("."):
         return "byline"
-    return None
+    if block.kind == "cell" and n <= LAYOUT_CELL_MAX_WORDS and not is_sentence(text):
+        return "layout"
+    if is_menu_line(text):
+        return "nav"
+    return furniture_rule(text, n)
 
 
 def is_related_label(text: str) -> bool:
