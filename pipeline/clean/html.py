@@ -36,6 +36,8 @@ _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 # A table with a cell of this much running text is a page layout, not data: its rows are split
 # into cells, and each cell is judged on its own.
 LAYOUT_CELL_WORDS = 30
+# When caption text is at least this share of a candidate, the page is a gallery: captions are its text.
+CAPTION_CONTENT_SHARE = 0.5
 # Tags whose text readability-lxml's summary holds as blocks, and the block kind each gives.
 _FRAGMENT_KINDS = {
     **{f"h{i}": "head" for i in range(1, 7)},
@@ -116,6 +118,11 @@ def _to_blocks(lines: list[tuple[str, str]], captions: set[str], links: _LinkInd
             kind = "caption"
         share = links.lead_share(key) if len(key) >= _MIN_LINK_CHARS else 0.0
         blocks.append(Block(text=line, kind=kind, link_only=share >= 0.6, link_lead=share >= 0.25))
+    captioned = sum(len(words(b.text)) for b in blocks if b.kind == "caption")
+    if captioned and captioned >= CAPTION_CONTENT_SHARE * sum(len(words(b.text)) for b in blocks):
+        for b in blocks:  # a gallery or slideshow: the captions are the article
+            if b.kind == "caption":
+                b.kind = "p"
     return blocks
 
 

@@ -94,3 +94,17 @@ def test_a_sound_trafilatura_candidate_is_kept_without_asking_readability(monkey
     monkeypatch.setattr(html_module, "readability_lines", lambda content: 1 / 0)
     html = html_blocks(_page("<article>" + "".join(f"<p>{p}</p>" for p in PARAS) + "</article>"))
     assert html is not None and html.base == "trafilatura"
+
+
+def test_a_gallery_whose_text_sits_in_captions_keeps_its_captions() -> None:
+    slides = "".join(f"<div class='slide'><div class='caption'><p>{p}</p></div></div>" for p in PARAS[:4])
+    page = _page(f"<article><h1>Twelve gifts</h1>{slides}</article>")
+    result = Extractor().extract(RawPage(url="https://blog.example/gifts", content=page))
+    assert result.body.count("Paragraph") == 4
+
+
+def test_a_caption_beside_an_article_is_still_cut() -> None:
+    figure = "<figure><img src='a.jpg'><figcaption>Engineers at the bridge on Monday</figcaption></figure>"
+    page = _page("<article>" + "".join(f"<p>{p}</p>" for p in PARAS) + figure + "</article>")
+    result = Extractor().extract(RawPage(url="https://paper.example/bridge", content=page))
+    assert "Engineers at the bridge on Monday" not in result.paragraphs
