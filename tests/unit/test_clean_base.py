@@ -108,3 +108,11 @@ def test_a_caption_beside_an_article_is_still_cut() -> None:
     page = _page("<article>" + "".join(f"<p>{p}</p>" for p in PARAS) + figure + "</article>")
     result = Extractor().extract(RawPage(url="https://paper.example/bridge", content=page))
     assert "Engineers at the bridge on Monday" not in result.paragraphs
+
+
+def test_a_long_caption_is_a_description_and_stays_but_a_short_one_goes() -> None:
+    from pipeline.clean.rules import block_rule
+
+    long = "Two former officials join the host to talk about schools, unions and what reform has meant for pupils."
+    assert block_rule(Block(text=long, kind="caption")) is None
+    assert block_rule(Block(text="The bridge at dawn", kind="caption")) == "caption"
