@@ -116,6 +116,8 @@ def _to_blocks(lines: list[tuple[str, str]], captions: set[str], links: _LinkInd
         key = normalise(line)
         if key in captions:
             kind = "caption"
+        elif kind == "cell" and len(words(line)) >= base.PROSE_MIN_WORDS and is_sentence(line):
+            kind = "p"  # a table cell holding running text: a paragraph of a page laid out as a table
         share = links.lead_share(key) if len(key) >= _MIN_LINK_CHARS else 0.0
         blocks.append(Block(text=line, kind=kind, link_only=share >= 0.6, link_lead=share >= 0.25))
     captioned = sum(len(words(b.text)) for b in blocks if b.kind == "caption")
