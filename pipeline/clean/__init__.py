@@ -120,7 +120,7 @@ def _continues(prev: Block, block: Block) -> bool:
         prev.kind == block.kind == "p"
         and not block.gap_before
         and block.text[:1].islower()
-        and (prev.text[-1:].isalpha() or prev.text[-1:] in ",;-\u2013")
+        and (prev.text[-1:].isalpha() or prev.text[-1:] in ",-\u2013")
     )
 
 
