@@ -1,5 +1,9 @@
 """HTML pages: trafilatura finds the article (readability-lxml where it looks wrong), we keep its structure as blocks.
 
+Which candidate is used is decided in ``pipeline/clean/base.py``. A table that holds a long
+running-text cell is a page layout: its rows become one block per cell, so the cleaner can cut
+the menus and labels around the article cell instead of keeping or losing the row whole.
+
 trafilatura's settings were chosen by measurement on the dev benchmark
 (bench/extraction.py): ``include_comments=False`` gains precision at no recall
 cost, ``fast=True`` (no readability/justext fallback) is ~1.7x faster for the
