@@ -40,6 +40,9 @@ _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 # A table with a cell of this much running text is a page layout, not data: its rows are split
 # into cells, and each cell is judged on its own.
 LAYOUT_CELL_WORDS = 30
+# readability-lxml re-measures the text of every container it scores, so its cost grows faster than
+# the page; on pages larger than this (news pages are far smaller) trafilatura's candidate stands.
+SECOND_OPINION_MAX_CHARS = 2_000_000
 # When caption text is at least this share of a candidate, the page is a gallery: captions are its text.
 CAPTION_CONTENT_SHARE = 0.5
 # Tags whose text readability-lxml's summary holds as blocks, and the block kind each gives.
@@ -209,6 +212,8 @@ def html_blocks(content: str, url: str | None = None) -> HtmlPage | None:
     blocks = _to_blocks(_trafilatura_lines(body), captions, links) if body is not None else []
     first = base.features(blocks)
     if not first.doubtful:
+        return HtmlPage(meta=meta, blocks=blocks, base="trafilatura")
+    if len(content) > SECOND_OPINION_MAX_CHARS:
         return HtmlPage(meta=meta, blocks=blocks, base="trafilatura")
     second = _to_blocks(readability_lines(content), captions, links)
     if base.prefer_second(first, base.features(second)):

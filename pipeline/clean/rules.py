@@ -402,6 +402,9 @@ _FOOTER_SPLIT, _PROMPT_SPLIT, _CONTRIBUTORS_SPLIT, _CREDIT_SPLIT = (
 )
 
 
+# Boilerplate is a short line; a block of a few words and thousands of characters is a token dump
+# (a data blob, a hostile page), and searching it with every pattern would cost seconds.
+MAX_RULE_CHARS = 2000
 # A caption this long is a video's or gallery's description, mostly article text (measured on the
 # dev sets: below it captions are mostly furniture, above it mostly gold); credits are still cut.
 CAPTION_MAX_WORDS = 10
@@ -448,7 +451,7 @@ def block_rule(block: Block) -> str | None:
     n = len(words(text))
     if n == 0:
         return "empty" if not any(ch.isalnum() for ch in text) else None
-    if n > 60:
+    if n > 60 or len(text) > MAX_RULE_CHARS:
         return None
     # Long blocks are mostly prose: only ask whether they *start* like boilerplate (fast), plus
     # a few unmistakable phrases; short blocks get the full search.
