@@ -412,14 +412,22 @@ FURNITURE_FILE = Path(__file__).with_name("furniture.tsv")
 
 
 def load_furniture(path: Path = FURNITURE_FILE) -> list[tuple[str, int, re.Pattern[str]]]:
-    """(rule, most words, pattern) per line of the phrase file, in file order."""
-    out = []
+    """(rule, most words, pattern) per run of lines of the phrase file with the same rule and bound.
+
+    A run's patterns are searched as one alternation (one scan of the text instead of one per
+    line); runs keep file order, so the first matching line still names the rule.
+    """
+    runs: list[tuple[str, int, list[str]]] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         rule, max_words, pattern = line.split("\t", 2)
-        out.append((rule, int(max_words), re.compile(pattern, _I)))
-    return out
+        re.compile(pattern)  # a bad line fails here, naming itself
+        if runs and runs[-1][:2] == (rule, int(max_words)):
+            runs[-1][2].append(pattern)
+        else:
+            runs.append((rule, int(max_words), [pattern]))
+    return [(rule, bound, re.compile("|".join(f"(?:{p})" for p in pats), _I)) for rule, bound, pats in runs]
 
 
 FURNITURE = load_furniture()
