@@ -14,8 +14,9 @@ from typing import IO
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from pipeline.config import Settings, get_settings
+from pipeline.config import ConfigError, Settings, get_settings, misspelt_variables
 
 app = typer.Typer(
     help="wirefeed: wire feeds in, clean deduplicated topic-tagged articles out, on Kafka.",
@@ -29,8 +30,20 @@ err = Console(stderr=True)
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
+    for line in message.splitlines() or [""]:  # escaped: a value may look like Rich markup
+        err.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
     return typer.Exit(2)
+
+
+@app.callback()
+def _check_settings() -> None:
+    """Refuse a bad WIREFEED_* setting before any command starts: one line per setting, exit 2."""
+    try:
+        get_settings()
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    for warning in misspelt_variables():
+        err.print(f"[bold yellow]warning:[/] {escape(warning)}", soft_wrap=True)
 
 
 def _bootstrap(settings: Settings) -> str:
