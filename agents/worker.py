@@ -30,6 +30,6 @@ def run_worker(settings: Settings, bootstrap: str) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     worker = faust.Worker(
         app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False, workdir=str(settings.data_dir),
-        logging_config=logging_config(settings.log_level),
+        logging_config=logging_config(settings.log_level, settings.log_repeat_s),
     )
     worker.execute_from_commandline()

@@ -106,7 +106,7 @@ def worker() -> None:
     from pipeline.logs import configure_logging
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_repeat_s)
     run_worker(settings, _bootstrap(settings))
 
 
@@ -121,7 +121,7 @@ def read(
     from pipeline.logs import configure_logging
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_repeat_s)
     try:
         feed_list = load_feeds_file(feeds or settings.feeds_file)
     except FeedError as exc:
@@ -184,7 +184,7 @@ def run(
     from pipeline.logs import configure_logging
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_repeat_s)
     try:
         raise typer.Exit(run_continuously(settings, feeds or settings.feeds_file))
     except FeedError as exc:

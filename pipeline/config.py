@@ -52,6 +52,9 @@ class Settings(BaseSettings):
         default=9309, ge=0, le=65535, description="Reader's /metrics, /healthz, /readyz; 0 = off."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_repeat_s: float = Field(
+        default=30.0, ge=0, description="At most one log line per repeated condition this often; 0 = all."
+    )
     drop_duplicates: bool = False
     dedupe_window_days: float = Field(default=7.0, gt=0)
 
