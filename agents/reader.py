@@ -9,6 +9,7 @@ from agents.kafka import ensure_topics, make_producer
 from pipeline.config import Settings
 from pipeline.feeds import FeedConfig
 from pipeline.fetch import AddressPolicy, PoliteClient
+from pipeline.health import BrokerProbe
 from pipeline.metrics import serve_http
 from pipeline.reader import Reader, ReaderState
 from schemas import RawPage
@@ -41,8 +42,9 @@ def build_reader(settings: Settings, bootstrap: str, feeds: list[FeedConfig]) ->
 def run_reader(settings: Settings, bootstrap: str, feeds: list[FeedConfig], once: bool = False) -> None:
     reader = build_reader(settings, bootstrap, feeds)
     stop = threading.Event()
-    if settings.reader_metrics_port:
-        serve_http(settings.metrics_host, settings.reader_metrics_port, lambda: not stop.is_set())
+    probe = BrokerProbe(bootstrap).start()
+    if settings.reader_metrics_port:  # ready while it runs and can publish
+        serve_http(settings.metrics_host, settings.reader_metrics_port, lambda: not stop.is_set() and probe.reachable)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     try:

@@ -7,6 +7,7 @@ import faust
 from agents.app import create_app
 from agents.kafka import ensure_topics
 from pipeline.config import Settings
+from pipeline.health import BrokerProbe
 from pipeline.logs import logging_config
 from pipeline.metrics import serve_http
 
@@ -22,8 +23,10 @@ def run_worker(settings: Settings, bootstrap: str) -> None:
     async def _mark_started() -> None:  # tasks run once the app (consumer, tables) has started
         state["started"] = True
 
-    def ready() -> bool:
-        return state["started"] and not app.rebalancing
+    probe = BrokerProbe(bootstrap).start()
+
+    def ready() -> bool:  # consuming: started, not rebalancing, and the broker answers
+        return state["started"] and not app.rebalancing and probe.reachable
 
     if settings.metrics_port:
         serve_http(settings.metrics_host, settings.metrics_port, ready)
