@@ -6,9 +6,11 @@ and never needs a broker.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -61,6 +63,22 @@ def _bootstrap(settings: Settings) -> str:
     return broker.bootstrap
 
 
+@contextmanager
+def _gives_up_in_one_line(process: str, bootstrap: str) -> Iterator[None]:
+    """A process that cannot reach Kafka ends with one fatal log line (no traceback), exit 1."""
+    from kafka.errors import KafkaError
+
+    try:
+        yield
+    except KafkaError as exc:
+        logging.getLogger(f"wirefeed.{process}").critical(
+            f"giving up: cannot reach Kafka at {bootstrap} ({type(exc).__name__}); "
+            "check WIREFEED_KAFKA_BOOTSTRAP and that the broker runs",
+            extra={"bootstrap": bootstrap, "error": str(exc)},
+        )
+        raise typer.Exit(1) from None
+
+
 @app.command()
 def process(
     input: Path | None = typer.Option(None, "--input", "-i", help="RawPage JSONL (default: stdin)."),
@@ -107,7 +125,9 @@ def worker() -> None:
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_repeat_s)
-    run_worker(settings, _bootstrap(settings))
+    bootstrap = _bootstrap(settings)
+    with _gives_up_in_one_line("worker", bootstrap):
+        run_worker(settings, bootstrap)
 
 
 @app.command()
@@ -126,7 +146,9 @@ def read(
         feed_list = load_feeds_file(feeds or settings.feeds_file)
     except FeedError as exc:
         raise _fail(str(exc)) from None
-    run_reader(settings, _bootstrap(settings), feed_list, once=once)
+    bootstrap = _bootstrap(settings)
+    with _gives_up_in_one_line("reader", bootstrap):
+        run_reader(settings, bootstrap, feed_list, once=once)
 
 
 @app.command()

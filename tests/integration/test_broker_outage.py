@@ -7,6 +7,7 @@ the broker again on the same port and data, and waits for both processes to be r
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.error
 import urllib.request
@@ -93,3 +94,20 @@ def test_a_60s_outage_makes_processes_unready_and_logs_a_few_dozen_lines(tmp_pat
             if proc is not None:
                 stop(proc)
         broker.stop()
+
+
+def test_a_worker_that_cannot_reach_kafka_gives_up_in_one_line(tmp_path: Path) -> None:
+    """No broker at the bootstrap address: a dozen lines in the minute it retries, no traceback, exit 1."""
+    dead = f"127.0.0.1:{free_port()}"
+    log = tmp_path / "worker.log"
+    worker = start_cli(["worker"], {"WIREFEED_KAFKA_BOOTSTRAP": dead, "WIREFEED_METRICS_PORT": "0",
+                                    "WIREFEED_DATA_DIR": str(tmp_path / "data")}, log)
+    try:
+        assert worker.wait(180) == 1
+    finally:
+        stop(worker)
+    lines = log.read_text(errors="replace").splitlines()
+    assert "Traceback" not in log.read_text(errors="replace")
+    assert len(lines) <= 20, len(lines)  # was ~500 lines and a traceback
+    last = json.loads(lines[-1])
+    assert last["level"] == "critical" and last["event"].startswith(f"giving up: cannot reach Kafka at {dead}")
