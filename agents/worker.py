@@ -9,7 +9,7 @@ from agents.kafka import ensure_topics
 from pipeline.config import Settings
 from pipeline.health import BrokerProbe
 from pipeline.logs import logging_config
-from pipeline.metrics import serve_http
+from pipeline.metrics import WORKER_REGISTRY, serve_http
 
 
 def run_worker(settings: Settings, bootstrap: str) -> None:
@@ -29,7 +29,7 @@ def run_worker(settings: Settings, bootstrap: str) -> None:
         return state["started"] and not app.rebalancing and probe.reachable
 
     if settings.metrics_port:
-        serve_http(settings.metrics_host, settings.metrics_port, ready)
+        serve_http(settings.metrics_host, settings.metrics_port, ready, registry=WORKER_REGISTRY)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     worker = faust.Worker(
         app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False, workdir=str(settings.data_dir),

@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     # reader
     feeds_file: Path = Path("feeds.yaml")
     reader_state: Path = Path(".wirefeed/reader-state.json")
-    poll_interval_s: float = Field(default=300.0, gt=0)
+    poll_interval_s: float = Field(default=300.0, ge=0)
     fetch_timeout_s: float = Field(default=15.0, gt=0)
     fetch_max_bytes: int = Field(default=5_000_000, ge=1)
     per_host_concurrency: int = Field(default=2, ge=1)

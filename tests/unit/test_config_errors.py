@@ -22,7 +22,7 @@ BAD_SETTINGS = [
     ("WIREFEED_BROKER_PORT", "ninety", "must be a whole number"),
     ("WIREFEED_METRICS_PORT", "-1", "must be a number >= 0"),
     ("WIREFEED_DROP_DUPLICATES", "maybe", "must be true or false"),
-    ("WIREFEED_POLL_INTERVAL_S", "0", "must be a number > 0"),
+    ("WIREFEED_POLL_INTERVAL_S", "-1", "must be a number >= 0"),
 ]
 
 
