@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+from collections import defaultdict
+from typing import Any
+
 import faust
 
 from agents.app import create_app
@@ -11,6 +15,8 @@ from pipeline.health import BrokerProbe
 from pipeline.logs import logging_config
 from pipeline.metrics import WORKER_REGISTRY, serve_http
 
+log = logging.getLogger("wirefeed.worker")
+
 
 def run_worker(settings: Settings, bootstrap: str) -> None:
     # Faust's worker changes into its workdir; keep every path absolute so that does not matter
@@ -18,16 +24,28 @@ def run_worker(settings: Settings, bootstrap: str) -> None:
     ensure_topics(settings, bootstrap)
     app = create_app(settings, bootstrap)
     state = {"started": False}
+    ours = {settings.topic_raw, settings.topic_extracted, settings.topic_deduped}
 
     @app.task
     async def _mark_started() -> None:  # tasks run once the app (consumer, tables) has started
         state["started"] = True
+        log.info("worker consuming", extra={"group": settings.app_id, "bootstrap": bootstrap})
+
+    @app.on_partitions_assigned.connect
+    async def _log_assignment(sender: Any, assigned: set, **_: Any) -> None:
+        by_topic: dict[str, list[int]] = defaultdict(list)
+        for tp in assigned:
+            if tp.topic in ours:  # Faust's changelog and assignor topics are its own business
+                by_topic[tp.topic].append(tp.partition)
+        log.info("partitions assigned", extra={"partitions": {t: sorted(p) for t, p in sorted(by_topic.items())}})
 
     probe = BrokerProbe(bootstrap).start()
 
     def ready() -> bool:  # consuming: started, not rebalancing, and the broker answers
         return state["started"] and not app.rebalancing and probe.reachable
 
+    log.info("worker starting", extra={"group": settings.app_id, "bootstrap": bootstrap,
+                                        "metrics_port": settings.metrics_port, "partitions": settings.partitions})
     if settings.metrics_port:
         serve_http(settings.metrics_host, settings.metrics_port, ready, registry=WORKER_REGISTRY)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
