@@ -291,7 +291,7 @@ def test_every_panel_queries_the_datasource_variable_not_a_fixed_uid() -> None:
     """Imported into another Grafana, the dashboard asks which Prometheus to use instead of breaking."""
     [variable] = [v for v in dashboard()["templating"]["list"] if v["type"] == "datasource"]
     assert variable["query"] == "prometheus" and provisioned_datasource()["type"] == "prometheus"
-    selected = "${%s}" % variable["name"]
+    selected = "${" + variable["name"] + "}"
     for panel in panels():
         assert panel["targets"], panel["title"]
         assert panel["datasource"] == {"type": "prometheus", "uid": selected}
