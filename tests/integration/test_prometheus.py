@@ -22,7 +22,8 @@ import pytest
 import yaml
 
 from agents.broker import free_port
-from tests.conftest import REPO_ROOT
+from agents.kafka import make_producer
+from tests.conftest import REPO_ROOT, settings_from
 from tests.helpers import scrape, start_cli, stop, wait_for
 from tests.integration.faultkit import feed_site, page
 from tests.promql_names import selectors
@@ -217,6 +218,14 @@ def test_prometheus_scrapes_worker_and_reader_and_every_selected_series_exists(
             assert wait_for(lambda: any(a["labels"]["alertname"] == "WirefeedWorkerDown" and a["state"] == "pending"
                                         for a in api.get("/api/v1/alerts")["alerts"]), timeout_s=20)
             assert api.value('count(count by (topic) (wirefeed_consumer_lag{job="wirefeed-reader"}))') == 3
+            # ... and counts what arrives while no worker runs
+            producer = make_producer(settings_from(env), env["WIREFEED_KAFKA_BOOTSTRAP"])
+            for i in range(5):
+                producer.send(env["WIREFEED_TOPIC_RAW"], key=f"k{i}".encode(), value=b"{}").get(30)
+            producer.close()
+            assert wait_for(lambda: api.value(
+                f'sum(wirefeed_consumer_lag{{job="wirefeed-reader", topic="{env["WIREFEED_TOPIC_RAW"]}"}})') == 5,
+                timeout_s=60)
     finally:
         if reader is not None:
             stop(reader)
