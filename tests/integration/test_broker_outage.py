@@ -53,7 +53,7 @@ def test_a_60s_outage_makes_processes_unready_and_logs_a_few_dozen_lines(tmp_pat
         "WIREFEED_METRICS_PORT": str(worker_port),
         "WIREFEED_READER_METRICS_PORT": str(reader_port),
         "WIREFEED_ALLOW_PRIVATE_HOSTS": "127.0.0.1",
-        "WIREFEED_POLL_INTERVAL_S": "5",
+        "WIREFEED_POLL_INTERVAL_S": "20",
     }
     feed = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
     worker = reader = None
