@@ -87,7 +87,8 @@ def _version() -> str:
 BUILD_INFO.labels(_version(), platform.python_version()).set(1)
 
 
-def _registry(*collectors: object) -> CollectorRegistry:
+def process_registry(*collectors: object) -> CollectorRegistry:
+    """A registry for one kind of process: its own families, build info and process_* metrics."""
     registry = CollectorRegistry(auto_describe=True)
     for collector in (*collectors, BUILD_INFO):
         registry.register(collector)
@@ -96,11 +97,11 @@ def _registry(*collectors: object) -> CollectorRegistry:
 
 
 # What each process exports. The offline `process` command serves no metrics.
-READER_REGISTRY = _registry(
+READER_REGISTRY = process_registry(
     PAGES_FETCHED, PAGES_PRODUCED, FETCH_BYTES, FETCH_ERRORS, FEED_POLLS, FEED_LAST_SUCCESS,
     FEED_CONSECUTIVE_FAILURES, CONSUMER_LAG, CONSUMER_LAG_UPDATED,
 )
-WORKER_REGISTRY = _registry(
+WORKER_REGISTRY = process_registry(
     STAGE_PROCESSED, STAGE_FAILED, STAGE_SECONDS, END_TO_END_SECONDS, END_TO_END_SKIPPED, ARTICLES_PUBLISHED,
     DUPLICATES, STORY_SIZE, DLQ, REMOVED_BLOCKS,
 )
