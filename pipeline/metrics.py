@@ -126,6 +126,7 @@ def feed_polled(feed: str, ok: bool, consecutive_failures: int, now: float | Non
 
 class _Handler(BaseHTTPRequestHandler):
     ready: Callable[[], bool] = staticmethod(lambda: True)
+    alive: Callable[[], bool] = staticmethod(lambda: True)
     registry: CollectorRegistry
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
@@ -133,7 +134,8 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/metrics":
             self._send(200, generate_latest(self.registry), CONTENT_TYPE_LATEST)
         elif path == "/healthz":
-            self._send(200, b"ok\n", "text/plain")
+            ok = bool(self.alive())
+            self._send(200 if ok else 503, b"ok\n" if ok else b"failed\n", "text/plain")
         elif path == "/readyz":
             ok = bool(self.ready())
             self._send(200 if ok else 503, b"ready\n" if ok else b"not ready\n", "text/plain")
@@ -152,10 +154,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def serve_http(
-    host: str, port: int, ready: Callable[[], bool] | None = None, *, registry: CollectorRegistry
+    host: str, port: int, ready: Callable[[], bool] | None = None, alive: Callable[[], bool] | None = None, *,
+    registry: CollectorRegistry,
 ) -> ThreadingHTTPServer:
-    """Serve ``/metrics`` (``registry``: this process's families), ``/healthz`` (alive) and ``/readyz``."""
-    handler = type("Handler", (_Handler,), {"ready": staticmethod(ready or (lambda: True)), "registry": registry})
+    """Serve ``/metrics`` (``registry``: this process's families only), ``/healthz`` (``alive()``) and
+    ``/readyz`` (``ready()``) from a daemon thread."""
+    handler = type("Handler", (_Handler,), {"ready": staticmethod(ready or (lambda: True)),
+                                            "alive": staticmethod(alive or (lambda: True)), "registry": registry})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="wirefeed-http", daemon=True).start()
