@@ -53,4 +53,5 @@ def run_worker(settings: Settings, bootstrap: str) -> None:
         app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False, workdir=str(settings.data_dir),
         logging_config=logging_config(settings.log_level, settings.log_repeat_s),
     )
+    worker.spinner = None  # Faust's terminal spinner writes cursor codes into the JSON log stream
     worker.execute_from_commandline()
