@@ -112,6 +112,8 @@ def _plain(value: object) -> str:
 
 def _describe(error: dict) -> str:
     """One pydantic error as ``WIREFEED_NAME='value' is not allowed: must be ...``."""
+    if not error["loc"]:  # a rule across settings (a model validator): its message names them
+        return str(error["msg"]).removeprefix("Value error, ")
     name = PREFIX + "_".join(str(part) for part in error["loc"]).upper()
     ctx = {k: _plain(v) for k, v in (error.get("ctx") or {}).items()}
     template = _ALLOWED.get(error["type"])

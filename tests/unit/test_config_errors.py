@@ -111,3 +111,24 @@ def test_an_unknown_top_level_key_is_refused(tmp_path: Path) -> None:
     path.write_text("feed:\n  - url: https://a.example/rss\nfeeds:\n  - url: https://wire.example/rss\n")
     with pytest.raises(FeedError, match="unknown key 'feed'"):
         load_feeds_file(path)
+
+
+def test_a_rule_across_settings_is_reported_by_its_own_message() -> None:
+    from pydantic import model_validator
+
+    from pipeline.config import Settings, _describe
+
+    class Checked(Settings):
+        @model_validator(mode="after")
+        def _ports_differ(self) -> Checked:
+            if self.metrics_port == self.reader_metrics_port:
+                raise ValueError("WIREFEED_METRICS_PORT and WIREFEED_READER_METRICS_PORT must differ")
+            return self
+
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as info:
+        Checked(metrics_port=9000, reader_metrics_port=9000)
+    assert [_describe(e) for e in info.value.errors()] == [
+        "WIREFEED_METRICS_PORT and WIREFEED_READER_METRICS_PORT must differ"
+    ]
