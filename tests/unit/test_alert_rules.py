@@ -113,11 +113,12 @@ def test_each_alert_has_a_runbook_section_in_the_operations_guide(rule: dict[str
 
 
 def captured_series() -> dict[str, set[tuple[str, frozenset]]]:
-    """job -> {(metric name, labels)} of the real scrapes in tests/fixtures/scrapes."""
+    """job -> {(name, labels)} of the real scrapes in tests/fixtures/scrapes (``<x>.prom``: job wirefeed-<x>)."""
     series: dict[str, set[tuple[str, frozenset]]] = {}
-    for job, name in (("wirefeed-worker", "worker.prom"), ("wirefeed-reader", "reader.prom")):
+    for path in sorted(SCRAPES.glob("*.prom")):
+        job = f"wirefeed-{path.stem}"
         found = set()
-        for family in text_string_to_metric_families((SCRAPES / name).read_text(encoding="utf-8")):
+        for family in text_string_to_metric_families(path.read_text(encoding="utf-8")):
             for sample in family.samples:
                 found.add((sample.name, frozenset(sample.labels.items())))
         found.add(("up", frozenset()))
