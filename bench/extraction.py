@@ -39,6 +39,7 @@ import hashlib
 import json
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -376,6 +377,9 @@ def main() -> None:
     parser.add_argument("--by-rule", action="store_true", help="net F1 effect of each cleaner rule, per set")
     parser.add_argument("--worst", type=int, default=0, help="list the N pages where wirefeed trails most")
     parser.add_argument("--dump", type=Path, default=None, help="write every output and page F1 as JSON here")
+    parser.add_argument("--speed", type=int, default=0, metavar="N",
+                        help="N alternating runs of wirefeed and trafilatura default over the same HTML pages "
+                             "(every set, fresh, not cached): median CPU ratio, robust to a shared machine's load")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -449,8 +453,28 @@ def main() -> None:
         _base_report(groups, truths, preds, bases)
         if args.worst:
             _worst(args.worst, systems, groups, truths, preds, bases)
+    if args.speed:
+        _speed(args.speed, sets, args.data, args.limit)
     if args.dump:
         args.dump.write_text(json.dumps({"truths": truths, "preds": preds, "blocks": blocks, "bases": bases}))
+
+
+def _speed(repeat: int, sets: list[str], data: Path, limit: int | None) -> None:
+    """CPU per page of wirefeed and of trafilatura default, measured in alternation."""
+    pages: dict[str, dict] = {}
+    for name in sets:
+        loaded = load_set(name, data)
+        if loaded is not None:
+            part = subset(loaded, limit)
+            pages.update({f"{name}/{k}": p for k, p in part.pages.items() if p["content_type"] == "text/html"})
+    ours, theirs = [], []
+    for _ in range(repeat):
+        ours.append(run_child("wirefeed", pages)[1] / len(pages))
+        theirs.append(run_child("trafilatura", pages)[1] / len(pages))
+    ratios = sorted(a / b for a, b in zip(ours, theirs, strict=True))
+    print(f"\nspeed ({len(pages)} HTML pages, {repeat} alternating runs): wirefeed "
+          f"{statistics.median(ours):.4f} s/page, trafilatura default {statistics.median(theirs):.4f} s/page, "
+          f"ratio median {statistics.median(ratios):.2f}x (runs: {', '.join(f'{r:.2f}' for r in ratios)})")
 
 
 def _empty_report(systems: list[str], groups: list[str], truths: dict, preds: dict) -> None:
