@@ -1,4 +1,4 @@
-"""``wirefeed read``: the pure reader (pipeline.reader) wired to a kafka-python producer."""
+"""``wirefeed read``: the pure reader (pipeline.ingest.reader) wired to a kafka-python producer."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import threading
 
 from agents.kafka import ensure_topics, make_producer
 from pipeline.config import Settings
-from pipeline.feeds import FeedConfig
-from pipeline.fetch import AddressPolicy, PoliteClient
+from pipeline.ingest.feeds import FeedConfig
+from pipeline.ingest.fetch import AddressPolicy, PoliteClient
+from pipeline.ingest.reader import Reader, ReaderState
 from pipeline.metrics import serve_http
-from pipeline.reader import Reader, ReaderState
 from schemas import RawPage
 
 

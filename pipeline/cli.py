@@ -104,7 +104,7 @@ def read(
 ) -> None:
     """Poll feeds, fetch new items' pages, produce RawPages to wire.raw."""
     from agents.reader import run_reader
-    from pipeline.feeds import FeedError, load_feeds_file
+    from pipeline.ingest.feeds import FeedError, load_feeds_file
     from pipeline.logs import configure_logging
 
     settings = get_settings()
@@ -167,7 +167,7 @@ def run(
 ) -> None:
     """Run continuously: the broker (unless WIREFEED_KAFKA_BOOTSTRAP is set), a worker and the reader."""
     from agents.demo import run_continuously
-    from pipeline.feeds import FeedError
+    from pipeline.ingest.feeds import FeedError
     from pipeline.logs import configure_logging
 
     settings = get_settings()

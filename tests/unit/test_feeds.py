@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.feeds import FeedError, load_feeds_file, parse_feed
+from pipeline.ingest.feeds import FeedError, load_feeds_file, parse_feed
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>
 <item><title>Summit opens</title><link>https://wire.example/summit</link>

@@ -7,7 +7,7 @@ import ipaddress
 
 import pytest
 
-from pipeline.fetch import AddressPolicy, FetchError, PoliteClient, redact
+from pipeline.ingest.fetch import AddressPolicy, FetchError, PoliteClient, redact
 from tests.helpers import Routes
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.config import Settings
-from pipeline.feeds import FeedConfig
-from pipeline.fetch import AddressPolicy, PoliteClient
-from pipeline.reader import Reader, ReaderState
+from pipeline.ingest.feeds import FeedConfig
+from pipeline.ingest.fetch import AddressPolicy, PoliteClient
+from pipeline.ingest.reader import Reader, ReaderState
 from schemas import RawPage
 from tests.helpers import Routes
 

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from pipeline import metrics
 from pipeline.config import Settings
-from pipeline.feeds import FeedConfig, FeedError, FeedItem, parse_feed
-from pipeline.fetch import FetchError, PoliteClient, decode_body, redact
 from pipeline.ids import canonical_url
+from pipeline.ingest.feeds import FeedConfig, FeedError, FeedItem, parse_feed
+from pipeline.ingest.fetch import FetchError, PoliteClient, decode_body, redact
 from schemas import RawPage
 
 log = logging.getLogger("wirefeed.reader")
