@@ -10,8 +10,27 @@ from pipeline.config import Settings
 from pipeline.ingest.feeds import FeedConfig
 from pipeline.ingest.fetch import AddressPolicy, PoliteClient
 from pipeline.ingest.reader import Reader, ReaderState
+from pipeline.ingest.robots import RobotsCache
 from pipeline.metrics import serve_http
 from schemas import RawPage
+
+
+def build_client(settings: Settings) -> PoliteClient:
+    """The reader's HTTP client from settings, robots.txt enforced unless ``robots_enabled`` is off."""
+    client = PoliteClient(
+        policy=AddressPolicy(settings.allow_private_hosts),
+        user_agent=settings.user_agent,
+        timeout_s=settings.fetch_timeout_s,
+        max_bytes=settings.fetch_max_bytes,
+        max_redirects=settings.max_redirects,
+        per_host_concurrency=settings.per_host_concurrency,
+        per_host_delay_s=settings.per_host_delay_s,
+        deadline_s=settings.fetch_deadline_s,
+    )
+    if settings.robots_enabled:
+        RobotsCache(client, settings.user_agent, ttl_s=settings.robots_ttl_s,
+                    max_crawl_delay_s=settings.max_crawl_delay_s).attach()
+    return client
 
 
 def build_reader(settings: Settings, bootstrap: str, feeds: list[FeedConfig]) -> Reader:
@@ -22,15 +41,7 @@ def build_reader(settings: Settings, bootstrap: str, feeds: list[FeedConfig]) ->
         # .get() blocks until the broker acked (acks=all): only then is the page marked seen
         producer.send(settings.topic_raw, key=key.encode(), value=page.model_dump_json().encode()).get(30)
 
-    client = PoliteClient(
-        policy=AddressPolicy(settings.allow_private_hosts),
-        user_agent=settings.user_agent,
-        timeout_s=settings.fetch_timeout_s,
-        max_bytes=settings.fetch_max_bytes,
-        max_redirects=settings.max_redirects,
-        per_host_concurrency=settings.per_host_concurrency,
-        per_host_delay_s=settings.per_host_delay_s,
-    )
+    client = build_client(settings)
     def close_producer() -> None:
         producer.flush(30)
         producer.close(30)
