@@ -234,6 +234,7 @@ class PoliteClient:
         self.per_host_delay_s = per_host_delay_s
         self.deadline_s = deadline_s if deadline_s is not None else max(timeout_s * 2, 30.0)
         self.robots: RobotsGate | None = None
+        self.clock: Callable[[], float] = time.monotonic  # the whole-response deadline's clock (tests step it)
         self._client = httpx.Client(
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
@@ -306,7 +307,7 @@ class PoliteClient:
         if userinfo:  # the URL's credentials as Basic auth, since the connect URL carries none
             request_headers["Authorization"] = "Basic " + base64.b64encode(unquote(userinfo).encode()).decode()
         extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
-        deadline = time.monotonic() + self.deadline_s
+        deadline = self.clock() + self.deadline_s
         try:
             request = self._client.build_request("GET", target.connect_url(), headers=request_headers,
                                                  extensions=extensions)
@@ -326,7 +327,7 @@ class PoliteClient:
             declared = resp.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes and not truncate:
                 raise FetchError("too_large", f"{redact(url)} declares {declared} bytes > {max_bytes}")
-            raw = self._read_raw(resp, url, max_bytes, deadline, truncate)
+            raw = self._read_raw(resp, url, max_bytes, deadline, truncate, self.clock)
             body = decode_content(raw, resp.headers.get("content-encoding", ""), max_bytes, truncate)
             return resp.status_code, None, Response(
                 url, resp.status_code, body, resp.headers.get("content-type", ""),
@@ -334,13 +335,15 @@ class PoliteClient:
             )
         except httpx.TimeoutException:
             raise FetchError("timeout", f"timed out fetching {redact(url)}") from None
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.StreamError) as exc:
             raise FetchError("network", f"{type(exc).__name__} fetching {redact(url)}") from None
         finally:
             resp.close()
 
     @staticmethod
-    def _read_raw(resp: httpx.Response, url: str, max_bytes: int, deadline: float, truncate: bool) -> bytes:
+    def _read_raw(
+        resp: httpx.Response, url: str, max_bytes: int, deadline: float, truncate: bool, clock: Callable[[], float]
+    ) -> bytes:
         """The body as sent (still encoded), capped in size and in total time (a slow drip is cut)."""
         chunks, size = [], 0
         for chunk in resp.iter_raw():
@@ -350,7 +353,7 @@ class PoliteClient:
                 if truncate:
                     break
                 raise FetchError("too_large", f"{redact(url)} is over {max_bytes} bytes")
-            if time.monotonic() > deadline:
+            if clock() > deadline:
                 raise FetchError("timeout", f"{redact(url)} took longer than the whole-response deadline")
         return b"".join(chunks)
 
