@@ -90,8 +90,9 @@ class ReaderState:
         return state
 
     def feed(self, url: str) -> FeedState:
+        """The state of the feed or sitemap at ``url``, keyed without credentials (the file is not a vault)."""
         with self._lock:
-            return self.feeds.setdefault(url, FeedState())
+            return self.feeds.setdefault(redact(url), FeedState())
 
     def is_seen(self, key: str) -> bool:
         with self._lock:
