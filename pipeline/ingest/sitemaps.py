@@ -56,7 +56,8 @@ class _Capture(logging.Handler):
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        # "Parsing sitemap from URL <usp's placeholder> failed: <reason>": keep the reason
+        self.messages.append(record.getMessage().split(" failed: ", 1)[-1])
 
 
 def parse_sitemap(document: bytes, max_bytes: int, window: timedelta, now: datetime | None = None) -> Sitemap:
@@ -96,7 +97,10 @@ def parse_sitemap(document: bytes, max_bytes: int, window: timedelta, now: datet
     if isinstance(parsed, AbstractIndexSitemap):
         children = [link for link in (usable_link(c.url) for c in parsed.sub_sitemaps) if link]
         return Sitemap(items=[], children=list(dict.fromkeys(children)))
-    return _pages(parsed.pages, window, now, broken=capture.messages)
+    pages = parsed.pages
+    if not pages and capture.messages:  # usp keeps what it read before an error; here that is nothing
+        raise FeedError(f"sitemap unparsable: {capture.messages[-1]}"[:300])
+    return _pages(pages, window, now, broken=capture.messages)
 
 
 def _valid(when: datetime | None, now: datetime) -> datetime | None:
