@@ -198,6 +198,7 @@ class Reader:
                                              thread_name_prefix="wirefeed-feed")
         self._running: dict[str, Future] = {}
         self._running_lock = threading.Lock()
+        self._finished = threading.Event()  # a poll ended since the state was last saved
 
     def close(self) -> None:
         self._feed_pool.shutdown(wait=True)
@@ -224,6 +225,7 @@ class Reader:
     def _forget_running(self, url: str) -> None:
         with self._running_lock:
             self._running.pop(url, None)
+        self._finished.set()
 
     def poll_once(self, now: float | None = None) -> list[PollResult]:
         """Poll every feed that is due (concurrently) and wait for them; return what happened per feed."""
@@ -386,7 +388,9 @@ class Reader:
         """Poll until ``stop`` is set; a feed still being read is not started again, the others go on."""
         while not stop.is_set():
             self._start_due(time.time())
-            self.state.checkpoint()
+            if self._finished.is_set():  # save what the finished polls changed (validators, back-off)
+                self._finished.clear()
+                self.state.save()
             pending = [self.state.feed(f.url).next_poll for f in self.feeds]
             wait = max(0.2, min(pending, default=time.time() + 1) - time.time())
             stop.wait(min(wait, 1.0))

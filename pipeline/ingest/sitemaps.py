@@ -31,6 +31,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 FUTURE_SLACK = timedelta(days=1)
 # usp reports what it could not parse through its logger; we turn the message into the reason.
 _usp_lock = threading.Lock()
+_USP_PLACEHOLDER = "from http://usp-local-dummy.local/"  # the URL usp gives a document parsed from a string
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ def parse_sitemap(document: bytes, max_bytes: int, window: timedelta, now: datet
     with _usp_lock:
         usp_log.addHandler(capture)
         propagate, usp_log.propagate = usp_log.propagate, False
+        level = usp_log.level
+        usp_log.setLevel(logging.WARNING)  # its reasons are ours to report, whatever the root level
         try:
             parsed = sitemap_from_str(text)
         except Exception as exc:  # usp is defensive, but a hostile file must fail alone whatever it raises
@@ -91,8 +94,9 @@ def parse_sitemap(document: bytes, max_bytes: int, window: timedelta, now: datet
         finally:
             usp_log.removeHandler(capture)
             usp_log.propagate = propagate
+            usp_log.setLevel(level)
     if isinstance(parsed, InvalidSitemap):
-        reason = capture.messages[-1] if capture.messages else parsed.reason
+        reason = capture.messages[-1] if capture.messages else parsed.reason.replace(_USP_PLACEHOLDER, "it")
         raise FeedError(f"not a sitemap: {reason}"[:300])
     if isinstance(parsed, AbstractIndexSitemap):
         children = [link for link in (usable_link(c.url) for c in parsed.sub_sitemaps) if link]
