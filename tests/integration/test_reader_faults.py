@@ -36,6 +36,18 @@ def raw_keys(settings, bootstrap: str) -> list[bytes]:  # noqa: ANN001
         consumer.close()
 
 
+def raw_size(settings, bootstrap: str) -> int:  # noqa: ANN001
+    """Records on wire.raw now (end offsets): does not wait for the topic to go quiet."""
+    from kafka import TopicPartition
+
+    consumer = make_consumer(settings, bootstrap, settings.topic_raw, group_id=None, enable_auto_commit=False)
+    try:
+        partitions = consumer.partitions_for_topic(settings.topic_raw) or set()
+        return sum(consumer.end_offsets([TopicPartition(settings.topic_raw, p) for p in partitions]).values())
+    finally:
+        consumer.close()
+
+
 def test_a_long_broker_outage_during_a_poll_loses_no_page(tmp_path: Path, isolated_env: dict[str, str]) -> None:
     items = 300
     broker = LocalBroker(tmp_path / "kafka", port=free_port(), controller_port=free_port())
@@ -46,7 +58,8 @@ def test_a_long_broker_outage_during_a_poll_loses_no_page(tmp_path: Path, isolat
     settings = settings_from(env)
     log = tmp_path / "reader.log"
     reader = None
-    with feed_site(env["WIREFEED_APP_ID"][-8:], items, page_delay_s=0.05) as site:
+    # pages slow enough (2 at a time, 0.3 s each: ~45 s for the poll) that the broker dies mid-poll
+    with feed_site(env["WIREFEED_APP_ID"][-8:], items, page_delay_s=0.3) as site:
         feed = site.routes["/feed.xml"]
 
         def conditional(request):  # noqa: ANN001, ANN202
@@ -60,14 +73,17 @@ def test_a_long_broker_outage_during_a_poll_loses_no_page(tmp_path: Path, isolat
         try:
             ensure_topics(settings, broker.bootstrap)
             reader = start_cli(["read", "--feeds", str(feeds)], env, log)
-            assert wait_for(lambda: len(raw_keys(settings, broker.bootstrap)) >= items // 3, timeout_s=120), (
+            assert wait_for(lambda: raw_size(settings, broker.bootstrap) >= items // 3, timeout_s=120), (
                 log.read_text(errors="replace")[-3000:])
             broker.kill()
             down = time.monotonic()
+            fetched_at_kill = sum("/story-" in path for path, _ in site.hits)
+            assert fetched_at_kill < items, "the poll finished before the broker could be killed mid-poll"
             time.sleep(OUTAGE_S)  # the outage itself: nothing to wait on but time
             broker.start()
             outage_s = time.monotonic() - down
-            complete = wait_for(lambda: len(set(raw_keys(settings, broker.bootstrap))) >= items, timeout_s=300,
+            complete = wait_for(lambda: raw_size(settings, broker.bootstrap) >= items
+                                and len(set(raw_keys(settings, broker.bootstrap))) >= items, timeout_s=300,
                                 interval_s=2)
             keys = raw_keys(settings, broker.bootstrap)
             feed_requests = sum(path == "/feed.xml" for path, _ in site.hits)
@@ -76,6 +92,7 @@ def test_a_long_broker_outage_during_a_poll_loses_no_page(tmp_path: Path, isolat
                 stop(reader)
             broker.stop()
     lost = items - len(set(keys))
-    print(f"\n[reader broker outage] items={items} outage_s={outage_s:.0f} lost={lost} "
+    print(f"\n[reader broker outage] items={items} fetched_at_kill={fetched_at_kill} outage_s={outage_s:.0f} "
+          f"lost={lost} "
           f"sent_twice={len(keys) - len(set(keys))} feed_requests={feed_requests} complete={complete}")
     assert lost == 0, log.read_text(errors="replace")[-3000:]
