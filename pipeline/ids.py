@@ -9,6 +9,7 @@ import unicodedata
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from courlan import normalize_url
+from lxml.html import HtmlElement
 
 # Query parameters that only track the click, never change the page.
 _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid|ref|ref_src|smid|sr_share)$", re.I)
@@ -48,6 +49,24 @@ def canonical_url(url: str, declared: str | None = None) -> str:
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/")
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def declared_canonical(tree: HtmlElement) -> str | None:
+    """The URL a page declares for itself: ``<link rel=canonical href>``, else ``<meta property=og:url>``.
+
+    Pass it to ``canonical_url(page_url, declared)``, which takes it only when it is on the same site.
+    """
+    for link in tree.iterfind(".//link"):
+        rel = {r.lower() for r in (link.get("rel") or "").split()}
+        href = (link.get("href") or "").strip()
+        if "canonical" in rel and href:
+            return href
+    for meta in tree.iterfind(".//meta"):
+        if (meta.get("property") or meta.get("name") or "").strip().lower() == "og:url":
+            content = (meta.get("content") or "").strip()
+            if content:
+                return content
+    return None
 
 
 def same_site(a: str, b: str) -> bool:

@@ -61,3 +61,21 @@ def test_content_hash_ignores_quotes_case_and_spacing_but_not_words() -> None:
     b = content_hash('"peace," he said. the talks ended.')
     assert a == b
     assert a != content_hash('"war," he said. the talks ended.')
+
+
+def test_a_page_declares_its_canonical_by_link_rel_or_og_url() -> None:
+    import lxml.html
+
+    from pipeline.ids import declared_canonical
+
+    def tree(head: str):  # noqa: ANN202
+        return lxml.html.document_fromstring(f"<html><head>{head}</head><body><p>x</p></body></html>")
+
+    assert declared_canonical(tree('<link rel="canonical" href="https://wire.example/a">'
+                                   '<meta property="og:url" content="https://wire.example/og">')) == \
+        "https://wire.example/a"
+    assert declared_canonical(tree('<meta property="og:url" content="/og">')) == "/og"
+    assert declared_canonical(tree('<link rel="alternate" href="https://wire.example/feed">')) is None
+    page = "http://wire.example/a?utm_source=x"
+    declared = declared_canonical(tree('<link rel="canonical" href="https://www.wire.example/a">'))
+    assert canonical_url(page, declared) == "https://www.wire.example/a"

@@ -9,6 +9,7 @@ import json
 import threading
 from pathlib import Path
 
+import pytest
 from prometheus_client import REGISTRY, generate_latest
 
 from pipeline.config import Settings
@@ -285,3 +286,26 @@ def test_the_seen_state_is_checkpointed_while_pages_are_published_at_most_once_a
     assert list(ReaderState.load(path).seen) == ["https://wire.example.org/a"]
     state.checkpoint(every_s=0)
     assert list(ReaderState.load(path).seen) == ["https://wire.example.org/a", "https://wire.example.org/b"]
+
+
+def test_an_unexpected_error_in_a_poll_is_a_counted_failure_with_back_off_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.ingest.reader as reader_module
+
+    def broken(document: bytes, base_url: str) -> list:
+        raise UnicodeError("a parser bug nobody foresaw")
+
+    web = wire(["a"])
+    web.sites["other.example"] = {"/rss": (200, {}, rss(["b"], base="https://other.example")),
+                                  "/b.html": page("b")}
+    sink = Sink()
+    reader = make_reader(web, sink, tmp_path / "state.json", poll_interval_s=10.0,
+                         feeds=[FeedConfig(f"{BASE}/rss", "broken"), FeedConfig("https://other.example/rss", "ok")])
+    real = reader_module.parse_feed
+    monkeypatch.setattr(reader_module, "parse_feed",
+                        lambda doc, url: broken(doc, url) if url.startswith(BASE) else real(doc, url))
+    results = {r.feed: r for r in reader.poll_once()}
+    reader.close()
+    assert results["broken"].errors == 1 and reader.state.feeds[f"{BASE}/rss"].failures == 1
+    assert results["ok"].produced == 1 and [p.title for p in sink.pages] == ["b"]
