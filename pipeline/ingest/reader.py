@@ -199,6 +199,9 @@ class Reader:
         self._running: dict[str, Future] = {}
         self._running_lock = threading.Lock()
         self._finished = threading.Event()  # a poll ended since the state was last saved
+        self._results: list[PollResult] = []  # polls ended since the last "poll done" line (run)
+        for feed in feeds:  # failures in a row survive a restart (the state file): so does the alert
+            metrics.FEED_CONSECUTIVE_FAILURES.labels(self._label(feed)).set(state.feed(feed.url).failures)
 
     def close(self) -> None:
         self._feed_pool.shutdown(wait=True)
@@ -218,20 +221,35 @@ class Reader:
             future = self._feed_pool.submit(self.poll_feed, feed)
             with self._running_lock:
                 self._running[feed.url] = future
-            future.add_done_callback(lambda _f, url=feed.url: self._forget_running(url))
+            future.add_done_callback(lambda f, url=feed.url: self._forget_running(url, f))
             started.append(future)
         return started
 
-    def _forget_running(self, url: str) -> None:
+    def _forget_running(self, url: str, future: Future) -> None:
         with self._running_lock:
             self._running.pop(url, None)
+            if not future.cancelled() and future.exception() is None:
+                self._results.append(future.result())
         self._finished.set()
+
+    @staticmethod
+    def _log_round(results: list[PollResult]) -> None:
+        """One INFO line per round of polls: a quiet reader is then visibly a working one."""
+        if results:
+            log.info("poll done", extra={
+                "feeds": len(results), "failed_feeds": sum(not r.items and r.errors > 0 for r in results),
+                "items": sum(r.items for r in results), "produced": sum(r.produced for r in results),
+                "errors": sum(r.errors for r in results), "not_modified": sum(r.not_modified for r in results),
+            })
 
     def poll_once(self, now: float | None = None) -> list[PollResult]:
         """Poll every feed that is due (concurrently) and wait for them; return what happened per feed."""
         futures = self._start_due(time.time() if now is None else now)
         results = [f.result() for f in futures]
         self.state.save()
+        with self._running_lock:
+            self._results.clear()  # reported here, not again by run()
+        self._log_round(results)
         return results
 
     @staticmethod
@@ -253,6 +271,7 @@ class Reader:
             fstate.next_poll = time.time() + max(backoff, interval)
             metrics.FETCH_ERRORS.labels(label, kind).inc()
             metrics.FEED_POLLS.labels(label, "error").inc()
+            metrics.feed_polled(label, ok=False, consecutive_failures=fstate.failures)
             log.warning(
                 "feed poll failed",
                 exc_info=kind == "internal",
@@ -263,6 +282,7 @@ class Reader:
             return result
         fstate.failures = 0
         metrics.FEED_POLLS.labels(label, "not_modified" if result.not_modified else "ok").inc()
+        metrics.feed_polled(label, ok=True, consecutive_failures=0)
         result.items = sum(len(d.items) for d in documents)
         max_updates = self.settings.max_item_updates
         with ThreadPoolExecutor(max_workers=max(1, self.settings.reader_page_workers),
@@ -391,6 +411,9 @@ class Reader:
             if self._finished.is_set():  # save what the finished polls changed (validators, back-off)
                 self._finished.clear()
                 self.state.save()
+                with self._running_lock:
+                    results, self._results = self._results, []
+                self._log_round(results)
             pending = [self.state.feed(f.url).next_poll for f in self.feeds]
             wait = max(0.2, min(pending, default=time.time() + 1) - time.time())
             stop.wait(min(wait, 1.0))

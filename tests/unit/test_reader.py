@@ -10,12 +10,13 @@ import threading
 from pathlib import Path
 
 import pytest
-from prometheus_client import REGISTRY, generate_latest
+from prometheus_client import generate_latest
 
 from pipeline.config import Settings
 from pipeline.ingest.feeds import FeedConfig
 from pipeline.ingest.fetch import PoliteClient
 from pipeline.ingest.reader import Reader, ReaderState
+from pipeline.metrics import READER_REGISTRY
 from schemas import RawPage
 from tests.unit.fakeweb import FakeWeb
 
@@ -184,7 +185,8 @@ def test_credentials_never_leave_the_reader(tmp_path: Path) -> None:
     [raw] = sink.pages
     record = raw.model_dump_json() + " ".join(sink.keys) + (tmp_path / "state.json").read_text()
     assert "feedpass" not in record and "itempass" not in record
-    assert "feedpass" not in generate_latest(REGISTRY).decode()
+    exposed = generate_latest(READER_REGISTRY).decode()
+    assert f'feed="https://{SITE}/rss"' in exposed and "feedpass" not in exposed
     assert raw.source == f"https://{SITE}/rss" and raw.feed_url == f"https://{SITE}/rss"
     assert web.hits[-1].headers["authorization"].startswith("Basic ")  # the page was still fetched with them
 

@@ -11,13 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
-from prometheus_client import REGISTRY
 
 from pipeline.config import Settings
 from pipeline.ingest.feeds import FeedConfig
 from pipeline.ingest.fetch import AddressPolicy, FetchError, PoliteClient
 from pipeline.ingest.reader import Reader, ReaderState
 from pipeline.ingest.robots import RobotsCache, product_token
+from pipeline.metrics import READER_REGISTRY
 from tests.helpers import Routes
 from tests.unit.fakeweb import FakeWeb
 from tests.unit.test_reader import Sink, page, rss
@@ -126,7 +126,7 @@ def test_crawl_delay_is_capped() -> None:
 
 
 def robots_errors() -> float:
-    return sum(s.value for m in REGISTRY.collect() if m.name == "wirefeed_fetch_errors"
+    return sum(s.value for m in READER_REGISTRY.collect() if m.name == "wirefeed_fetch_errors"
                for s in m.samples if s.name.endswith("_total") and s.labels.get("kind") == "robots")
 
 
