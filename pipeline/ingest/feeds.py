@@ -21,7 +21,11 @@ _DTD_ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
 
 
 class FeedError(ValueError):
-    """The feed document or the feeds file cannot be used."""
+    """The feed document or the feeds file cannot be used; ``reason`` is a short code for logs."""
+
+    def __init__(self, message: str, reason: str = "bad_feed") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 FEED_KINDS = ("auto", "site")

@@ -276,7 +276,7 @@ class Reader:
                 "feed poll failed",
                 exc_info=kind == "internal",
                 extra={"url": redact(feed.url), "stage": "read", "kind": kind, "error": str(exc)[:300],
-                       "failures": fstate.failures},
+                       "reason": getattr(exc, "reason", kind), "failures": fstate.failures},
             )
             result.errors += 1
             return result
@@ -353,7 +353,9 @@ class Reader:
             except (FetchError, FeedError) as exc:
                 kind = exc.kind if isinstance(exc, FetchError) else "bad_sitemap"
                 metrics.FETCH_ERRORS.labels(label, kind).inc()
+                # the reason code keeps different failures apart in the logs' repeat filter
                 log.warning("sitemap failed", extra={"url": redact(url), "stage": "read", "kind": kind,
+                                                     "reason": getattr(exc, "reason", kind),
                                                      "error": str(exc)[:300]})
 
     # -- pages ----------------------------------------------------------------

@@ -73,13 +73,13 @@ def parse_sitemap(document: bytes, max_bytes: int, window: timedelta, now: datet
         try:
             document = decode_content(document, "gzip", max_bytes)
         except FetchError as exc:
-            raise FeedError(f"gzipped sitemap: {exc}") from None
+            raise FeedError(f"gzipped sitemap: {exc}", "sitemap_gzip") from None
     if _DTD.search(document[:65536]):
-        raise FeedError("sitemap declares a DTD or XML entities; refused")
+        raise FeedError("sitemap declares a DTD or XML entities; refused", "sitemap_entities")
     text = document.decode("utf-8", errors="replace")
     is_xml = text.lstrip("\ufeff \t\r\n")[:1] == "<"
     if is_xml and not _ROOT.search(document[:4096]):
-        raise FeedError("not a sitemap: no <urlset> or <sitemapindex> root element")
+        raise FeedError("not a sitemap: no <urlset> or <sitemapindex> root element", "not_a_sitemap")
     capture = _Capture()
     usp_log = logging.getLogger("usp")
     with _usp_lock:
@@ -90,20 +90,20 @@ def parse_sitemap(document: bytes, max_bytes: int, window: timedelta, now: datet
         try:
             parsed = sitemap_from_str(text)
         except Exception as exc:  # usp is defensive, but a hostile file must fail alone whatever it raises
-            raise FeedError(f"sitemap unparsable: {type(exc).__name__}: {exc}"[:300]) from None
+            raise FeedError(f"sitemap unparsable: {type(exc).__name__}: {exc}"[:300], "sitemap_unparsable") from None
         finally:
             usp_log.removeHandler(capture)
             usp_log.propagate = propagate
             usp_log.setLevel(level)
     if isinstance(parsed, InvalidSitemap):
         reason = capture.messages[-1] if capture.messages else parsed.reason.replace(_USP_PLACEHOLDER, "it")
-        raise FeedError(f"not a sitemap: {reason}"[:300])
+        raise FeedError(f"not a sitemap: {reason}"[:300], "not_a_sitemap")
     if isinstance(parsed, AbstractIndexSitemap):
         children = [link for link in (usable_link(c.url) for c in parsed.sub_sitemaps) if link]
         return Sitemap(items=[], children=list(dict.fromkeys(children)))
     pages = parsed.pages
     if not pages and capture.messages:  # usp keeps what it read before an error; here that is nothing
-        raise FeedError(f"sitemap unparsable: {capture.messages[-1]}"[:300])
+        raise FeedError(f"sitemap unparsable: {capture.messages[-1]}"[:300], "sitemap_unparsable")
     return _pages(pages, window, now, broken=capture.messages)
 
 
@@ -143,5 +143,6 @@ def _pages(pages: list, window: timedelta, now: datetime, broken: list[str]) -> 
         ))
     if not items and undated and not old:
         hint = f" ({broken[-1]})" if broken else ""
-        raise FeedError(f"sitemap has {undated} entries but no valid date to tell how new they are{hint}"[:300])
+        raise FeedError(f"sitemap has {undated} entries but no valid date to tell how new they are{hint}"[:300],
+                        "sitemap_undated")
     return Sitemap(items=items, children=[], undated=undated, old=old)
