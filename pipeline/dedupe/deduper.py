@@ -194,7 +194,9 @@ class Deduper:
     def _forget(self, article_id: str, record: dict[str, Any], cutoff: int) -> None:
         del self.store[f"v:{article_id}"]
         hash_key = f"h:{record['h']}"
-        if self.store.get(hash_key) in (article_id, record["d"]):
+        first = self.store.get(hash_key)
+        # a short body was never indexed by hash: then there is no key (and None must not match)
+        if first is not None and first in (article_id, record["d"]):
             del self.store[hash_key]
         if "x" in record:
             sample = sketch.decode_sample(record["x"])
