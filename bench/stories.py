@@ -113,12 +113,12 @@ class CentroidBaseline:
         counts = Counter(_BASE_WORD.findall(text.lower()))
         self.docs += 1
         self.df.update(counts.keys())
-        # smoothed IDF as scikit-learn computes it, over the articles seen so far
-        vector = {w: c * (math.log((1 + self.docs) / (1 + self.df[w])) + 1.0) for w, c in counts.items()}
+        # textbook IDF over the articles seen so far (this one included), every word kept
+        vector = {w: c * math.log(self.docs / self.df[w]) for w, c in counts.items()}
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         vector = {w: v / norm for w, v in vector.items()}
         best, best_story = self.threshold, None
-        for story, (total, size, last) in self.centroids.items():
+        for story, (total, _size, last) in self.centroids.items():
             if at - last > self.window:
                 continue
             dot = sum(v * total.get(w, 0.0) for w, v in vector.items())

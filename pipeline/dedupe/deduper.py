@@ -84,12 +84,10 @@ class Deduper:
                 if original is not None:
                     record["d"], record["k"] = original, "near"
         if record["d"] is not None:
-            story = self.store[f"v:{record['d']}"]["s"]
-            size = self.stories.touch(story, at)
-            record["s"] = story
+            record["s"], size = self.stories.touch(self.store[f"v:{record['d']}"]["s"], at)
         else:
-            profile = self.stories.profile(article.title, article.body)
-            record["s"], size = self.stories.assign(article.id, profile, at, since)
+            about = self.stories.describe(article.title, article.body)
+            record["s"], size, record["w"] = self.stories.assign(article.id, about, at, since)
         if words >= MIN_WORDS and len(hashes) >= MIN_SHINGLES:
             # copies are indexed too: the next copy may resemble an earlier copy more than the
             # original (two edited copies, or copies that ran ahead of their original)
@@ -207,6 +205,8 @@ class Deduper:
                     self.store[key] = ids
                 else:
                     self.store.pop(key, None)
+        if "w" in record:
+            self.stories.forget(record["w"])
         if record["s"] is not None:
             self.stories.expire(record["s"], cutoff)
 
