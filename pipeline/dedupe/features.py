@@ -133,9 +133,9 @@ def _title_case(line: str) -> bool:
         if len(word) > 3 and word[0].isalpha():
             longer += 1
             capitalised += word[0].isupper()
-        if index and word[0].isupper() and words[index - 1][-1] not in ".!?:;\"”—–-":
-            if word.strip(",;:.!?\"“”'’()").lower() in _FUNCTION_WORDS:
-                return True
+        inside = index and words[index - 1][-1] not in ".!?:;\"”—–-"
+        if inside and word[0].isupper() and word.strip(",;:.!?\"“”'’()").lower() in _FUNCTION_WORDS:
+            return True
     return longer >= 3 and capitalised >= 0.9 * longer or 0 < longer == capitalised and len(line) < 60
 
 
