@@ -61,9 +61,13 @@ STOPWORDS = _words(
     billion thousand hundred read more click share video photo image images file copyright reserved rights
     reuters ap afp associated press getty advertisement subscribe newsletter"""
 )
-_NOT_NAMES = STOPWORDS | frozenset(k for k in _MONTHS if len(k) > 3) | _words(
-    "president minister chairman leader prime secretary spokesman spokeswoman senator governor mayor chief"
-    " head general sen rep gov"
+_NOT_NAMES = (
+    STOPWORDS
+    | frozenset(k for k in _MONTHS if len(k) > 3)
+    | _words(
+        "president minister chairman leader prime secretary spokesman spokeswoman senator governor mayor chief"
+        " head general sen rep gov"
+    )
 )
 
 # Words prose writes in lower case inside a sentence (title case capitalises them).
@@ -133,7 +137,7 @@ def _title_case(line: str) -> bool:
         if len(word) > 3 and word[0].isalpha():
             longer += 1
             capitalised += word[0].isupper()
-        inside = index and words[index - 1][-1] not in ".!?:;\"”—–-"
+        inside = index and words[index - 1][-1] not in '.!?:;"”—–-'
         if inside and word[0].isupper() and word.strip(",;:.!?\"“”'’()").lower() in _FUNCTION_WORDS:
             return True
     return longer >= 3 and capitalised >= 0.9 * longer or 0 < longer == capitalised and len(line) < 60

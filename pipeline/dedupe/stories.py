@@ -57,7 +57,7 @@ POSTED_TERMS = 10  # an article posts its story under its heaviest terms
 QUERY_TERMS = 12  # and looks for candidates under its heaviest terms
 POSTINGS = 6
 CANDIDATES = 8
-IDF_PRIOR = 20  # a young stream must not take every unseen word for decisive
+IDF_PRIOR = 1  # smooths the first articles' frequencies (a word's IDF is never below zero)
 
 
 def term_hash(term: str) -> int:
@@ -97,9 +97,9 @@ class Stories:
             entry = self.store.get(key) or [0]
             entry = [entry[0] + 1, *entry[1:]]
             entries[term] = entry
-        idf = {term: math.log((docs + IDF_PRIOR) / (entries[term][0] + 0.5)) for term in about.terms}
+        idf = {term: max(math.log((docs + IDF_PRIOR) / (entries[term][0] + 0.5)), 0.0) for term in about.terms}
         vector = {
-            term: (1.0 + math.log(count)) * idf[term] * (NAME_BOOST if term in about.names else 1.0)
+            term: count * idf[term] * (NAME_BOOST if term in about.names else 1.0)
             for term, count in about.terms.items()
         }
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
@@ -120,7 +120,7 @@ class Stories:
                 entries[term] = [entry[0], *[*entry[1:], story][-POSTINGS:]]
         for term, key in keys.items():
             self.store[key] = entries[term]
-        return story, record["n"], encode_hashes([int(k[2:], 16) for k in keys.values()])
+        return story, record["n"], encode_hashes(sorted({int(k[2:], 16) for k in keys.values()}))
 
     def _candidates(
         self,
@@ -193,9 +193,7 @@ class Stories:
         factor = 0.5 ** (max(at - record["t"], 0) / HALF_LIFE)
         return {term: weight * factor for term, weight in record["c"].items()}
 
-    def _join(
-        self, story: str, record: dict[str, Any], vector: dict[str, float], about: Description, at: int
-    ) -> None:
+    def _join(self, story: str, record: dict[str, Any], vector: dict[str, float], about: Description, at: int) -> None:
         centroid = self._decayed(record, at)
         for term, weight in vector.items():
             centroid[term] = centroid.get(term, 0.0) + weight
@@ -238,7 +236,6 @@ class Stories:
             return False
         del self.store[f"s:{story}"]
         return True
-
 
 
 def _top(centroid: dict[str, float]) -> dict[str, float]:
