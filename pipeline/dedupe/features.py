@@ -70,19 +70,21 @@ _NOT_NAMES = (
     )
 )
 
+LEAD_CHARS = 1500
+TITLE_WEIGHT = 2
+MAX_TERMS = 64  # distinct terms kept per article: the most frequent (bounded work and state)
+
 # Words prose writes in lower case inside a sentence (title case capitalises them).
 _FUNCTION_WORDS = _words(
     """a an the of to in on at for from with by as and or but nor into onto over after amid about against
     before under up out back off down is are was were be been has have had will would can could should
     not no its their his her this that these those than then who what when where how why"""
 )
-LEAD_CHARS = 3000
-TITLE_WEIGHT = 2
-MAX_TERMS = 64  # distinct terms kept per article: the most frequent (bounded work and state)
-
-_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-# a capitalised word (any script with case) or an acronym; checked per sentence below
-_CAPITAL = re.compile(r"[^\W\d_][\w'’]*")
+# terms: words of three or more letters (apostrophe clitics kept for the stem to cut), or numbers
+_TERM = re.compile(r"(?<![^\W_])(?:[^\W\d_][^\W_]{2,29}(?:'[^\W_]+)?|\d{2,12})(?![^\W_])")
+_UPPER = "A-ZÀ-ÖØ-ÞĀ-ſΑ-ΩА-ЯЁ"  # capitals of the Latin, Greek and Cyrillic scripts
+_CAPITAL = re.compile(rf"(?<![\w'’-])[{_UPPER}][\w'’]*")
+_LONG_WORD = re.compile(r"(?<!\S)[^\W\d_]\S{3}")
 _OPENERS = frozenset(".!?:;\"“”‘'()[]—–-•*|>")  # what may stand before a sentence's first word
 _NUMERIC_DATE = re.compile(r"(?<!\d)(\d{1,2})[./](\d{1,2})[./](20\d\d)(?!\d)")
 _MONTH_WORD = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*")
@@ -105,42 +107,32 @@ def _fold(text: str) -> str:
     return text.lower().replace("’", "'")
 
 
+_STEMS: dict[str, str] = {}  # word -> stem, a bounded cache (the same words recur all day)
+
+
 def _stem(word: str) -> str:
     """A light plural cut ("fires" -> "fire", "elections" -> "election"; not "was", "news", "crisis")."""
-    if "'" in word:
-        word = word.split("'", 1)[0]
-    if len(word) > 4 and word[-1] == "s" and word[-2] not in "su'" and not word.endswith("ics"):
-        return word[:-3] + "y" if word.endswith("ies") else word[:-1]
-    return word
+    stem = _STEMS.get(word)
+    if stem is None:
+        stem = word.split("'", 1)[0] if "'" in word else word
+        if len(stem) > 4 and stem[-1] == "s" and stem[-2] not in "su" and not stem.endswith("ics"):
+            stem = stem[:-3] + "y" if stem.endswith("ies") else stem[:-1]
+        if len(_STEMS) >= 200_000:
+            _STEMS.clear()
+        _STEMS[word] = stem
+    return stem
 
 
 def _terms(text: str) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for word, times in Counter(_TOKEN.findall(_fold(text))).items():
-        if word in STOPWORDS or len(word) < 3 and not word.isdigit() or len(word) > 30:
-            continue
-        if word.isdigit() and len(word) < 2:
-            continue
-        counts[_stem(word)] += times
+    counts = Counter(_TERM.findall(_fold(text)))
+    for word in counts.keys() & STOPWORDS:
+        del counts[word]
+    # only plurals and clitics change when stemmed: the other words are kept as they are
+    for word in [w for w in counts if w[-1] == "s" or "'" in w]:
+        stem = _stem(word)
+        if stem != word:
+            counts[stem] += counts.pop(word)
     return counts
-
-
-def _title_case(line: str) -> bool:
-    """Whether a line is written in title case (a headline, a byline, a caption), not in prose.
-
-    Prose capitalises function words only at a sentence start; title case capitalises them
-    inside ("Set To Scale Back", "Moment Of Unity"), or capitalises nearly every word.
-    """
-    words = line.split()
-    capitalised = longer = 0
-    for index, word in enumerate(words):
-        if len(word) > 3 and word[0].isalpha():
-            longer += 1
-            capitalised += word[0].isupper()
-        inside = index and words[index - 1][-1] not in '.!?:;"”—–-'
-        if inside and word[0].isupper() and word.strip(",;:.!?\"“”'’()").lower() in _FUNCTION_WORDS:
-            return True
-    return longer >= 3 and capitalised >= 0.9 * longer or 0 < longer == capitalised and len(line) < 60
 
 
 def _starts_sentence(line: str, start: int) -> bool:
@@ -150,24 +142,37 @@ def _starts_sentence(line: str, start: int) -> bool:
     return before[-1] in _OPENERS
 
 
+def _title_case(line: str, capitals: list[tuple[str, bool]]) -> bool:
+    """Whether a line is written in title case (a headline, a byline, a caption), not in prose.
+
+    Prose capitalises function words only at a sentence start; title case capitalises them
+    inside ("Set To Scale Back", "Moment Of Unity"), or capitalises nearly every word.
+    ``capitals``: the line's capitalised words, each with whether it starts a sentence.
+    """
+    if any(not initial and word.lower() in _FUNCTION_WORDS for word, initial in capitals):
+        return True
+    capitalised = sum(1 for word, _ in capitals if len(word) > 3)
+    if not capitalised:
+        return False
+    longer = len(_LONG_WORD.findall(line))
+    return longer >= 3 and capitalised >= 0.9 * longer or longer == capitalised and len(line) < 60
+
+
 def names(text: str) -> set[str]:
     """The folded words this text writes as proper names (see the module docstring)."""
     inside: set[str] = set()  # capitalised inside a sentence: a name
     initial: set[str] = set()  # capitalised at a sentence start: a name only if also inside
     for line in text.splitlines():
-        if not line.strip() or _title_case(line):
+        capitals = [(m.group(), _starts_sentence(line, m.start())) for m in _CAPITAL.finditer(line)]
+        if not capitals or _title_case(line, capitals):
             continue
-        for match in _CAPITAL.finditer(line):
-            word = match.group()
-            if not word[0].isupper():
-                continue
-            folded = _stem(_fold(word))
+        for word, starts in capitals:
+            folded = _stem(word.lower().replace("’", "'") if word.isascii() else _fold(word))
             if folded in _NOT_NAMES or len(folded) < 2:
                 continue
-            start = match.start()
-            if word.isupper() and len(word) >= 2:
+            if len(word) >= 2 and word.isupper():
                 inside.add(folded)  # an acronym is a name wherever it stands
-            elif _starts_sentence(line, start):
+            elif starts:
                 initial.add(folded)
             else:
                 inside.add(folded)

@@ -51,18 +51,31 @@ JOIN = 0.25
 GAP_COST = 0.05  # per idle day
 ENTITY_WEIGHT = 0.15
 NAME_BOOST = 1.5
+MERGE_FLOOR = 0.15
 MERGE_SIMILARITY = 0.45  # two stories' centroids this alike, both matched by one article, merge
 CENTROID_TERMS = 48
 POSTED_TERMS = 10  # an article posts its story under its heaviest terms
 QUERY_TERMS = 12  # and looks for candidates under its heaviest terms
 POSTINGS = 6
 CANDIDATES = 8
-IDF_PRIOR = 1  # smooths the first articles' frequencies (a word's IDF is never below zero)
+IDF_PRIOR = 5  # smooths the first articles' frequencies (a word's IDF is never below zero)
 
 
 def term_hash(term: str) -> int:
     """A stable 32-bit id of a term (the same in every process: frequencies are shared)."""
     return zlib.crc32(term.encode("utf-8"))
+
+
+_KEYS: dict[str, str] = {}  # term -> its frequency key, a bounded cache
+
+
+def _key(term: str) -> str:
+    key = _KEYS.get(term)
+    if key is None:
+        if len(_KEYS) >= 200_000:
+            _KEYS.clear()
+        key = _KEYS[term] = f"w:{term_hash(term):08x}"
+    return key
 
 
 def encode_hashes(hashes: list[int]) -> str:
@@ -91,7 +104,7 @@ class Stories:
         """
         docs = int(self.store.get("docs", 0)) + 1
         self.store["docs"] = docs
-        keys = {term: f"w:{term_hash(term):08x}" for term in about.terms}
+        keys = {term: _key(term) for term in about.terms}
         entries: dict[str, list[Any]] = {}
         for term, key in keys.items():
             entry = self.store.get(key) or [0]
@@ -104,16 +117,20 @@ class Stories:
         }
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         vector = {term: v / norm for term, v in vector.items()}
-        heavy = sorted(vector, key=lambda t: (-vector[t], t))
+        heavy = sorted(vector, key=vector.__getitem__, reverse=True)  # ties: in the article's order
         scored = self._candidates(vector, heavy[:QUERY_TERMS], entries, about, idf, at, since)
-        if scored:
-            score, story, record = scored[0]
-            for _other_score, other, other_record in scored[1:]:
-                if self._alike(record["c"], other_record["c"]) >= MERGE_SIMILARITY:
-                    story, record = self._merge(story, record, other, other_record, at)
+        if scored and scored[0][0] >= JOIN:
+            _score, story, record = scored[0]
         else:
-            story, record = article_id, {"t": at, "n": 0, "c": {}, "e": []}
+            story, record = article_id, {"t": at, "n": 0, "c": {}, "z": 0.0, "e": []}
         self._join(story, record, vector, about, at)
+        # parallel stories: one the article nearly joined, now alike the story it did join
+        for near, other, other_record in scored:
+            if other == story or near < MERGE_FLOOR:
+                continue
+            if self._alike(record["c"], other_record["c"]) >= MERGE_SIMILARITY:
+                story, record = self._merge(story, record, other, other_record, at)
+                self.store[f"s:{story}"] = record
         for term in heavy[:POSTED_TERMS]:
             entry = entries[term]
             if story not in entry[1:]:
@@ -146,14 +163,11 @@ class Stories:
                 continue
             seen.add(story)
             centroid = record["c"]
-            length = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
-            cosine = sum(w * centroid[t] for t, w in vector.items() if t in centroid) / length
-            names = set(record["e"])
-            shared = sum(idf[n] for n in about.names if n in names) / name_mass
+            cosine = sum(vector[t] * centroid[t] for t in vector.keys() & centroid.keys()) / (record["z"] or 1.0)
+            shared = sum(idf[n] for n in about.names.intersection(record["e"])) / name_mass
             idle_days = max(at - record["t"], 0) / 86_400
             score = cosine + ENTITY_WEIGHT * shared - GAP_COST * idle_days
-            if score >= JOIN:
-                out.append((score, story, record))
+            out.append((score, story, record))
         out.sort(key=lambda x: (-x[0], x[1]))
         return out
 
@@ -181,7 +195,7 @@ class Stories:
         centroid = self._decayed(kept, at)
         for term, weight in self._decayed(folded, at).items():
             centroid[term] = centroid.get(term, 0.0) + weight
-        kept["c"] = _top(centroid)
+        kept["c"], kept["z"] = _top(centroid)
         kept["e"] = sorted(set(kept["e"]) | set(folded["e"]))[:32]
         kept["n"] += folded["n"]
         kept["t"] = at
@@ -197,7 +211,7 @@ class Stories:
         centroid = self._decayed(record, at)
         for term, weight in vector.items():
             centroid[term] = centroid.get(term, 0.0) + weight
-        record["c"] = _top(centroid)
+        record["c"], record["z"] = _top(centroid)
         names = [n for n in record["e"] if n in record["c"]]
         record["e"] = sorted(set(names) | {n for n in about.names if n in record["c"]})
         record["n"] += 1
@@ -238,7 +252,8 @@ class Stories:
         return True
 
 
-def _top(centroid: dict[str, float]) -> dict[str, float]:
-    """The heaviest terms of a centroid, rounded: what tells the story apart, in bounded state."""
-    ranked = sorted(centroid, key=lambda t: (-centroid[t], t))[:CENTROID_TERMS]
-    return {t: round(centroid[t], 4) for t in ranked}
+def _top(centroid: dict[str, float]) -> tuple[dict[str, float], float]:
+    """The heaviest terms of a centroid, rounded (what tells the story apart, in bounded state), and its norm."""
+    ranked = sorted(centroid, key=centroid.__getitem__, reverse=True)[:CENTROID_TERMS]
+    kept = {t: round(centroid[t], 4) for t in ranked}
+    return kept, round(math.sqrt(sum(v * v for v in kept.values())), 4)
