@@ -9,7 +9,7 @@ fast as its coverage (no endless chaining from a harassment report to a hurrican
 
 An article joins the best live story if
 
-    cosine(article, centroid) + ENTITY_WEIGHT * shared name mass  >=  JOIN + GAP_COST * idle days
+    cosine(article, centroid) + ENTITY_WEIGHT * shared name mass - GAP_COST * idle days  >=  JOIN
 
 where the shared name mass is the IDF-weighted share of the article's proper names the
 story also carries (names written capitalised where case means something, see
@@ -19,14 +19,16 @@ Otherwise the article starts a story whose id is its own id, so ids never change
 given.
 
 Parallel stories: when one event has grown two stories (the second article did not
-reach the first one's threshold), an article that would join both, in a pair whose
-centroids are alike, merges them: the younger story becomes an alias of the older
+reach the first one's threshold), an article that joins one and resembles the other
+(score >= ``MERGE_FLOOR``), once the two centroids are alike (cosine >=
+``MERGE_SIMILARITY``), merges them: the younger story becomes an alias of the older
 one and later articles (and copies of the younger story's articles) get the older id.
 Articles already published keep the id they were given.
 
 State, all in the caller's MutableMapping (JSON values only, bounded by the window):
-  "s:<story>" -> {"t": last article time, "n": size, "c": {term: weight} (the centroid's
-                  top terms, as of "t"), "e": [its names]}  or  {"m": story merged into, "t": ...}
+  "s:<story>" -> {"t": last article time, "b": first, "n": size, "c": {term: weight} (the
+                  centroid's top terms, as of "t"), "z": its norm, "e": [its names]}
+                 or {"m": the story it was merged into, "t": ...}
   "w:<term hash>" -> [document frequency, latest story ids with the term among their top terms]
   "docs" -> articles counted in the frequencies
 Each article's record (deduper.py) keeps its terms' hashes under "w", so they are taken
@@ -52,12 +54,13 @@ GAP_COST = 0.05  # per idle day
 ENTITY_WEIGHT = 0.15
 NAME_BOOST = 1.5
 MERGE_FLOOR = 0.15
+MERGE_CHECKS = 3  # the best-scored stories the merge check looks at
 MERGE_SIMILARITY = 0.45  # two stories' centroids this alike, both matched by one article, merge
 CENTROID_TERMS = 48
 POSTED_TERMS = 10  # an article posts its story under its heaviest terms
 QUERY_TERMS = 12  # and looks for candidates under its heaviest terms
 POSTINGS = 6
-CANDIDATES = 8
+CANDIDATES = 4
 IDF_PRIOR = 5  # smooths the first articles' frequencies (a word's IDF is never below zero)
 
 
@@ -66,7 +69,8 @@ def term_hash(term: str) -> int:
     return zlib.crc32(term.encode("utf-8"))
 
 
-_KEYS: dict[str, str] = {}  # term -> its frequency key, a bounded cache
+_KEYS: dict[str, str] = {}  # term -> its frequency key, and key -> hash: bounded caches
+_HASHES: dict[str, int] = {}
 
 
 def _key(term: str) -> str:
@@ -74,7 +78,10 @@ def _key(term: str) -> str:
     if key is None:
         if len(_KEYS) >= 200_000:
             _KEYS.clear()
-        key = _KEYS[term] = f"w:{term_hash(term):08x}"
+            _HASHES.clear()
+        value = term_hash(term)
+        key = _KEYS[term] = f"w:{value:08x}"
+        _HASHES[key] = value
     return key
 
 
@@ -107,9 +114,8 @@ class Stories:
         keys = {term: _key(term) for term in about.terms}
         entries: dict[str, list[Any]] = {}
         for term, key in keys.items():
-            entry = self.store.get(key) or [0]
-            entry = [entry[0] + 1, *entry[1:]]
-            entries[term] = entry
+            entry = self.store.get(key)
+            entries[term] = [1] if entry is None else [entry[0] + 1, *entry[1:]]
         idf = {term: max(math.log((docs + IDF_PRIOR) / (entries[term][0] + 0.5)), 0.0) for term in about.terms}
         vector = {
             term: count * idf[term] * (NAME_BOOST if term in about.names else 1.0)
@@ -125,10 +131,10 @@ class Stories:
             story, record = article_id, {"t": at, "n": 0, "c": {}, "z": 0.0, "e": []}
         self._join(story, record, vector, about, at)
         # parallel stories: one the article nearly joined, now alike the story it did join
-        for near, other, other_record in scored:
+        for near, other, other_record in scored[:MERGE_CHECKS]:
             if other == story or near < MERGE_FLOOR:
                 continue
-            if self._alike(record["c"], other_record["c"]) >= MERGE_SIMILARITY:
+            if self._alike(record, other_record) >= MERGE_SIMILARITY:
                 story, record = self._merge(story, record, other, other_record, at)
                 self.store[f"s:{story}"] = record
         for term in heavy[:POSTED_TERMS]:
@@ -137,7 +143,7 @@ class Stories:
                 entries[term] = [entry[0], *[*entry[1:], story][-POSTINGS:]]
         for term, key in keys.items():
             self.store[key] = entries[term]
-        return story, record["n"], encode_hashes(sorted({int(k[2:], 16) for k in keys.values()}))
+        return story, record["n"], encode_hashes(sorted({_HASHES.get(k) or int(k[2:], 16) for k in keys.values()}))
 
     def _candidates(
         self,
@@ -181,10 +187,11 @@ class Stories:
         return story, self.store.get(f"s:{story}")
 
     @staticmethod
-    def _alike(one: dict[str, float], other: dict[str, float]) -> float:
-        dot = sum(w * other[t] for t, w in one.items() if t in other)
-        lengths = math.sqrt(sum(v * v for v in one.values())) * math.sqrt(sum(v * v for v in other.values()))
-        return dot / (lengths or 1.0)
+    def _alike(one: dict[str, Any], other: dict[str, Any]) -> float:
+        """Cosine of two stories' centroids (their records, with the stored norms)."""
+        first, second = one["c"], other["c"]
+        dot = sum(first[t] * second[t] for t in first.keys() & second.keys())
+        return dot / ((one["z"] * other["z"]) or 1.0)
 
     def _merge(
         self, story: str, record: dict[str, Any], other: str, other_record: dict[str, Any], at: int
