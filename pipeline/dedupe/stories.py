@@ -50,7 +50,8 @@ from pipeline.dedupe.features import Description, describe
 HALF_LIFE = 86_400.0  # a story's centroid halves its older members' weight every day
 MAX_IDLE = 3 * 86_400  # a story with nothing new for this long is not joined
 JOIN = 0.25
-GAP_COST = 0.05  # per idle day
+GAP_COST = 0.2  # per idle day beyond the grace: coverage of one event comes in bursts
+GRACE = 43_200  # half a day quiet costs nothing
 ENTITY_WEIGHT = 0.15
 NAME_BOOST = 1.5
 MERGE_FLOOR = 0.15
@@ -171,7 +172,7 @@ class Stories:
             centroid = record["c"]
             cosine = sum(vector[t] * centroid[t] for t in vector.keys() & centroid.keys()) / (record["z"] or 1.0)
             shared = sum(idf[n] for n in about.names.intersection(record["e"])) / name_mass
-            idle_days = max(at - record["t"], 0) / 86_400
+            idle_days = max(at - record["t"] - GRACE, 0) / 86_400
             score = cosine + ENTITY_WEIGHT * shared - GAP_COST * idle_days
             out.append((score, story, record))
         out.sort(key=lambda x: (-x[0], x[1]))

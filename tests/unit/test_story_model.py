@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -65,10 +66,22 @@ def test_the_centroid_follows_recent_articles_and_forgets_old_ones() -> None:
     model = Stories({})
     background(model)
     model.assign("a1", about({"commission": 3, "opposed": 3, "vote": 2}), 2_000, 0)
-    model.assign("a2", about({"commission": 3, "vote": 2, "passed": 3}), 2_000 + 3 * DAY, 0)
+    model.assign("a2", about({"commission": 3, "vote": 2, "debate": 2}), 2_000 + DAY // 2, 0)
+    model.assign("a3", about({"commission": 3, "vote": 2, "debate": 1}), 2_000 + DAY, 0)
+    assert model.assign("a4", about({"commission": 3, "vote": 2, "passed": 3}), 2_000 + 3 * DAY // 2, 0)[0] == "a1"
     centroid = model.store["s:a1"]["c"]
-    # three half-lives later the first article weighs an eighth of the newest one
-    assert centroid["passed"] > 4 * centroid["opposed"]
+    # a day and a half later the first article weighs 0.35 of what it did
+    assert centroid["passed"] > 2 * centroid["opposed"]
+
+
+def test_a_story_quiet_for_more_than_half_a_day_must_be_matched_more_closely() -> None:
+    model = Stories({})
+    background(model)
+    model.assign("a1", about({"commission": 3, "opposed": 3, "vote": 2}), 2_000, 0)
+    later = about({"commission": 2, "vote": 1, "passed": 3, "budget": 2, "mayor": 2})
+    soon = Stories(copy.deepcopy(model.store)).assign("a2", later, 2_000 + DAY // 4, 0)
+    late = Stories(copy.deepcopy(model.store)).assign("a2", later, 2_000 + 2 * DAY, 0)
+    assert (soon[0], late[0]) == ("a1", "a2")
 
 
 def test_document_frequencies_are_learnt_from_the_stream_and_taken_back_when_articles_leave() -> None:
