@@ -3,6 +3,7 @@
     PYTHONPATH=$PWD python bench/stories.py                  # the three stories-dev streams + 50k speed
     PYTHONPATH=$PWD python bench/stories.py --speed 0        # quality only
     PYTHONPATH=$PWD python bench/stories.py --data DIR --streams allsides
+    PYTHONPATH=$PWD python bench/stories.py --speed 0 --orders 6   # + ecbplus in 6 shuffled orders
 
 Each stream (``<name>.jsonl`` RawPage lines in publication order, ``<name>.gold.json``
 url -> gold story; default ../shared/data/stories-dev) goes through the real stages as
@@ -29,7 +30,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import random
 import re
+import statistics
 import sys
 import time
 from collections import Counter
@@ -229,6 +232,29 @@ def _timed_run(items: list, stories_on: bool) -> tuple[float, Deduper]:
     return time.process_time() - start, deduper
 
 
+def shuffled(data: Path, name: str, orders: int, settings: Settings) -> None:
+    """B-cubed F1 of ours and the baseline over ``orders`` random arrival orders of one stream.
+
+    The times stay where they were (the n-th arrival keeps the n-th timestamp), so only
+    the order changes: how much a figure owes to one order rather than to the model.
+    """
+    gold = json.loads((data / f"{name}.gold.json").read_text(encoding="utf-8"))
+    articles = [(url, a) for url, a in extracted(data / f"{name}.jsonl", settings) if a is not None]
+    times = [a.fetched_at or a.published_at for _, a in articles]
+    mine, reference = [], []
+    for seed in range(orders):
+        order = articles[:]
+        random.Random(seed).shuffle(order)
+        order = [(u, a.model_copy(update={"fetched_at": t})) for (u, a), t in zip(order, times, strict=True)]
+        mine.append(bcubed(gold, ours(order, settings)[0])[2])
+        reference.append(bcubed(gold, baseline(order))[2])
+    print(
+        f"{name} in {orders} shuffled orders, B3 F1: wirefeed mean {statistics.mean(mine):.3f}"
+        f" (min {min(mine):.3f}, max {max(mine):.3f}), baseline mean {statistics.mean(reference):.3f}"
+        f" (min {min(reference):.3f}, max {max(reference):.3f})"
+    )
+
+
 def speed(bodies: Path, count: int, seed: int) -> None:
     from bench.dedupe import load_bodies, state_bytes
     from bench.syndicate import syndicate
@@ -256,10 +282,13 @@ def main() -> None:
     parser.add_argument("--bodies", type=Path, default=DEFAULT_BODIES, help="aeb-dev ground-truth.json (speed)")
     parser.add_argument("--speed", type=int, default=50_000, help="articles in the speed stream (0: skip)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--orders", type=int, default=0, help="also run ecbplus in this many shuffled orders")
     args = parser.parse_args()
     settings = Settings()
     if args.streams:
         quality(args.data, args.streams, settings)
+    if args.orders:
+        shuffled(args.data, "ecbplus", args.orders, settings)
     if args.speed:
         speed(args.bodies, args.speed, args.seed)
 

@@ -13,8 +13,9 @@ An article joins the best live story if
 
 where the shared name mass is the IDF-weighted share of the article's proper names the
 story also carries (names written capitalised where case means something, see
-features.py), and idle days the time since the story's last article: a story that has
-been quiet must be matched more closely, and past ``MAX_IDLE`` it is not joined at all.
+features.py), and idle days the time since the story's last article beyond ``GRACE``:
+coverage of one event comes in bursts, so a story that has been quiet for longer must be
+matched more closely, and past ``MAX_IDLE`` it is not joined at all.
 Otherwise the article starts a story whose id is its own id, so ids never change once
 given.
 
