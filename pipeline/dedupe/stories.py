@@ -258,6 +258,10 @@ class Stories:
         if record is None or record["t"] >= cutoff:
             return False
         del self.store[f"s:{story}"]
+        # a story written by the previous model (a table from before the upgrade) posted its
+        # names under "f:" keys that nothing reads any more: they leave with it
+        for feature in record.get("f", ()):
+            self.store.pop(f"f:{feature}", None)
         return True
 
 

@@ -144,3 +144,17 @@ def test_a_json_store_and_a_restarted_worker_give_the_same_stories() -> None:
     got += [restarted.check(a) for a in stream[first_half:]]
     assert got == expected
     assert len({v.story_id for v in got[: len(SEEDS)]}) == 1
+
+
+def test_state_written_by_the_previous_story_model_is_read_and_then_forgotten() -> None:
+    # a dedupe table from before the upgrade: old story profiles and their "f:" postings
+    store = {
+        "s:old": {"t": 1_000, "n": 2, "f": {"e:putin": 3.1, "t:summit": 1.2}, "z": 3.3},
+        "f:e:putin": [1, "old"],
+        "stories": 1,
+    }
+    model = Stories(store)
+    assert model.touch("old", 1_500) == ("old", 3)  # a copy of an old article joins its story
+    assert model.assign("new", about({"putin": 3, "summit": 2}), 1_600, 0)[0] == "new"
+    assert model.expire("old", 2_000)
+    assert "s:old" not in store and "f:e:putin" not in store
