@@ -35,6 +35,11 @@ STORY_SIZE = Histogram(
     "wirefeed_story_size", "Size of the story an article joined", buckets=(1, 2, 3, 5, 10, 20, 50, 100)
 )
 DLQ = Counter("wirefeed_dlq", "Dead letters by stage and reason", ["stage", "reason"])
+UNTAGGED_TOPICS = Counter(
+    "wirefeed_untagged_topics",
+    "Articles given no topics, by reason (unsupported_language, unknown_language, no_evidence)",
+    ["reason"],
+)
 REMOVED_BLOCKS = Counter("wirefeed_removed_blocks", "Blocks the cleaner removed, by rule", ["rule"])
 CONSUMER_LAG = Gauge("wirefeed_consumer_lag", "Messages behind the high-water mark", ["topic", "partition"])
 

@@ -148,7 +148,9 @@ class EntityExtractor:
         """``extract`` for text already passed through ``text.normalise``."""
         return self.extract_pieces(split_pieces(text))
 
-    def extract_pieces(self, pieces: list[str], lower: list[str] | None = None) -> list[dict[str, object]]:
+    def extract_pieces(
+        self, pieces: list[str], lower: list[str] | None = None, lang: str | None = "en"
+    ) -> list[dict[str, object]]:
         """``extract`` from ``text.split_pieces`` of the normalised text (shared with topics by ``Tagger``).
 
         ``pieces`` = [gap, token, gap, ..., gap]: one C-level split gives the tokens and the gaps between
