@@ -184,6 +184,19 @@ def default_lexicon() -> Lexicon:
     return lexicon
 
 
+@lru_cache(maxsize=1)
+def topic_priors() -> dict[str, float]:
+    """Top-level code -> evidence factor (``data/topic_priors.tsv``), applied to the code and its subtopics."""
+    text = resources.files(__package__).joinpath("data/topic_priors.tsv").read_text("utf-8")
+    factors = {}
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            code, factor = line.split("\t")
+            factors[code] = float(factor)
+    topics = media_topics()
+    return {code: factors[t.top_level] for code, t in topics.items() if t.top_level in factors}
+
+
 @dataclass(frozen=True)
 class Calibration:
     evidence: float
@@ -279,6 +292,9 @@ def token_evidence(tokens: list[str], lexicon: Lexicon, spelled: set[str] | None
         for code, weight in lexicon.terms[key]:
             if code in evidence:
                 evidence[code] += weight * factor
+    priors = topic_priors()
+    for code in priors.keys() & evidence.keys():
+        evidence[code] *= priors[code]
     return evidence
 
 
