@@ -14,7 +14,6 @@ from pipeline.tagging.text import (
     lower_word_tokens_from_pieces,
     normalise,
     split_pieces,
-    word_tokens,
 )
 from pipeline.tagging.topics import LANGUAGES, TopicClassifier, language_lexicon, strip_dateline
 from schemas import Entity, Topic
@@ -72,13 +71,11 @@ class Tagger:
             tokens = lower_word_tokens_from_pieces(pieces, clean_body, lower)
         else:
             tokens = lower_word_tokens(topic_body)
-        spelled_text = topic_body
         if title:
             clean_title = normalise(title)
             title_pieces = split_pieces(clean_title)
             title_lower = lower_pieces(title_pieces)
             tokens = lower_word_tokens_from_pieces(title_pieces, clean_title, title_lower) + tokens
-            spelled_text = f"{clean_title}\n{topic_body}"
             pieces = [*title_pieces[:-1], f"{title_pieces[-1]}\n{pieces[0]}", *pieces[1:]]
             lower = title_lower + lower
         classifier = self.topics_for(lang)
@@ -87,7 +84,8 @@ class Tagger:
             metrics.UNTAGGED_TOPICS.labels(status).inc()
             topics: list[Topic] = []
         else:
-            spelled = set(word_tokens(spelled_text)) if classifier.lexicon.exact else None
+            # case-preserving tokens, for the lexicon's exact-case terms ("=Apple", "=UN")
+            spelled = set(pieces[1::2]) if classifier.lexicon.exact else None
             scored = classifier.classify_tokens(tokens, spelled)
             topics = [Topic(code=c, label=label, score=s) for c, label, s in scored]
             status = TAGGED if topics else NO_EVIDENCE
