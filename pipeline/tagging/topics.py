@@ -33,7 +33,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import Stemmer
@@ -168,7 +168,7 @@ def parse_lexicon(text: str, topics: dict[str, MediaTopic], stemmer: str | None 
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def language_lexicon(lang: str) -> Lexicon | None:
     """The lexicon for ISO 639-1 ``lang``, or None when the language has none."""
     if lang not in LANGUAGES:
