@@ -26,6 +26,7 @@ import math
 import re
 import sys
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -227,6 +228,48 @@ def ag_news(tagger: Tagger, items: list[Labelled], errors: bool) -> None:
     reliability(held)
 
 
+def _name_key(name: str) -> str:
+    """Names compare without case, accents, punctuation or hyphens ("Kim Jong-un" = "kim jong un")."""
+    plain = unicodedata.normalize("NFKD", name.casefold())
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    return " ".join(re.findall(r"[^\W_]+", plain))
+
+
+def entity_scores(tagger: Tagger, lang: str, errors: bool) -> tuple[int, int, int]:
+    """(true positives, false positives, false negatives) of (name, type) on a labelled entity sample.
+
+    A label lists alternative names ("European Union|EU") and may accept two types
+    ("place|organisation"); each label is matched at most once.
+    """
+    tp = fp = fn = 0
+    for line in (FIXTURES / f"entities.{lang}.jsonl").read_text("utf-8").splitlines():
+        row = json.loads(line)
+        labels = [({_name_key(n) for n in names.split("|")}, set(types.split("|"))) for names, types in row["entities"]]
+        matched = [False] * len(labels)
+        extra = []
+        for entity in tagger.tag(row["title"], row["body"]).entities:
+            key = _name_key(entity.name)
+            hit = next((i for i, (names, types) in enumerate(labels)
+                        if not matched[i] and key in names and entity.type in types), None)
+            if hit is None:
+                extra.append((entity.name, entity.type))
+            else:
+                matched[hit] = True
+        missed = [sorted(labels[i][0])[0] for i, ok in enumerate(matched) if not ok]
+        tp, fp, fn = tp + sum(matched), fp + len(extra), fn + len(missed)
+        if errors and (extra or missed):
+            print(f"  {row['id']}: extra {extra} missed {missed}")
+    return tp, fp, fn
+
+
+def entities(tagger: Tagger, errors: bool) -> None:
+    print("\nentities (tests/fixtures/tagging/entities.*.jsonl; a name and its type must both match):")
+    for lang in ("en", "de"):
+        tp, fp, fn = entity_scores(tagger, lang, errors)
+        print(f"  {lang}: labelled {tp + fn}, found {tp + fp}, precision {tp / max(tp + fp, 1):.3f} (target 0.9)  "
+              f"recall {tp / max(tp + fn, 1):.3f} (target 0.85)")
+
+
 def languages(tagger: Tagger, errors: bool) -> None:
     print("\nother languages (tests/fixtures/tagging/lang; top-1 right = one of the labelled topics):")
     for name in (*LANGS, "unsupported"):
@@ -333,6 +376,7 @@ def main() -> None:
     if ag:
         ag_news(tagger, ag, args.errors)
     languages(tagger, args.errors)
+    entities(tagger, args.errors)
 
     # speed: the whole Tagger.tag call (topics, entities, language) on one core
     tagger.tag(items[0].title, items[0].body)
