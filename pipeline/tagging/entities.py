@@ -293,7 +293,7 @@ class EntityExtractor:
             if following[0].isupper() and not following.isupper() and lower[i + 1] not in _STOP and not _is_title(
                 following, lang == "de"
             ):
-                return lang == "de" and not (tokens[i].lower() in self.given)  # German nouns follow places
+                return lang == "de" and tokens[i].lower() not in self.given  # German nouns follow places
         capitalised_before = i > 0 and tokens[i - 1][0].isupper() and not tokens[i - 1].isupper()
         if lang != "de" and before == " " and capitalised_before:
             return previous in _STOP or _is_title(tokens[i - 1], False) or previous in _PLACE_WORDS
