@@ -226,8 +226,9 @@ class EntityExtractor:
         used: set[int] = set()
         aliases, max_words = self.gazetteer.aliases, self.gazetteer.max_words
         free = 0  # first token not inside an earlier gazetteer match
-        # a match starts with a capitalised word (see ``_gazetteer_match``)
-        for i in [i for i, word in enumerate(lower) if word in max_words and tokens[i][0].isupper()]:
+        # a match starts with a capitalised word (see ``_gazetteer_match``); both passes visit only those
+        capitalised = [i for i, token in enumerate(tokens) if token[0].isupper()]
+        for i in [i for i in capitalised if lower[i] in max_words]:
             if i < free:
                 continue
             size = self._gazetteer_match(tokens, lower, i)
@@ -263,7 +264,7 @@ class EntityExtractor:
         for entry in pending_short:  # "Kim" after "Kim Jong Un", "Brown" after "Gordon Brown"
             if (entry.name, entry.type) in found:
                 found[(entry.name, entry.type)].count += 1
-        self._unknown_names(tokens, gaps, used, found, lang)
+        self._unknown_names(tokens, gaps, used, found, lang, capitalised)
         ranked = sorted(found.values(), key=lambda f: (-f.count, f.name, f.type))
         return [{"name": f.name, "type": f.type, "count": f.count, **f.extra} for f in ranked]
 
@@ -324,6 +325,7 @@ class EntityExtractor:
         used: set[int],
         found: dict[tuple[str, str], _Found],
         lang: str | None,
+        capitalised: list[int],
     ) -> None:
         # Runs of consecutive capitalised (not all-caps) tokens outside gazetteer matches, joined by
         # a space, a hyphen or an apostrophe (see ``_JOINS``), or by a connector inside a name
@@ -331,9 +333,7 @@ class EntityExtractor:
         runs: list[list[int]] = []
         run: list[int] = []
         last = -2
-        for i in [i for i, token in enumerate(tokens) if token[0].isupper() and not token.isupper()]:
-            if i in used:
-                continue
+        for i in [i for i in capitalised if i not in used and not tokens[i].isupper()]:
             joined = i == last + 1 and gaps[last] in _JOINS
             bridged = (
                 i == last + 2 and tokens[last + 1] in _NAME_CONNECTORS and last + 1 not in used
@@ -362,45 +362,65 @@ class EntityExtractor:
                 if len(org) >= 2 and org[0] not in _NAME_CONNECTORS:
                     self._bump(found, " ".join(org), "organisation", {})
                     continue
-            # the person part of the run: after its last title word ("Israeli Prime Minister Ariel
-            # Sharon"), else from its first given name ("Sachsens Ministerpräsident Michael Kretschmer")
-            titled = before in _TITLES or (german and _is_german_title(before))
-            start = 0
-            for k, word in enumerate(words):
-                if _is_title(word, german):
-                    start, titled = k + 1, True
-            if not titled:
-                start = next((k for k, w in enumerate(words) if w.lower() in self.given), len(words))
-            person = []
-            for w in words[start:]:
-                if w in _NAME_CONNECTORS and w not in _PARTICLES:
-                    break  # "Larry Page and Sergey Brin": two people
-                person.append(w)
-            while person and person[0].lower() in _STOP:
-                person = person[1:]
-            if german:  # capitalised nouns are not names: "Charlie Anschlägen", "Der Service"
-                cut = next((k for k, w in enumerate(person) if _is_german_noun(w)), len(person))
-                person = person[:cut]
-            while sum(w not in _PARTICLES for w in person) > 4:
-                person = person[:-1]
-            if person and person[-1] in _PARTICLES:
-                person = person[:-1]
-            if len(person) >= 2 and all(w.lower() in self.common and w.lower() not in self.given for w in person):
-                person = []  # "Governor Signs School Funding Bill": a title-case headline, not a name
-            if (len(person) >= 2 and (titled or person[0].lower() in self.given)) or (
-                len(person) == 1 and titled and person[0].lower() not in self.given
-            ):
-                # "President Bush" after "George W. Bush" is him
-                name = people.get(person[0]) if len(person) == 1 else None
-                name = name or _canonical_person(person)
-                self._bump(found, name, "person", {})
-                people.setdefault(name.split()[-1], name)
-            elif len(words) == 1 and words[0].lower() not in _STOP:
-                surnames.append(words[0])
+            # "Michael Jordan and Kobe Bryant": a connector that is no name particle separates people
+            parts: list[list[str]] = [[]]
+            for word in words:
+                if word in _NAME_CONNECTORS and word not in _PARTICLES:
+                    parts.append([])
+                else:
+                    parts[-1].append(word)
+            for part in parts:
+                self._person(part, before if part is parts[0] else "", german, found, people, surnames)
         for surname in surnames:  # "Sondland" after "Gordon Sondland"
             name = people.get(surname)
             if name and (name, "person") in found:
                 found[(name, "person")].count += 1
+
+
+
+    def _person(
+        self,
+        words: list[str],
+        before: str,
+        german: bool,
+        found: dict[tuple[str, str], _Found],
+        people: dict[str, str],
+        surnames: list[str],
+    ) -> None:
+        """Count the person named by capitalised ``words`` (``before``: the lower-case word before them)."""
+        if not words:
+            return
+        # the person part of the run: after its last title word ("Israeli Prime Minister Ariel
+        # Sharon"), else from its first given name ("Sachsens Ministerpräsident Michael Kretschmer")
+        titled = before in _TITLES or (german and _is_german_title(before))
+        start = 0
+        for k, word in enumerate(words):
+            if _is_title(word, german):
+                start, titled = k + 1, True
+        if not titled:
+            start = next((k for k, w in enumerate(words) if w.lower() in self.given), len(words))
+        person = list(words[start:])
+        while person and person[0].lower() in _STOP:
+            person = person[1:]
+        if german:  # capitalised nouns are not names: "Charlie Anschlägen", "Der Service"
+            cut = next((k for k, w in enumerate(person) if _is_german_noun(w)), len(person))
+            person = person[:cut]
+        while sum(w not in _PARTICLES for w in person) > 4:
+            person = person[:-1]
+        if person and person[-1] in _PARTICLES:
+            person = person[:-1]
+        if len(person) >= 2 and all(w.lower() in self.common and w.lower() not in self.given for w in person):
+            person = []  # "Governor Signs School Funding Bill": a title-case headline, not a name
+        if (len(person) >= 2 and (titled or person[0].lower() in self.given)) or (
+            len(person) == 1 and titled and person[0].lower() not in self.given
+        ):
+            # "President Bush" after "George W. Bush" is him
+            name = people.get(person[0]) if len(person) == 1 else None
+            name = name or _canonical_person(person)
+            self._bump(found, name, "person", {})
+            people.setdefault(name.split()[-1], name)
+        elif len(words) == 1 and words[0].lower() not in _STOP:
+            surnames.append(words[0])
 
 
 # Two tokens belong to one name when only one of these separates them (a dropped possessive "s"
