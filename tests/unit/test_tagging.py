@@ -409,7 +409,8 @@ def test_entity_samples_meet_precision_and_recall(tagger, lang, precision, recal
     import importlib.util
     import sys
 
-    spec = importlib.util.spec_from_file_location("bench_tagging", Path(__file__).resolve().parents[2] / "bench/tagging.py")
+    bench_file = Path(__file__).resolve().parents[2] / "bench/tagging.py"
+    spec = importlib.util.spec_from_file_location("bench_tagging", bench_file)
     bench = importlib.util.module_from_spec(spec)
     sys.modules["bench_tagging"] = bench
     spec.loader.exec_module(bench)
