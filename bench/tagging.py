@@ -271,9 +271,13 @@ def entities(tagger: Tagger, errors: bool) -> None:
 
 
 def languages(tagger: Tagger, errors: bool) -> None:
-    print("\nother languages (tests/fixtures/tagging/lang; top-1 right = one of the labelled topics):")
-    for name in (*LANGS, "unsupported"):
-        items = load_lang(name)
+    print("\nother languages (tests/fixtures/tagging/lang; top-1 right = one of the labelled topics; 'held out':"
+          " holdout.jsonl, written after the lexicons were frozen):")
+    holdout = load_lang("holdout")
+    samples = [(name, load_lang(name)) for name in LANGS]
+    samples += [(f"{lang} held out", [i for i in holdout if i.lang == lang]) for lang in LANGS]
+    samples += [("all held out", holdout), ("unsupported", load_lang("unsupported"))]
+    for name, items in samples:
         tagged = right = wrong = 0
         for item in items:
             tags = tagger.tag(item.title, item.body)
@@ -287,7 +291,7 @@ def languages(tagger: Tagger, errors: bool) -> None:
             if errors and best not in item.topics:
                 print("  miss:", item.id, sorted(item.topics), "->", best, "|", item.title)
         share = f"{right / tagged:.3f}" if tagged else "n/a"
-        print(f"  {name:<12} articles {len(items):>4}  tagged {tagged:>4}  top-1 on tagged {share:>6}  "
+        print(f"  {name:<16} articles {len(items):>4}  tagged {tagged:>4}  top-1 on tagged {share:>6}  "
               f"emitted topics not in the labels {wrong}")
 
 

@@ -8,7 +8,8 @@ How it works
   top-level parent (a term's parent weight is the max of the two). An article is matched only against
   the lexicon of its own language; a language without a lexicon gets no topics at all.
 * English terms match their surface form and simple plurals; the other languages are inflected, so
-  both the terms and the text are reduced to Snowball stems (PyStemmer) before matching.
+  both the terms and the text are reduced to Snowball stems (PyStemmer) before matching. A German
+  compound that is not a term is read by its longest known last part ("Drohnenangriff" -> "Angriff").
 * A term written ``?term`` is ambiguous ("ill", "strike", "fish"): it adds evidence to a topic only if
   an unambiguous term of the same topic is in the article too. A term written with capitals
   (``=Apple``) matches only that spelling.
@@ -104,6 +105,7 @@ class Lexicon:
     ambiguous: frozenset[tuple[str, ...]] = frozenset()
     exact: dict[tuple[str, ...], str] = field(default_factory=dict)
     stem: object = None
+    compounds: bool = False  # read unknown compounds by their last part (German)
     single_words: frozenset[str] = field(init=False)  # one-word terms, unwrapped for set intersection
     second_words: dict[str, frozenset[str]] = field(init=False)  # first word -> second words of its terms
 
@@ -114,13 +116,35 @@ class Lexicon:
                 seconds.setdefault(key[0], set()).add(key[1])
         object.__setattr__(self, "single_words", frozenset(key[0] for key in self.terms if len(key) == 1))
         object.__setattr__(self, "second_words", {first: frozenset(s) for first, s in seconds.items()})
+        object.__setattr__(self, "_heads", {})
 
     def tokens(self, lower: list[str]) -> list[str]:
         """Lower-case text tokens as this lexicon's keys are written (stemmed for inflected languages)."""
-        return self.stem.stemWords(lower) if self.stem is not None else lower
+        if self.stem is None:
+            return lower
+        stems = self.stem.stemWords(lower)
+        if not self.compounds:
+            return stems
+        heads = self._heads
+        return [heads[t] if t in heads else self._head(t) for t in stems]
+
+    def _head(self, stem: str) -> str:
+        """A German compound that is no term is read by its longest known last part
+        ("drohnenangriff" -> "angriff", "fußballtrainer" -> "trainer"); other words stay as they are."""
+        head = stem
+        if len(stem) >= 9 and stem not in self.single_words:
+            for start in range(4, len(stem) - 3):
+                if stem[start:] in self.single_words:
+                    head = stem[start:]
+                    break
+        if len(self._heads) < 200_000:  # the vocabulary of a language, not of a corpus
+            self._heads[stem] = head
+        return head
 
 
-def parse_lexicon(text: str, topics: dict[str, MediaTopic], stemmer: str | None = None) -> Lexicon:
+def parse_lexicon(
+    text: str, topics: dict[str, MediaTopic], stemmer: str | None = None, compounds: bool = False
+) -> Lexicon:
     stem = Stemmer.Stemmer(stemmer) if stemmer else None
     weights: dict[tuple[str, ...], dict[str, float]] = {}
     ambiguous: set[tuple[str, ...]] = set()
@@ -164,7 +188,8 @@ def parse_lexicon(text: str, topics: dict[str, MediaTopic], stemmer: str | None 
                     slot[owner] = max(slot.get(owner, 0.0), weight)
     terms = {key: tuple(sorted(slot.items())) for key, slot in weights.items()}
     return Lexicon(
-        terms, frozenset(key[0] for key in terms if len(key) > 1), frozenset(ambiguous - sure), exact, stem
+        terms, frozenset(key[0] for key in terms if len(key) > 1), frozenset(ambiguous - sure), exact, stem,
+        compounds,
     )
 
 
@@ -175,7 +200,7 @@ def language_lexicon(lang: str) -> Lexicon | None:
         return None
     name, stemmer = LANGUAGES[lang]
     text = resources.files(__package__).joinpath(f"data/{name}").read_text("utf-8")
-    return parse_lexicon(text, media_topics(), stemmer)
+    return parse_lexicon(text, media_topics(), stemmer, compounds=lang == "de")
 
 
 def default_lexicon() -> Lexicon:

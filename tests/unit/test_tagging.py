@@ -418,3 +418,15 @@ def test_entity_samples_meet_precision_and_recall(tagger, lang, precision, recal
     assert tp + fn >= 250
     assert tp / (tp + fp) >= precision
     assert tp / (tp + fn) >= recall
+
+
+def test_a_german_compound_is_read_by_its_last_known_part() -> None:
+    from pipeline.tagging.topics import language_lexicon
+
+    lexicon = language_lexicon("de")
+    assert lexicon is not None
+    assert lexicon.tokens(["drohnenangriffe"]) == lexicon.tokens(["angriffe"])  # a new compound of a term
+    assert lexicon.tokens(["bürgermeister"]) == lexicon.tokens(["bürgermeister"])  # a term stays whole
+    classifier = TopicClassifier(lexicon)
+    scores = classifier.scores("Drohnenangriff auf Raffinerie", "Bei dem Drohnenangriff brach ein Feuer aus.")
+    assert "medtop:16000000" in scores
