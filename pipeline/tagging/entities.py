@@ -403,6 +403,10 @@ class EntityExtractor:
         # the person part of the run: after its last title word ("Israeli Prime Minister Ariel
         # Sharon"), else from its first given name ("Sachsens Ministerpräsident Michael Kretschmer")
         titled = before in _TITLES or (german and _is_german_title(before))
+        if len(words) == 1 and not titled:  # most runs: one capitalised word, no person by itself
+            if words[0].lower() not in _STOP:
+                surnames.append(words[0])
+            return
         start = 0
         for k, word in enumerate(words):
             if _is_title(word, german):
