@@ -25,6 +25,19 @@ UNSUPPORTED_LANGUAGE = "unsupported_language"  # no lexicon for the detected lan
 UNKNOWN_LANGUAGE = "unknown_language"  # too little text to tell the language: no topics
 
 
+def untagged_reason(has_topics: bool, lang: str | None) -> str | None:
+    """Why an article has no topics (None when it has some), from what the tagged Article shows.
+
+    For a process that only sees the tag stage's output: the worker records stage metrics from the
+    results of its stage process, where ``Tagger.tag`` counted them in another process's registry.
+    """
+    if has_topics:
+        return None
+    if lang is None:
+        return UNKNOWN_LANGUAGE
+    return NO_EVIDENCE if lang in LANGUAGES else UNSUPPORTED_LANGUAGE
+
+
 @dataclass
 class Tags:
     topics: list[Topic] = field(default_factory=list)
@@ -79,17 +92,14 @@ class Tagger:
             pieces = [*title_pieces[:-1], f"{title_pieces[-1]}\n{pieces[0]}", *pieces[1:]]
             lower = title_lower + lower
         classifier = self.topics_for(lang)
-        if classifier is None:
-            status = UNKNOWN_LANGUAGE if lang is None else UNSUPPORTED_LANGUAGE
-            metrics.UNTAGGED_TOPICS.labels(status).inc()
-            topics: list[Topic] = []
-        else:
+        topics: list[Topic] = []
+        if classifier is not None:
             # case-preserving tokens, for the lexicon's exact-case terms ("=Apple", "=UN")
             spelled = set(pieces[1::2]) if classifier.lexicon.exact else None
             scored = classifier.classify_tokens(tokens, spelled)
             topics = [Topic(code=c, label=label, score=s) for c, label, s in scored]
-            status = TAGGED if topics else NO_EVIDENCE
-            if not topics:
-                metrics.UNTAGGED_TOPICS.labels(status).inc()
+        status = untagged_reason(bool(topics), lang) or TAGGED
+        if status != TAGGED:
+            metrics.UNTAGGED_TOPICS.labels(status).inc()
         entities = [Entity(**found) for found in self.entities.extract_pieces(pieces, lower, lang)]
         return Tags(topics=topics, entities=entities, lang=lang, topic_status=status)

@@ -430,3 +430,12 @@ def test_a_german_compound_is_read_by_its_last_known_part() -> None:
     classifier = TopicClassifier(lexicon)
     scores = classifier.scores("Drohnenangriff auf Raffinerie", "Bei dem Drohnenangriff brach ein Feuer aus.")
     assert "medtop:16000000" in scores
+
+
+def test_the_untagged_reason_can_be_read_back_from_a_tagged_article() -> None:
+    from pipeline.tagging import untagged_reason
+
+    assert untagged_reason(True, "en") is None
+    assert untagged_reason(False, "en") == "no_evidence"
+    assert untagged_reason(False, "it") == "unsupported_language"
+    assert untagged_reason(False, None) == "unknown_language"
