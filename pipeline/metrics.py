@@ -58,6 +58,11 @@ STORY_SIZE = Histogram(
 )
 DLQ = Counter("wirefeed_dlq", "Dead letters by stage and reason", ["stage", "reason"], registry=None)
 REMOVED_BLOCKS = Counter("wirefeed_removed_blocks", "Blocks the cleaner removed, by rule", ["rule"], registry=None)
+UNTAGGED_TOPICS = Counter(
+    "wirefeed_untagged_topics",
+    "Articles given no topics, by reason (unsupported_language, unknown_language, no_evidence)",
+    ["reason"], registry=None,
+)
 CONSUMER_LAG = Gauge(
     "wirefeed_consumer_lag", "The worker group's committed offset behind the high-water mark, read from the broker",
     ["topic", "partition"], registry=None,
@@ -103,7 +108,7 @@ READER_REGISTRY = process_registry(
 )
 WORKER_REGISTRY = process_registry(
     STAGE_PROCESSED, STAGE_FAILED, STAGE_SECONDS, END_TO_END_SECONDS, END_TO_END_SKIPPED, ARTICLES_PUBLISHED,
-    DUPLICATES, STORY_SIZE, DLQ, REMOVED_BLOCKS,
+    DUPLICATES, STORY_SIZE, DLQ, REMOVED_BLOCKS, UNTAGGED_TOPICS,
 )
 
 
