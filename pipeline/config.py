@@ -61,6 +61,23 @@ class Settings(BaseSettings):
     )
     user_agent: str = "wirefeed/0.1 (+https://example.invalid/wirefeed)"
 
+    # search index sink (wirefeed index / wirefeed search)
+    opensearch_url: str | None = Field(
+        default=None, description="OpenSearch base URL; when unset the embedded SQLite index is used."
+    )
+    opensearch_username: str | None = None
+    opensearch_password: str | None = None
+    opensearch_ca_certs: str | None = None
+    opensearch_alias: str = Field(default="wire-articles", description="Alias the sink writes and search reads.")
+    opensearch_timeout_s: float = 30.0
+    index_path: Path | None = Field(default=None, description="Embedded index file; default DATA_DIR/index.sqlite.")
+    index_group: str | None = Field(default=None, description="Sink's consumer group; default APP_ID-index.")
+    index_batch_docs: int = Field(default=500, ge=1)
+    index_batch_bytes: int = Field(default=5_000_000, ge=1)
+    index_batch_wait_s: float = Field(default=0.25, gt=0)
+    index_retry_cap_s: float = Field(default=10.0, gt=0, description="Longest pause between retries.")
+    index_metrics_port: int = Field(default=9310, description="Index sink's /metrics, /healthz, /readyz; 0 = off.")
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

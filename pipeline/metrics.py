@@ -72,3 +72,18 @@ def serve_http(host: str, port: int, ready: Callable[[], bool] | None = None) ->
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="wirefeed-http", daemon=True).start()
     return server
+
+# the search-index sink (wirefeed index)
+INDEX_DOCS = Counter("wirefeed_index_docs", "Index actions acknowledged, by op and outcome", ["op", "outcome"])
+INDEX_FAILED = Counter(
+    "wirefeed_index_failed", "Index items that failed, by reason and what happened to them", ["reason", "action"]
+)
+INDEX_BULK_SECONDS = Histogram(
+    "wirefeed_index_bulk_seconds", "Latency of one bulk request to the index", ["backend"], buckets=_LATENCY_BUCKETS
+)
+INDEX_LAG = Gauge("wirefeed_index_lag", "Records on wire.articles not yet committed by the sink", ["partition"])
+INDEX_LAST_COMMIT = Gauge("wirefeed_index_last_commit_timestamp_seconds", "When the sink last committed offsets")
+INDEX_SEARCHABLE_SECONDS = Histogram(
+    "wirefeed_index_publish_to_ack_seconds", "Record timestamp on wire.articles to bulk acknowledged",
+    buckets=_E2E_BUCKETS,
+)

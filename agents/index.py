@@ -1,0 +1,221 @@
+"""``wirefeed index``: the sink from ``wire.articles`` into the search index.
+
+Its own consumer group (``APP_ID-index``), so it scales apart from the workers and an index is
+rebuilt by replaying the compacted topic. Per batch: build actions, write them with
+:func:`pipeline.index.sink.write_batch` (retried until every item is acknowledged or
+rejected for good), send rejected items to ``wire.dlq`` (stage ``index``) and wait for the
+broker's ack, and only then commit the batch's offsets. A crash anywhere before the commit
+replays the batch; the version guard makes the replay harmless.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass
+
+from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+from kafka.errors import CommitFailedError
+from kafka.structs import OffsetAndMetadata
+
+from agents.kafka import MAX_MESSAGE_BYTES, client_config, ensure_topics, make_producer
+from pipeline import metrics
+from pipeline.config import Settings
+from pipeline.errors import RecordError
+from pipeline.index.backend import IndexBackend
+from pipeline.index.documents import STAGE, action_from_record
+from pipeline.index.sink import Backoff, Batch, BatchLimits, Stopped, write_batch
+from pipeline.stages import to_dead_letter
+
+log = logging.getLogger("wirefeed.index")
+LAG_INTERVAL_S = 5.0
+
+
+def sink_group(settings: Settings) -> str:
+    return settings.index_group or f"{settings.app_id}-index"
+
+
+@dataclass
+class SinkStats:
+    records: int = 0
+    written: int = 0
+    stale: int = 0
+    dead_letters: int = 0
+    commits: int = 0
+
+
+class IndexSink:
+    """One sink: a consumer in ``group``, a DLQ producer and a backend."""
+
+    def __init__(
+        self, settings: Settings, bootstrap: str, backend: IndexBackend, *, group: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.backend = backend
+        self.limits = BatchLimits(settings.index_batch_docs, settings.index_batch_bytes, settings.index_batch_wait_s)
+        self.batch = Batch(self.limits)
+        self.backoff = Backoff(cap_s=settings.index_retry_cap_s)
+        self.stats = SinkStats()
+        self.stop_event = threading.Event()
+        self.positions: dict[TopicPartition, int] = {}  # next offset to commit, per partition, for this batch
+        self.dead: list[tuple[bytes, bytes]] = []  # (key, DeadLetter json) waiting for this batch's commit
+        ensure_topics(settings, bootstrap)
+        self.consumer = KafkaConsumer(
+            group_id=group or sink_group(settings),
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=min(self.limits.max_docs, 500),
+            # a long outage is waited out inside one batch; past this the group moves on (replay, no loss)
+            max_poll_interval_ms=600_000,
+            fetch_max_bytes=MAX_MESSAGE_BYTES * 2,
+            max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
+            client_id="wirefeed-index",
+            **client_config(settings, bootstrap),
+        )
+        self.consumer.subscribe([settings.topic_articles], listener=_FlushOnRevoke(self))
+        self.producer = make_producer(settings, bootstrap)
+        self._last_lag = 0.0
+
+    # the loop ------------------------------------------------------------------------------
+
+    def run(self, until_caught_up: bool = False, timeout_s: float | None = None) -> SinkStats:
+        """Consume until stopped (or, with ``until_caught_up``, until nothing is left to index)."""
+        self.backend.ensure()
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        try:
+            while not self.stop_event.is_set():
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError("the index sink did not catch up in time")
+                now = time.monotonic()
+                polled = self.consumer.poll(timeout_ms=int(self.batch.wait_s(now) * 1000) + 1)
+                for tp, records in polled.items():
+                    for record in records:
+                        self._add(tp, record)
+                        if self.batch.full():
+                            self.flush()
+                if self.batch.due(time.monotonic()) or (self.dead and not self.batch.actions):
+                    self.flush()
+                self._report_lag()
+                if until_caught_up and not self.batch.actions and self._caught_up():
+                    break
+            self.flush()
+        except Stopped:
+            log.warning("stopped while a batch was being retried: its offsets stay uncommitted (it will replay)")
+        finally:
+            self.close()
+        return self.stats
+
+    def _add(self, tp: TopicPartition, record) -> None:  # noqa: ANN001 - kafka-python's ConsumerRecord
+        self.stats.records += 1
+        self.positions[tp] = record.offset + 1
+        try:
+            action = action_from_record(record.key, record.value, record.timestamp, tp.partition, record.offset)
+        except RecordError as exc:
+            self._dead_letter(exc, record.key, record.value or b"")
+            return
+        self.batch.add(action, time.monotonic())
+
+    def _dead_letter(self, exc: BaseException, key: bytes | None, value: bytes) -> None:
+        letter = to_dead_letter(exc, STAGE, value, self.settings.dlq_original_chars)
+        self.dead.append((key or b"", letter.model_dump_json().encode()))
+
+    def flush(self) -> None:
+        """Write the batch, dead-letter what the index rejected, then commit. Raises Stopped."""
+        actions = self.batch.take()
+        if actions:
+            outcome = write_batch(self.backend, actions, backoff=self.backoff,
+                                  sleep=self.stop_event.wait, stopping=self.stop_event.is_set)
+            self.stats.written += outcome.written
+            self.stats.stale += outcome.stale
+            now_ms = time.time() * 1000
+            for action in actions:
+                if action.published_ms > 0:
+                    metrics.INDEX_SEARCHABLE_SECONDS.observe(max(now_ms - action.published_ms, 0) / 1000)
+            for action, result in outcome.rejected:
+                log.warning("index rejected a document", extra={"id": action.doc_id, "reason": result.reason})
+                exc = RecordError(STAGE, result.reason or "rejected", result.detail or result.reason,
+                                  url=(action.document or {}).get("url"))
+                self._dead_letter(exc, action.doc_id.encode(), action.source)
+        if self.dead:
+            futures = [self.producer.send(self.settings.topic_dlq, key=k, value=v) for k, v in self.dead]
+            self.producer.flush()
+            for future in futures:
+                future.get(timeout=60)  # raises if the DLQ did not take it: then nothing is committed
+            self.stats.dead_letters += len(self.dead)
+            self.dead = []
+        if self.positions:
+            offsets = {tp: OffsetAndMetadata(pos, "", -1) for tp, pos in self.positions.items()}
+            try:
+                self.consumer.commit(offsets)
+                self.stats.commits += 1
+                metrics.INDEX_LAST_COMMIT.set(time.time())
+            except CommitFailedError as exc:  # the group rebalanced meanwhile: the new owner replays
+                log.warning("commit failed after a rebalance; the batch will be replayed: %s", exc)
+            self.positions = {}
+
+    # lag ---------------------------------------------------------------------------------------
+
+    def _lag(self) -> dict[TopicPartition, int]:
+        assignment = list(self.consumer.assignment())
+        if not assignment:
+            return {}
+        ends = self.consumer.end_offsets(assignment)
+        lag = {}
+        for tp in assignment:
+            committed = self.consumer.committed(tp) or 0
+            lag[tp] = max(ends.get(tp, 0) - committed, 0)
+        return lag
+
+    def _report_lag(self, force: bool = False) -> None:
+        if not force and time.monotonic() - self._last_lag < LAG_INTERVAL_S:
+            return
+        self._last_lag = time.monotonic()
+        for tp, behind in self._lag().items():
+            metrics.INDEX_LAG.labels(str(tp.partition)).set(behind)
+
+    def _caught_up(self) -> bool:
+        assignment = self.consumer.assignment()
+        if not assignment:
+            return False
+        ends = self.consumer.end_offsets(list(assignment))
+        return all(self.consumer.position(tp) >= ends.get(tp, 0) for tp in assignment) and not self.positions
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def close(self) -> None:
+        try:
+            self.consumer.close(autocommit=False)
+        finally:
+            self.producer.close(timeout=10)
+            self.backend.close()
+
+
+class _FlushOnRevoke(ConsumerRebalanceListener):
+    """Before partitions move to another sink, write and commit what this one holds of them."""
+
+    def __init__(self, sink: IndexSink) -> None:
+        self.sink = sink
+
+    def on_partitions_revoked(self, revoked) -> None:  # noqa: ANN001
+        if self.sink.batch.actions or self.sink.positions:
+            with contextlib.suppress(Stopped):  # stopping anyway: the uncommitted batch replays
+                self.sink.flush()
+
+    def on_partitions_assigned(self, assigned) -> None:  # noqa: ANN001
+        pass
+
+
+def run_index(settings: Settings, bootstrap: str, backend: IndexBackend) -> SinkStats:
+    """``wirefeed index``: run until SIGTERM/SIGINT, serving /metrics on WIREFEED_INDEX_METRICS_PORT."""
+    sink = IndexSink(settings, bootstrap, backend)
+    if settings.index_metrics_port:
+        metrics.serve_http(settings.metrics_host, settings.index_metrics_port,
+                           ready=lambda: bool(sink.consumer.assignment()))
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: sink.stop())
+    log.info("index sink started", extra={"backend": backend.name, "group": sink_group(settings)})
+    return sink.run()
