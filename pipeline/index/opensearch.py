@@ -147,7 +147,8 @@ class OpenSearchIndex:
             hits.append(SearchHit(
                 id=hit["_id"], score=hit["_score"] or 0.0, title=src.get("title"), source=src.get("source"),
                 date=src.get("date"), snippet=fragments[0] if fragments else "",
-                story_id=src.get("story_id") or hit["_id"], duplicate_of=src.get("duplicate_of"), lang=src.get("lang"), url=src.get("url"),
+                story_id=src.get("story_id") or hit["_id"], duplicate_of=src.get("duplicate_of"),
+                lang=src.get("lang"), url=src.get("url"),
             ))
         return hits
 
