@@ -219,3 +219,47 @@ def run_index(settings: Settings, bootstrap: str, backend: IndexBackend) -> Sink
         signal.signal(sig, lambda *_: sink.stop())
     log.info("index sink started", extra={"backend": backend.name, "group": sink_group(settings)})
     return sink.run()
+
+
+def rebuild_index(settings: Settings, bootstrap: str, timeout_s: float | None = None) -> str:
+    """``wirefeed index --rebuild``: a new index version filled from the compacted ``wire.articles``.
+
+    OpenSearch, no downtime: create ``<alias>-v(N+1)`` from the current template, replay the topic
+    into it with a consumer group of its own, swap the alias atomically, replay again for what
+    arrived meanwhile (the running sink writes through the alias, so after the swap it writes
+    to the new index; the version guard makes the overlap harmless). The old index is kept.
+
+    Embedded: the same replay into a new file that then replaces the index file. Stop the
+    running ``wirefeed index`` first: SQLite cannot swap a file under an open writer.
+    """
+    stamp = time.strftime("%Y%m%d%H%M%S")
+    group = f"{sink_group(settings)}-rebuild-{stamp}"
+    if settings.opensearch_url:
+        from pipeline.index.opensearch import OpenSearchIndex
+
+        current = OpenSearchIndex.from_settings(settings)
+        current.ensure()
+        new = current.create_next_index()
+        IndexSink(settings, bootstrap, OpenSearchIndex.from_settings(settings, target=new), group=group).run(
+            until_caught_up=True, timeout_s=timeout_s)
+        old = current.swap_alias(new)
+        IndexSink(settings, bootstrap, OpenSearchIndex.from_settings(settings, target=new), group=group).run(
+            until_caught_up=True, timeout_s=timeout_s)
+        current.refresh()
+        count = current.count()
+        current.close()
+        return (f"alias {settings.opensearch_alias} -> {new} ({count} documents); "
+                f"previous {', '.join(old) or '-'} kept: delete it when satisfied")
+    import os
+
+    from pipeline.index.embedded import EmbeddedIndex
+    from pipeline.index.factory import embedded_path
+
+    path = embedded_path(settings)
+    staging = path.with_name(path.name + f".rebuild-{stamp}")
+    stats = IndexSink(settings, bootstrap, EmbeddedIndex(staging), group=group).run(
+        until_caught_up=True, timeout_s=timeout_s)
+    for suffix in ("-wal", "-shm"):  # the old file's WAL must not be applied to the new one
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    os.replace(staging, path)
+    return f"{path} rebuilt from {settings.topic_articles}: {stats.written} documents written"
