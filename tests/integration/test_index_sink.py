@@ -9,6 +9,7 @@ to wire.dlq (stage ``index``) while the rest of the batch is indexed.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -168,3 +169,36 @@ def test_the_sink_resumes_from_its_committed_offsets(sink_env: dict, kafka_boots
             assert stop(second) == 0
     finally:
         producer.close(10)
+
+
+def test_rebuild_replays_wire_articles_into_a_new_index_version(
+    sink_env: dict, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    env, index = sink_env["env"], sink_env["index"]
+    settings = settings_from(env)
+    ensure_topics(settings, kafka_bootstrap)
+    index.ensure()  # the index as it was before: empty (OpenSearch: <alias>-v1)
+    producer = make_producer(settings, kafka_bootstrap)
+    try:
+        for i in range(5):
+            value = article(f"b{i}").model_dump_json().encode()
+            producer.send(settings.topic_articles, key=f"b{i}".encode(), value=value)
+        producer.send(settings.topic_articles, key=b"b4", value=None)
+        producer.flush(60)
+    finally:
+        producer.close(10)
+    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "index", "--rebuild"], env={**os.environ, **env},
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    if sink_env["backend"] == "opensearch":
+        assert index.current_indices() == [f"{index.alias}-v2"]
+        assert f"{index.alias}-v1 kept" in done.stderr
+    else:
+        index.close()
+        sink_env["index"] = index = EmbeddedIndex(Path(env["WIREFEED_INDEX_PATH"]))
+    assert ids_in(index) == {"b0", "b1", "b2", "b3"}

@@ -220,3 +220,43 @@ def test_batches_are_bounded_by_count_bytes_and_time() -> None:
     assert not by_time.due(100.4) and by_time.due(100.5)
     assert by_time.wait_s(100.2) == pytest.approx(0.3)
     assert len(by_time.take()) == 1 and not by_time.actions and by_time.bytes == 0
+
+
+# --- the OpenSearch index design (as data) ------------------------------------------------------
+
+
+def test_deploy_opensearch_files_are_generated_from_the_mapping_module(tmp_path: Path) -> None:
+    from pipeline.index.mapping import DEPLOY_DIR, write_deploy_files
+
+    for fresh in write_deploy_files(tmp_path):
+        assert (DEPLOY_DIR / fresh.name).read_text() == fresh.read_text(), (
+            f"deploy/opensearch/{fresh.name} is stale: run python -m pipeline.index.mapping")
+
+
+def test_template_maps_every_document_field_with_a_language_analyzer_per_language() -> None:
+    from pipeline.index.documents import LANGUAGE_ANALYZERS
+    from pipeline.index.mapping import index_template
+
+    template = index_template("wire-articles")
+    assert template["index_patterns"] == ["wire-articles-v*"]
+    props = template["template"]["mappings"]["properties"]
+    for lang in ("en", "de", "fr", "es", "ru"):
+        assert props[f"body_{lang}"]["analyzer"] == LANGUAGE_ANALYZERS[lang]
+    assert props["body_std"]["analyzer"] == "standard"
+    for key in ("id", "story_id", "duplicate_of", "source", "lang", "topics", "entity_names"):
+        assert props[key]["type"] == "keyword", key
+    assert props["published_at"]["type"] == props["fetched_at"]["type"] == "date"
+    for lang in ("en", "de", "xx", None):  # strict mapping: every field a document can have is mapped
+        assert set(build_document(article(lang=lang))) <= set(props)
+
+
+def test_search_body_filters_language_time_topic_and_duplicates() -> None:
+    from pipeline.index.opensearch import search_body
+
+    body = search_body(SearchQuery("pact", lang="de", since=T0, topic="politics"))
+    filters = body["query"]["bool"]["filter"]
+    assert {"term": {"lang": "de"}} in filters
+    assert {"range": {"date": {"gte": "2024-06-18T09:00:00.000000Z"}}} in filters
+    assert {"term": {"is_duplicate": False}} in filters
+    assert not any("is_duplicate" in str(f) for f in search_body(SearchQuery("x", include_duplicates=True))
+                   ["query"]["bool"]["filter"])
