@@ -63,11 +63,10 @@ def settings_from(env: dict[str, str]) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def opensearch_url() -> Iterator[str]:
-    """A real OpenSearch 2.19 node on 127.0.0.1 (one per session), or WIREFEED_OPENSEARCH_URL when set."""
-    external = os.environ.get("WIREFEED_OPENSEARCH_URL")
-    if external:
-        yield external
+def opensearch_node() -> Iterator[object]:
+    """The session's local OpenSearch 2.19 node (``agents.opensearch.LocalOpenSearch``), None when external."""
+    if os.environ.get("WIREFEED_OPENSEARCH_URL"):
+        yield None
         return
     import shutil
     import tempfile
@@ -79,10 +78,16 @@ def opensearch_url() -> Iterator[str]:
     node = LocalOpenSearch(state)
     node.start()
     try:
-        yield node.url
+        yield node
     finally:
         node.stop()
         shutil.rmtree(state, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def opensearch_url(opensearch_node: object) -> str:
+    """A real OpenSearch on 127.0.0.1 (started once per session), or WIREFEED_OPENSEARCH_URL when set."""
+    return os.environ.get("WIREFEED_OPENSEARCH_URL") or opensearch_node.url
 
 
 @pytest.fixture
