@@ -260,3 +260,20 @@ def test_search_body_filters_language_time_topic_and_duplicates() -> None:
     assert {"term": {"is_duplicate": False}} in filters
     assert not any("is_duplicate" in str(f) for f in search_body(SearchQuery("x", include_duplicates=True))
                    ["query"]["bool"]["filter"])
+
+
+def test_compose_runs_opensearch_and_the_index_sink_scraped_by_prometheus() -> None:
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    services = yaml.safe_load((root / "docker-compose.yml").read_text())["services"]
+    assert services["opensearch"]["image"].startswith("opensearchproject/opensearch:2.19")
+    index = services["index"]
+    assert index["command"] == ["index"]
+    assert index["environment"]["WIREFEED_OPENSEARCH_URL"] == "http://opensearch:9200"
+    assert set(index["depends_on"]) == {"kafka", "opensearch"}
+    port = index["environment"]["WIREFEED_INDEX_METRICS_PORT"]
+    jobs = yaml.safe_load((root / "deploy/prometheus/prometheus.yml").read_text())["scrape_configs"]
+    targets = [t for job in jobs if job["job_name"] == "wirefeed-index" for s in job["static_configs"]
+               for t in s["targets"]]
+    assert targets == [f"index:{port}"]
