@@ -32,7 +32,7 @@ test-index-faults: setup
 	$(BIN)/python -m pytest -q -s -m index_faults tests/integration/test_index_faults.py
 
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not broker"
+	$(BIN)/python -m pytest -q -m "not broker and not opensearch"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -21,7 +21,7 @@ from pipeline.index.search import search
 from tests.unit.test_index import T0, article, record, tombstone
 
 
-@pytest.fixture(params=["embedded", "opensearch"])
+@pytest.fixture(params=["embedded", pytest.param("opensearch", marks=pytest.mark.opensearch)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
     if request.param == "embedded":
         index = EmbeddedIndex(tmp_path / "index.sqlite")
@@ -103,6 +103,7 @@ def test_filters_and_duplicates(backend) -> None:  # noqa: ANN001
     assert [g.top.id for g in search(backend, SearchQuery("partnership", topic="medtop:06000000"))] == ["env"]
 
 
+@pytest.mark.opensearch
 def test_opensearch_analyses_each_language_with_its_own_analyzer(opensearch_url: str, opensearch_alias: str) -> None:
     index = OpenSearchIndex(OpenSearch(hosts=[opensearch_url]), opensearch_alias)
     index.ensure()
@@ -122,6 +123,7 @@ def test_opensearch_analyses_each_language_with_its_own_analyzer(opensearch_url:
         index.close()
 
 
+@pytest.mark.opensearch
 def test_opensearch_rebuild_swaps_the_alias_to_a_new_index(opensearch_url: str, opensearch_alias: str) -> None:
     index = OpenSearchIndex(OpenSearch(hosts=[opensearch_url]), opensearch_alias)
     index.ensure()

@@ -277,3 +277,38 @@ def test_compose_runs_opensearch_and_the_index_sink_scraped_by_prometheus() -> N
     targets = [t for job in jobs if job["job_name"] == "wirefeed-index" for s in job["static_configs"]
                for t in s["targets"]]
     assert targets == [f"index:{port}"]
+
+
+def test_wirefeed_search_prints_hits_grouped_by_story(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from pipeline import config
+    from pipeline.cli import app
+
+    path = tmp_path / "index.sqlite"
+    idx = EmbeddedIndex(path)
+    idx.ensure()
+    idx.bulk([record(article("orig", story_id="s1")),
+              record(article("dup", story_id="s1", duplicate_of="orig", source="Copy Wire")),
+              record(article("other", title="Rain", body="Rain in Paris."))])
+    idx.close()
+    monkeypatch.setenv("WIREFEED_INDEX_PATH", str(path))
+    monkeypatch.delenv("WIREFEED_OPENSEARCH_URL", raising=False)
+    config.get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        shown = runner.invoke(app, ["search", "partnership agreement Pyongyang", "--duplicates"])
+        assert shown.exit_code == 0, shown.output
+        text = " ".join(shown.output.split())
+        assert text.startswith("1. Partnership agreement signed in Pyongyang Wire Daily 2024-06-18")
+        assert "+ Partnership agreement signed in Pyongyang — Copy Wire (duplicate of orig)" in text
+        assert "Rain" not in text
+        as_json = runner.invoke(app, ["search", "partnership", "--json"])
+        groups = [json.loads(line) for line in as_json.output.splitlines()]
+        assert [g["top"]["id"] for g in groups] == ["orig"] and groups[0]["others"] == []
+        assert runner.invoke(app, ["search", "nothing-matches-this"]).exit_code == 1
+        assert runner.invoke(app, ["search", "x", "--since", "not a date"]).exit_code == 2
+    finally:
+        config.get_settings.cache_clear()
