@@ -25,7 +25,7 @@ from agents.kafka import MAX_MESSAGE_BYTES, client_config, ensure_topics, make_p
 from pipeline import metrics
 from pipeline.config import Settings
 from pipeline.errors import RecordError
-from pipeline.index.backend import IndexBackend
+from pipeline.index.backend import IndexBackend, TransientIndexError
 from pipeline.index.documents import STAGE, action_from_record
 from pipeline.index.sink import Backoff, Batch, BatchLimits, Stopped, write_batch
 from pipeline.stages import to_dead_letter
@@ -83,9 +83,9 @@ class IndexSink:
 
     def run(self, until_caught_up: bool = False, timeout_s: float | None = None) -> SinkStats:
         """Consume until stopped (or, with ``until_caught_up``, until nothing is left to index)."""
-        self.backend.ensure()
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         try:
+            self._ensure_backend()
             while not self.stop_event.is_set():
                 if deadline is not None and time.monotonic() > deadline:
                     raise TimeoutError("the index sink did not catch up in time")
@@ -107,6 +107,18 @@ class IndexSink:
         finally:
             self.close()
         return self.stats
+
+    def _ensure_backend(self) -> None:
+        """Create the index if missing, waiting (with back-off) for an index that is not up yet."""
+        backoff = Backoff(cap_s=self.settings.index_retry_cap_s)
+        while True:
+            try:
+                self.backend.ensure()
+                return
+            except TransientIndexError as exc:
+                log.warning("index not reachable yet: %s", exc)
+                if self.stop_event.wait(backoff.next()):
+                    raise Stopped() from exc
 
     def _add(self, tp: TopicPartition, record) -> None:  # noqa: ANN001 - kafka-python's ConsumerRecord
         self.stats.records += 1

@@ -61,7 +61,11 @@ class OpenSearchIndex:
                     if exc.error != "resource_already_exists_exception":
                         raise
         except (OSConnectionError, ConnectionTimeout) as exc:
-            raise TransientIndexError("connection", str(exc)) from exc
+            raise TransientIndexError("connection", str(exc)[:300]) from exc
+        except TransportError as exc:
+            if isinstance(exc.status_code, int) and (exc.status_code == 429 or exc.status_code >= 500):
+                raise TransientIndexError(f"http_{exc.status_code}", str(exc)[:300]) from exc
+            raise
 
     def current_indices(self) -> list[str]:
         try:

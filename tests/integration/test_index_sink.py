@@ -202,3 +202,22 @@ def test_rebuild_replays_wire_articles_into_a_new_index_version(
         index.close()
         sink_env["index"] = index = EmbeddedIndex(Path(env["WIREFEED_INDEX_PATH"]))
     assert ids_in(index) == {"b0", "b1", "b2", "b3"}
+
+
+def test_a_sink_started_before_its_index_is_reachable_waits_and_stops_cleanly(
+    isolated_env: dict[str, str], kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    import time
+
+    nothing_there = f"http://127.0.0.1:{free_port()}"
+    env = {**isolated_env, "WIREFEED_OPENSEARCH_URL": nothing_there, "WIREFEED_INDEX_METRICS_PORT": "0",
+           "WIREFEED_INDEX_RETRY_CAP_S": "0.5", "WIREFEED_LOG_LEVEL": "WARNING"}
+    settings = settings_from(env)
+    ensure_topics(settings, kafka_bootstrap)
+    sink = start_cli(["index"], env, tmp_path / "index.log")
+    try:
+        assert wait_for(lambda: "not reachable yet" in (tmp_path / "index.log").read_text(), timeout_s=60)
+        time.sleep(2)
+        assert sink.poll() is None, (tmp_path / "index.log").read_text()[-2000:]  # still waiting, not crashed
+    finally:
+        assert stop(sink) == 0, (tmp_path / "index.log").read_text()[-2000:]
