@@ -44,7 +44,6 @@ class OpenSearchIndex:
         client = OpenSearch(
             hosts=[settings.opensearch_url], http_auth=auth, ca_certs=settings.opensearch_ca_certs,
             timeout=settings.opensearch_timeout_s, max_retries=0,  # the sink retries, with back-off
-            http_compress=True,
         )
         return cls(client, settings.opensearch_alias, target)
 
