@@ -15,6 +15,7 @@ import logging
 import signal
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
@@ -27,7 +28,7 @@ from pipeline.config import Settings
 from pipeline.errors import RecordError
 from pipeline.index.backend import IndexBackend, TransientIndexError
 from pipeline.index.documents import STAGE, action_from_record
-from pipeline.index.sink import Backoff, Batch, BatchLimits, Stopped, write_batch
+from pipeline.index.sink import Backoff, Batch, BatchLimits, BatchOutcome, Stopped, write_batch
 from pipeline.stages import to_dead_letter
 
 log = logging.getLogger("wirefeed.index")
@@ -45,6 +46,7 @@ class SinkStats:
     stale: int = 0
     dead_letters: int = 0
     commits: int = 0
+    first_record_at: float | None = None  # monotonic time of the first poll that returned records
 
 
 class IndexSink:
@@ -62,6 +64,9 @@ class IndexSink:
         self.stop_event = threading.Event()
         self.positions: dict[TopicPartition, int] = {}  # next offset to commit, per partition, for this batch
         self.dead: list[tuple[bytes, bytes]] = []  # (key, DeadLetter json) waiting for this batch's commit
+        # one bulk in flight on its own thread: (future, actions, offsets to commit, dead letters to send)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wirefeed-bulk")
+        self._inflight: tuple[Future[BatchOutcome], list, dict[TopicPartition, int], list] | None = None
         ensure_topics(settings, bootstrap)
         self.consumer = KafkaConsumer(
             group_id=group or sink_group(settings),
@@ -91,6 +96,8 @@ class IndexSink:
                     raise TimeoutError("the index sink did not catch up in time")
                 now = time.monotonic()
                 polled = self.consumer.poll(timeout_ms=int(self.batch.wait_s(now) * 1000) + 1)
+                if polled and self.stats.first_record_at is None:
+                    self.stats.first_record_at = time.monotonic()
                 for tp, records in polled.items():
                     for record in records:
                         self._add(tp, record)
@@ -98,10 +105,11 @@ class IndexSink:
                             self.flush()
                 if self.batch.due(time.monotonic()) or (self.dead and not self.batch.actions):
                     self.flush()
+                self._finish_inflight(block=False)
                 self._report_lag()
-                if until_caught_up and not self.batch.actions and self._caught_up():
+                if until_caught_up and not self.batch.actions and self._inflight is None and self._caught_up():
                     break
-            self.flush()
+            self.drain()
         except Stopped:
             log.warning("stopped while a batch was being retried: its offsets stay uncommitted (it will replay)")
         finally:
@@ -126,47 +134,68 @@ class IndexSink:
         try:
             action = action_from_record(record.key, record.value, record.timestamp, tp.partition, record.offset)
         except RecordError as exc:
-            self._dead_letter(exc, record.key, record.value or b"")
+            self.dead.append(self._letter(exc, record.key, record.value or b""))
             return
         self.batch.add(action, time.monotonic())
 
-    def _dead_letter(self, exc: BaseException, key: bytes | None, value: bytes) -> None:
+    def _letter(self, exc: BaseException, key: bytes | None, value: bytes) -> tuple[bytes, bytes]:
         letter = to_dead_letter(exc, STAGE, value, self.settings.dlq_original_chars)
-        self.dead.append((key or b"", letter.model_dump_json().encode()))
+        return key or b"", letter.model_dump_json().encode()
 
     def flush(self) -> None:
-        """Write the batch, dead-letter what the index rejected, then commit. Raises Stopped."""
+        """Hand the batch to the bulk thread, after the previous one was finished (so one bulk is in flight).
+
+        While a bulk is in flight the loop reads and builds the next batch: Kafka and JSON work
+        overlap the index's. Offsets are still committed strictly in order, each batch only
+        after its own bulk was acknowledged.
+        """
+        self._finish_inflight()
         actions = self.batch.take()
-        if actions:
-            outcome = write_batch(self.backend, actions, backoff=self.backoff,
-                                  sleep=self.stop_event.wait, stopping=self.stop_event.is_set)
-            self.stats.written += outcome.written
-            self.stats.stale += outcome.stale
-            now_ms = time.time() * 1000
-            for action in actions:
-                if action.published_ms > 0:
-                    metrics.INDEX_SEARCHABLE_SECONDS.observe(max(now_ms - action.published_ms, 0) / 1000)
-            for action, result in outcome.rejected:
-                log.warning("index rejected a document", extra={"id": action.doc_id, "reason": result.reason})
-                exc = RecordError(STAGE, result.reason or "rejected", result.detail or result.reason,
-                                  url=(action.document or {}).get("url"))
-                self._dead_letter(exc, action.doc_id.encode(), action.source)
-        if self.dead:
-            futures = [self.producer.send(self.settings.topic_dlq, key=k, value=v) for k, v in self.dead]
+        positions, dead, self.positions, self.dead = self.positions, self.dead, {}, []
+        future: Future[BatchOutcome] = self._pool.submit(
+            write_batch, self.backend, actions, backoff=self.backoff,
+            sleep=self.stop_event.wait, stopping=self.stop_event.is_set,
+        ) if actions else _done(BatchOutcome())
+        self._inflight = (future, actions, positions, dead)
+
+    def drain(self) -> None:
+        """Flush what is buffered and wait until everything handed over is committed."""
+        if self.batch.actions or self.positions or self.dead:
+            self.flush()
+        self._finish_inflight()
+
+    def _finish_inflight(self, block: bool = True) -> None:
+        """Wait for the bulk in flight, dead-letter what the index rejected, then commit. Raises Stopped."""
+        if self._inflight is None or (not block and not self._inflight[0].done()):
+            return
+        future, actions, positions, dead = self._inflight
+        outcome = future.result()  # Stopped propagates: nothing of this batch is committed
+        self._inflight = None
+        self.stats.written += outcome.written
+        self.stats.stale += outcome.stale
+        now_ms = time.time() * 1000
+        for action in actions:
+            if action.published_ms > 0:
+                metrics.INDEX_SEARCHABLE_SECONDS.observe(max(now_ms - action.published_ms, 0) / 1000)
+        for action, result in outcome.rejected:
+            log.warning("index rejected a document", extra={"id": action.doc_id, "reason": result.reason})
+            exc = RecordError(STAGE, result.reason or "rejected", result.detail or result.reason,
+                              url=(action.document or {}).get("url"))
+            dead.append(self._letter(exc, action.doc_id.encode(), action.source))
+        if dead:
+            futures = [self.producer.send(self.settings.topic_dlq, key=k, value=v) for k, v in dead]
             self.producer.flush()
-            for future in futures:
-                future.get(timeout=60)  # raises if the DLQ did not take it: then nothing is committed
-            self.stats.dead_letters += len(self.dead)
-            self.dead = []
-        if self.positions:
-            offsets = {tp: OffsetAndMetadata(pos, "", -1) for tp, pos in self.positions.items()}
+            for sent in futures:
+                sent.get(timeout=60)  # raises if the DLQ did not take it: then nothing is committed
+            self.stats.dead_letters += len(dead)
+        if positions:
+            offsets = {tp: OffsetAndMetadata(pos, "", -1) for tp, pos in positions.items()}
             try:
                 self.consumer.commit(offsets)
                 self.stats.commits += 1
                 metrics.INDEX_LAST_COMMIT.set(time.time())
             except CommitFailedError as exc:  # the group rebalanced meanwhile: the new owner replays
                 log.warning("commit failed after a rebalance; the batch will be replayed: %s", exc)
-            self.positions = {}
 
     # lag ---------------------------------------------------------------------------------------
 
@@ -199,11 +228,19 @@ class IndexSink:
         self.stop_event.set()
 
     def close(self) -> None:
+        self.stop_event.set()  # a bulk still retrying gives up (uncommitted: it replays)
+        self._pool.shutdown(wait=True)
         try:
             self.consumer.close(autocommit=False)
         finally:
             self.producer.close(timeout=10)
             self.backend.close()
+
+
+def _done(outcome: BatchOutcome) -> Future[BatchOutcome]:
+    future: Future[BatchOutcome] = Future()
+    future.set_result(outcome)
+    return future
 
 
 class _FlushOnRevoke(ConsumerRebalanceListener):
@@ -213,9 +250,8 @@ class _FlushOnRevoke(ConsumerRebalanceListener):
         self.sink = sink
 
     def on_partitions_revoked(self, revoked) -> None:  # noqa: ANN001
-        if self.sink.batch.actions or self.sink.positions:
-            with contextlib.suppress(Stopped):  # stopping anyway: the uncommitted batch replays
-                self.sink.flush()
+        with contextlib.suppress(Stopped):  # stopping anyway: the uncommitted batch replays
+            self.sink.drain()
 
     def on_partitions_assigned(self, assigned) -> None:  # noqa: ANN001
         pass

@@ -75,7 +75,8 @@ class EmbeddedIndex:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # autocommit mode: transactions are explicit (BEGIN IMMEDIATE .. COMMIT) around each bulk
-        self.db = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None)
+        # check_same_thread off: the sink hands the index to its bulk thread (one user at a time)
+        self.db = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")  # searches read while the sink writes
         self.db.execute("PRAGMA synchronous=FULL")
 
