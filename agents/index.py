@@ -262,7 +262,7 @@ def run_index(settings: Settings, bootstrap: str, backend: IndexBackend) -> Sink
     sink = IndexSink(settings, bootstrap, backend)
     if settings.index_metrics_port:
         metrics.serve_http(settings.metrics_host, settings.index_metrics_port,
-                           ready=lambda: bool(sink.consumer.assignment()))
+                           ready=lambda: bool(sink.consumer.assignment()), registry=metrics.INDEX_REGISTRY)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: sink.stop())
     log.info("index sink started", extra={"backend": backend.name, "group": sink_group(settings)})

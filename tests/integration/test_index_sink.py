@@ -89,6 +89,9 @@ def test_feed_to_broker_to_worker_to_index_makes_exactly_the_sample_searchable(
         assert metric_value(text, "wirefeed_index_docs_total", op="index", outcome="written") >= len(wanted)
         assert wait_for(lambda: metric_value(scrape(int(env["WIREFEED_INDEX_METRICS_PORT"])),
                                              "wirefeed_index_lag") == 0, timeout_s=60)
+        capture = os.environ.get("WIREFEED_CAPTURE_DIR")
+        if capture and sink_env["backend"] == "opensearch":  # the real scrape alerts_test.yml's series come from
+            Path(capture, "index.prom").write_text(scrape(int(env["WIREFEED_INDEX_METRICS_PORT"])), encoding="utf-8")
     finally:
         assert stop(sink) == 0, (tmp_path / "index.log").read_text()[-2000:]
         stop(worker)
