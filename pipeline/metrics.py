@@ -170,3 +170,30 @@ def serve_http(
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="wirefeed-http", daemon=True).start()
     return server
+
+# the search-index sink (wirefeed index)
+INDEX_DOCS = Counter(
+    "wirefeed_index_docs", "Index actions acknowledged, by op and outcome", ["op", "outcome"], registry=None
+)
+INDEX_FAILED = Counter(
+    "wirefeed_index_failed", "Index items that failed, by reason and what happened to them", ["reason", "action"],
+    registry=None,
+)
+INDEX_BULK_SECONDS = Histogram(
+    "wirefeed_index_bulk_seconds", "Latency of one bulk request to the index", ["backend"], buckets=_LATENCY_BUCKETS,
+    registry=None,
+)
+INDEX_LAG = Gauge(
+    "wirefeed_index_lag", "Records on wire.articles not yet committed by the sink", ["partition"], registry=None
+)
+INDEX_LAST_COMMIT = Gauge(
+    "wirefeed_index_last_commit_timestamp_seconds", "When the sink last committed offsets", registry=None
+)
+INDEX_SEARCHABLE_SECONDS = Histogram(
+    "wirefeed_index_publish_to_ack_seconds", "Record timestamp on wire.articles to bulk acknowledged",
+    buckets=_E2E_BUCKETS, registry=None,
+)
+# `wirefeed index` exports its own families and the dead letters it writes (stage "index")
+INDEX_REGISTRY = process_registry(
+    INDEX_DOCS, INDEX_FAILED, INDEX_BULK_SECONDS, INDEX_LAG, INDEX_LAST_COMMIT, INDEX_SEARCHABLE_SECONDS, DLQ,
+)
