@@ -1,4 +1,5 @@
-"""The ``wirefeed`` command line: read, worker, process, replay, tail, index, search, feeds, broker, opensearch, demo, run.
+"""The ``wirefeed`` command line: read, worker, process, replay, tail, index, search, feeds, broker,
+opensearch, demo, run.
 
 Commands that talk to Kafka import ``agents`` lazily, so ``process`` starts fast
 and never needs a broker.

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 from opensearchpy import OpenSearch
+from pipeline.feeds import FeedConfig
 
 from agents.broker import free_port
 from agents.demo import SampleServer
 from agents.kafka import ensure_topics, make_producer
 from agents.reader import build_reader
-from pipeline.feeds import FeedConfig
 from pipeline.ids import article_id, canonical_url
 from pipeline.index.backend import SearchQuery
 from pipeline.index.documents import MAX_KEYWORD_BYTES
