@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from opensearchpy import OpenSearch
-from pipeline.feeds import FeedConfig
+from pipeline.ingest.feeds import FeedConfig
 
 from agents.broker import free_port
 from agents.demo import SampleServer
