@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from opensearchpy import OpenSearch
-from pipeline.ingest.feeds import FeedConfig
 
 from agents.broker import free_port
 from agents.demo import SampleServer
@@ -28,6 +27,7 @@ from pipeline.index.documents import MAX_KEYWORD_BYTES
 from pipeline.index.embedded import EmbeddedIndex
 from pipeline.index.opensearch import OpenSearchIndex
 from pipeline.index.search import search
+from pipeline.ingest.feeds import FeedConfig
 from tests.conftest import settings_from
 from tests.helpers import metric_value, read_topic, scrape, start_cli, stop, wait_for
 from tests.unit.test_index import T0, article
