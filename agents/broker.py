@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -80,6 +80,8 @@ class LocalBroker:
     port: int = 9092
     controller_port: int = 9093
     heap: str = "512m"
+    # True once this object launched the java process: only then may its owner stop it
+    launched: bool = field(default=False, init=False, compare=False)
 
     @property
     def bootstrap(self) -> str:
@@ -134,7 +136,11 @@ class LocalBroker:
         return self.pid() is not None and port_open(self.port)
 
     def start(self, timeout_s: float = 90.0) -> str:
-        """Start the broker (format storage on first start); return its bootstrap address."""
+        """Start the broker (format storage on first start); return its bootstrap address.
+
+        A broker already running from this state dir is used as it is, and ``launched`` stays
+        False: whoever started it stops it, not us.
+        """
         if self.running():
             return self.bootstrap
         if port_open(self.port):
@@ -162,6 +168,7 @@ class LocalBroker:
         )
         log.close()
         self.pid_file.write_text(str(proc.pid))
+        self.launched = True
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if proc.poll() is not None:
