@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from agents.broker import LocalCluster
+from agents.broker import LocalCluster, free_port
 from agents.kafka import ensure_topics, topic_specs
 from tests.conftest import settings_from
-from tests.helpers import start_cli, stop, wait_for
+from tests.helpers import scrape, start_cli, stop, wait_for
 from tests.integration.faultkit import Follower
 from tests.integration.test_faults import (
     SteadyProducer,
@@ -37,7 +37,7 @@ from tests.integration.test_faults import (
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
 PAGES = 1000
-RATE = 100  # records/s: the producer is still writing when the fault comes
+RATE = 25  # records/s: 40 s of input, the producer is still writing when the fault comes
 # Bounds, not targets: a test takes ~2 min on an idle 2-core machine; these allow a heavily loaded one
 DEADLINE_S = 400  # for each phase: up to the fault, and from the fault to the last input
 
@@ -60,7 +60,6 @@ def cluster_env(tmp_path: Path, cluster: LocalCluster) -> dict[str, str]:
         "WIREFEED_APP_ID": f"wirefeed-cluster-{run}",
         "WIREFEED_DATA_DIR": str(tmp_path / "data"),
         "WIREFEED_LOG_LEVEL": "WARNING",
-        "WIREFEED_METRICS_PORT": "0",
         "WIREFEED_REPLICATION_FACTOR": "3",
         "WIREFEED_MIN_INSYNC_REPLICAS": "2",
     }
@@ -86,9 +85,19 @@ class Scenario:
 
     def worker(self, **extra_env: str) -> object:
         self.logs.append(self.tmp_path / f"worker-{len(self.logs) + 1}.log")
-        proc = start_cli(["worker"], {**self.env, **extra_env}, self.logs[-1])
+        self.metrics_port = free_port()
+        proc = start_cli(["worker"], {**self.env, "WIREFEED_METRICS_PORT": str(self.metrics_port), **extra_env},
+                         self.logs[-1])
         self.workers.append(proc)
         return proc
+
+    def ready(self) -> bool:
+        """The last worker's /readyz: started (consumer and tables) and not rebalancing."""
+        try:
+            scrape(self.metrics_port, "/readyz")
+            return True
+        except OSError:
+            return False
 
     def run(self, name: str, fault: Callable[[], None]) -> dict:
         """Run the stream, the fault in a thread (the ledger keeps being read meanwhile), then check.
@@ -110,11 +119,15 @@ class Scenario:
                 errors.append(exc)
 
         try:
-            producer.start()
             start = time.monotonic()
             self.worker()
+            # the input starts once the worker is up (its start-up takes long on a loaded machine), so the
+            # fault lands while the producer still writes and the worker still works through it
+            assert wait_for(self.ready, timeout_s=DEADLINE_S), self.tails()
+            producer.start()
             assert follower.follow_until(lambda led: len(led.copies) >= PAGES * 0.25, DEADLINE_S), self.tails()
             at_fault = len(self.ledger.copies)
+            assert at_fault < PAGES * 0.9, "the stream was (nearly) done before the fault: nothing would be tested"
             thread = threading.Thread(target=run_fault, daemon=True)
             thread.start()
             progress: list[float] = []
