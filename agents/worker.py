@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+from collections import defaultdict
+from typing import Any
+
 import faust
 
 from agents.app import create_app
 from agents.kafka import ensure_topics
 from agents.processes import claim_worker_dir
 from pipeline.config import Settings
+from pipeline.health import BrokerProbe
 from pipeline.logs import logging_config
-from pipeline.metrics import serve_http
+from pipeline.metrics import WORKER_REGISTRY, serve_http
+
+log = logging.getLogger("wirefeed.worker")
 
 
 def run_worker(settings: Settings, bootstrap: str) -> None:
@@ -21,19 +28,34 @@ def run_worker(settings: Settings, bootstrap: str) -> None:
     ensure_topics(settings, bootstrap)
     app = create_app(settings, bootstrap)
     state = {"started": False}
+    ours = {settings.topic_raw, settings.topic_extracted, settings.topic_deduped}
 
     @app.task
     async def _mark_started() -> None:  # tasks run once the app (consumer, tables) has started
         state["started"] = True
+        log.info("worker consuming", extra={"group": settings.app_id, "bootstrap": bootstrap})
 
-    def ready() -> bool:
-        return state["started"] and not app.rebalancing
+    @app.on_partitions_assigned.connect
+    async def _log_assignment(sender: Any, assigned: set, **_: Any) -> None:
+        by_topic: dict[str, list[int]] = defaultdict(list)
+        for tp in assigned:
+            if tp.topic in ours:  # Faust's changelog and assignor topics are its own business
+                by_topic[tp.topic].append(tp.partition)
+        log.info("partitions assigned", extra={"partitions": {t: sorted(p) for t, p in sorted(by_topic.items())}})
 
+    probe = BrokerProbe(bootstrap).start()
+
+    def ready() -> bool:  # consuming: started, not rebalancing, and the broker answers
+        return state["started"] and not app.rebalancing and probe.reachable
+
+    log.info("worker starting", extra={"group": settings.app_id, "bootstrap": bootstrap,
+                                        "metrics_port": settings.metrics_port, "partitions": settings.partitions})
     if settings.metrics_port:
-        serve_http(settings.metrics_host, settings.metrics_port, ready)
+        serve_http(settings.metrics_host, settings.metrics_port, ready, registry=WORKER_REGISTRY)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     worker = faust.Worker(
         app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False, workdir=str(settings.data_dir),
-        logging_config=logging_config(settings.log_level),
+        logging_config=logging_config(settings.log_level, settings.log_repeat_s),
     )
+    worker.spinner = None  # Faust's terminal spinner writes cursor codes into the JSON log stream
     worker.execute_from_commandline()
