@@ -11,7 +11,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 
 from agents.broker import free_port
-from agents.kafka import changelog_topic, ensure_topics, topic_specs
+from agents.kafka import changelog_topic, describe_topics, ensure_topics, topic_specs
 from pipeline.config import TopicMismatchError
 from tests.conftest import REPO_ROOT, settings_from
 
@@ -80,9 +80,14 @@ def test_topics_get_the_replication_and_min_insync_settings(isolated_env: dict[s
     ensure_topics(settings, kafka_bootstrap)
     names = [spec.name for spec in topic_specs(settings)]
     assert changelog_topic(settings) in names  # Faust's dedupe changelog is created (and checked) by us too
-    _, configs = describe(kafka_bootstrap, names)
-    assert {configs[name]["min.insync.replicas"] for name in names} == {"1"}
-    assert configs[changelog_topic(settings)]["cleanup.policy"] == "compact"
+    admin = KafkaAdminClient(bootstrap_servers=[kafka_bootstrap])
+    try:  # described once the new topics' metadata settled
+        described = describe_topics(admin, names)
+    finally:
+        admin.close()
+    assert {described[name][2]["min.insync.replicas"] for name in names} == {"1"}
+    assert {described[name][1] for name in names} == {1}  # replicas
+    assert described[changelog_topic(settings)][2]["cleanup.policy"] == "compact"
 
 
 def test_more_replicas_than_brokers_is_an_error_not_a_silent_success(isolated_env: dict[str, str],
