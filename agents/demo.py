@@ -221,11 +221,43 @@ def run_demo(settings: Settings, output: Path, timeout_s: float) -> int:
             console.print(f"[bold red]{missing} of {len(wanted)} articles did not arrive[/]; "
                           f"worker log: {data_dir / 'worker.log'}")
             return 1
+        if not index_and_search(run_settings, bootstrap, wanted, timeout_s):
+            return 1
         console.print(
             f"[bold green]done[/]: {len(articles)} articles in {output} "
             f"({time.monotonic() - started:.0f}s, everything started was stopped)"
         )
     return 0
+
+
+DEMO_QUERY = "partnership agreement Pyongyang"
+
+
+def index_and_search(settings: Settings, bootstrap: str, wanted: set[str], timeout_s: float) -> bool:
+    """Run the index sink until it caught up with wire.articles, then search the embedded index."""
+    from agents.index import IndexSink
+    from pipeline.index.embedded import EmbeddedIndex
+    from pipeline.index.factory import embedded_path
+    from pipeline.index.search import SearchQuery, render, search
+
+    path = embedded_path(settings)
+    with console.status("indexing wire.articles into the embedded index …"):
+        sink = IndexSink(settings, bootstrap, EmbeddedIndex(path))
+        stats = sink.run(until_caught_up=True, timeout_s=timeout_s)
+    index = EmbeddedIndex(path)
+    try:
+        indexed = wanted & set(index.ids())
+        console.print(f"index: {stats.written} documents written to [bold]{path}[/] "
+                      f"({len(indexed)} of {len(wanted)} sample articles searchable)")
+        groups = search(index, SearchQuery(DEMO_QUERY, include_duplicates=True))
+    finally:
+        index.close()
+    console.print(f"[bold]wirefeed search[/] \"{DEMO_QUERY}\" --duplicates:")
+    console.print(render(groups))
+    if len(indexed) != len(wanted) or not groups:
+        console.print("[bold red]the index does not hold every sample article[/]")
+        return False
+    return True
 
 
 def run_continuously(settings: Settings, feeds_file: Path, poll_s: float = 1.0) -> int:

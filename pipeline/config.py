@@ -107,6 +107,23 @@ class Settings(BaseSettings):
     sitemap_window_hours: float = Field(default=48.0, gt=0, description="Sitemap entries older than this are skipped.")
     sitemap_max_children: int = Field(default=50, ge=1, description="Sitemaps read from one index per poll.")
 
+    # search index sink (wirefeed index / wirefeed search)
+    opensearch_url: str | None = Field(
+        default=None, description="OpenSearch base URL; when unset the embedded SQLite index is used."
+    )
+    opensearch_username: str | None = None
+    opensearch_password: str | None = None
+    opensearch_ca_certs: str | None = None
+    opensearch_alias: str = Field(default="wire-articles", description="Alias the sink writes and search reads.")
+    opensearch_timeout_s: float = 30.0
+    index_path: Path | None = Field(default=None, description="Embedded index file; default DATA_DIR/index.sqlite.")
+    index_group: str | None = Field(default=None, description="Sink's consumer group; default APP_ID-index.")
+    index_batch_docs: int = Field(default=500, ge=1)
+    index_batch_bytes: int = Field(default=5_000_000, ge=1)
+    index_batch_wait_s: float = Field(default=0.25, gt=0)
+    index_retry_cap_s: float = Field(default=10.0, gt=0, description="Longest pause between retries.")
+    index_metrics_port: int = Field(default=9310, description="Index sink's /metrics, /healthz, /readyz; 0 = off.")
+
     # the local dev broker (`wirefeed broker start`, `make demo`) and where its jars are cached
     broker_port: int = Field(
         default=9092, ge=1, le=65534, description="Local dev broker's port; its controller uses the next one."

@@ -53,6 +53,10 @@ def test_the_demo_publishes_one_clean_article_per_seed_and_runs_twice(tmp_path: 
             elif label["label"] in ("body", "subheading"):
                 assert label["text"] in lines, label["text"]
     assert "wirefeed demo" in first.stderr and "done" in first.stderr
+    # the last hop: all five in the embedded index, and the demo's search printed hits
+    assert "(5 of 5 sample articles searchable)" in " ".join(first.stderr.split())
+    assert 'wirefeed search "partnership agreement Pyongyang"' in first.stderr
+    assert re.search(r"^\s*1\. ", first.stderr, re.M), first.stderr[-2000:]
 
     second, again = run_demo(tmp_path, kafka_bootstrap)
     assert second.returncode == 0, second.stderr[-3000:]
