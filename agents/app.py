@@ -17,7 +17,8 @@ from typing import Any
 
 import faust
 
-from agents.kafka import MAX_MESSAGE_BYTES, topic_specs
+from agents.kafka import MAX_MESSAGE_BYTES, faust_settings, topic_specs
+from agents.kafka import ssl_context as ssl_context_for
 from agents.stage_process import StageProcess
 from agents.tables import TableStore
 from pipeline import metrics
@@ -37,9 +38,7 @@ def _faust_credentials(settings: Settings) -> Any:
     protocol = settings.kafka_security_protocol.upper()
     ssl_context = None
     if protocol.endswith("SSL"):
-        import ssl
-
-        ssl_context = ssl.create_default_context(cafile=settings.kafka_ssl_cafile)
+        ssl_context = ssl_context_for(settings)  # CA and mTLS client certificate, as kafka-python's
     if settings.kafka_sasl_mechanism:
         return faust.SASLCredentials(
             username=settings.kafka_sasl_username,
@@ -75,6 +74,7 @@ def create_app(settings: Settings, bootstrap: str) -> faust.App:
         broker_commit_interval=1.0,
         stream_wait_empty=False,
         table_cleanup_interval=60.0,
+        **faust_settings(settings),  # replication of Faust's topics, producer compression (agents/kafka.py)
     )
     specs = {spec.name: spec for spec in topic_specs(settings)}
 

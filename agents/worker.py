@@ -10,6 +10,7 @@ import faust
 
 from agents.app import create_app
 from agents.kafka import ensure_topics
+from agents.processes import claim_worker_dir
 from pipeline.config import Settings
 from pipeline.health import BrokerProbe
 from pipeline.logs import logging_config
@@ -21,6 +22,9 @@ log = logging.getLogger("wirefeed.worker")
 def run_worker(settings: Settings, bootstrap: str) -> None:
     # Faust's worker changes into its workdir; keep every path absolute so that does not matter
     settings = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
+    # one state dir per live worker (RocksDB locks its files): a second worker on this machine just works
+    state_dir, _claim = claim_worker_dir(settings.data_dir)
+    settings = settings.model_copy(update={"data_dir": state_dir})
     ensure_topics(settings, bootstrap)
     app = create_app(settings, bootstrap)
     state = {"started": False}

@@ -203,10 +203,16 @@ def replay(
 
     settings = get_settings()
     try:
-        sent = replay_paths(settings, _bootstrap(settings), paths, url_prefix=url_prefix, source=source)
+        result = replay_paths(settings, _bootstrap(settings), paths, url_prefix=url_prefix, source=source)
     except FileNotFoundError as exc:
         raise _fail(f"no such file: {exc.filename}") from None
-    err.print(f"[bold]replay[/]: {sent} records sent to {settings.topic_raw}")
+    for failure in result.failed[:20]:
+        err.print(f"[red]not sent[/]: {escape(failure)}", highlight=False)
+    if len(result.failed) > 20:
+        err.print(f"… and {len(result.failed) - 20} more not sent")
+    err.print(f"[bold]replay[/]: {result.sent} records sent to {settings.topic_raw}, {len(result.failed)} not sent")
+    if result.failed:  # a record that did not reach the broker is a failed replay
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -415,7 +421,13 @@ def opensearch_status() -> None:
 
 
 def main() -> None:
-    app()
+    from pipeline.config import TopicMismatchError
+
+    try:
+        app()
+    except TopicMismatchError as exc:  # a deployment mistake, said plainly (no traceback)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        sys.exit(2)
 
 
 if __name__ == "__main__":
