@@ -23,6 +23,7 @@ from pipeline import metrics
 from pipeline.config import Settings
 from pipeline.errors import RecordError
 from pipeline.stages import Pipeline
+from pipeline.tagging import untagged_reason
 from schemas import Article
 
 _pipeline: Pipeline | None = None  # the child's own pipeline, made by _start
@@ -39,6 +40,7 @@ class StageResult:
     removed_rules: list[str] = field(default_factory=list)
     publishable: bool = True
     fetched_at: float | None = None
+    untagged: str | None = None  # tag stage: why the article got no topics (counted by the worker)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -82,6 +84,7 @@ def run_stage(stage: str, values: list[bytes]) -> list[StageResult]:
                 removed_rules=[r.rule for r in article.removed] if stage == "extract" else [],
                 publishable=_pipeline.publishable(article),
                 fetched_at=article.fetched_at.timestamp() if article.fetched_at else None,
+                untagged=untagged_reason(bool(article.topics), article.lang) if stage == "tag" else None,
             ))
         except RecordError as exc:
             results.append(StageResult(error=exc, seconds=time.perf_counter() - start))
@@ -109,6 +112,8 @@ class StageProcess:
                 metrics.STAGE_SECONDS.labels(stage).observe(result.seconds)
                 for rule in result.removed_rules:
                     metrics.REMOVED_BLOCKS.labels(rule).inc()
+                if result.untagged:
+                    metrics.UNTAGGED_TOPICS.labels(result.untagged).inc()
         return results
 
     def close(self) -> None:
