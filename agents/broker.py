@@ -29,13 +29,28 @@ class BrokerError(RuntimeError):
     """The local broker could not be set up, started or reached."""
 
 
-def cache_dir() -> Path:
+def cache_root() -> Path:
+    """Where fetched servers live: WIREFEED_CACHE_DIR, else ``$XDG_CACHE_HOME/wirefeed``."""
     from pipeline.config import load_settings  # WIREFEED_CACHE_DIR, documented with every other setting
 
     base = load_settings().cache_dir or os.path.join(
         os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "wirefeed"
     )
-    return Path(base) / f"kafka-{KAFKA_VERSION}"
+    return Path(base)
+
+
+def cache_dir() -> Path:
+    return cache_root() / f"kafka-{KAFKA_VERSION}"
+
+
+def maven_copy(pom: Path, dest: Path, quiet: bool, *extra: str) -> str | None:
+    """Copy ``pom``'s dependencies from Maven Central into ``dest``; Maven's output when it failed."""
+    dest.mkdir(parents=True, exist_ok=True)
+    cmd = ["mvn", "-B", "-f", str(pom), "dependency:copy-dependencies", f"-DoutputDirectory={dest}", *extra]
+    if quiet:
+        cmd.insert(1, "-q")
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    return None if proc.returncode == 0 else f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
 
 
 def ensure_jars(quiet: bool = True) -> Path:
@@ -48,18 +63,28 @@ def ensure_jars(quiet: bool = True) -> Path:
         raise BrokerError("Maven (mvn) is needed to fetch the Kafka jars; install it (apt-get install maven)")
     if shutil.which("java") is None:
         raise BrokerError("Java 17+ is needed to run Kafka; install it (apt-get install openjdk-17-jre-headless)")
-    libs.mkdir(parents=True, exist_ok=True)
-    cmd = ["mvn", "-B", "-f", str(POM), "dependency:copy-dependencies",
-           f"-DoutputDirectory={libs}", "-DincludeScope=runtime"]
-    if quiet:
-        cmd.insert(1, "-q")
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise BrokerError(f"mvn could not fetch the Kafka jars:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    problem = maven_copy(POM, libs, quiet, "-DincludeScope=runtime")
+    if problem:
+        raise BrokerError(f"mvn could not fetch the Kafka jars:\n{problem}")
     if not any(libs.glob("kafka_2.13-*.jar")):
         raise BrokerError(f"mvn ran but no kafka jar is in {libs}")
     marker.write_text(KAFKA_VERSION)
     return libs
+
+
+def terminate_pid(pid: int, timeout_s: float) -> None:
+    """SIGTERM a server we started, SIGKILL it if it is still there after ``timeout_s``."""
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        _reap(pid)
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return
+        time.sleep(0.2)
+    os.kill(pid, signal.SIGKILL)
+    _reap(pid)
 
 
 def free_port() -> int:
@@ -206,18 +231,7 @@ class LocalBroker:
         pid = self.pid()
         if pid is None:
             return False
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except OSError:
-                break
-            _reap(pid)
-            time.sleep(0.2)
-        else:
-            os.kill(pid, signal.SIGKILL)
-            _reap(pid)
+        terminate_pid(pid, timeout_s)
         self.pid_file.unlink(missing_ok=True)
         return True
 

@@ -17,7 +17,6 @@ import json
 import os
 import pwd
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -26,7 +25,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from agents.broker import REPO_ROOT, free_port, port_open
+from agents.broker import REPO_ROOT, cache_root, free_port, maven_copy, port_open, terminate_pid
 
 OPENSEARCH_VERSION = "2.19.3"
 POM = REPO_ROOT / "deploy" / "opensearch" / "pom.xml"
@@ -48,10 +47,7 @@ class OpenSearchError(RuntimeError):
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("WIREFEED_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "wirefeed"
-    )
-    return Path(base) / f"opensearch-{OPENSEARCH_VERSION}"
+    return cache_root() / f"opensearch-{OPENSEARCH_VERSION}"
 
 
 def ensure_distribution(quiet: bool = True) -> Path:
@@ -62,13 +58,9 @@ def ensure_distribution(quiet: bool = True) -> Path:
         return dist
     if shutil.which("mvn") is None:
         raise OpenSearchError("Maven (mvn) is needed to fetch OpenSearch; install it (apt-get install maven)")
-    dist.mkdir(parents=True, exist_ok=True)
-    cmd = ["mvn", "-B", "-f", str(POM), "dependency:copy-dependencies", f"-DoutputDirectory={dist}"]
-    if quiet:
-        cmd.insert(1, "-q")
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise OpenSearchError(f"mvn could not fetch OpenSearch:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    problem = maven_copy(POM, dist, quiet)
+    if problem:
+        raise OpenSearchError(f"mvn could not fetch OpenSearch:\n{problem}")
     if not (dist / f"opensearch-{OPENSEARCH_VERSION}.zip").exists():
         raise OpenSearchError(f"mvn ran but no opensearch zip is in {dist}")
     marker.write_text(OPENSEARCH_VERSION)
@@ -226,18 +218,7 @@ class LocalOpenSearch:
         pid = self.pid()
         if pid is None:
             return False
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            _reap(pid)
-            try:
-                os.kill(pid, 0)
-            except OSError:
-                break
-            time.sleep(0.2)
-        else:
-            os.kill(pid, signal.SIGKILL)
-            _reap(pid)
+        terminate_pid(pid, timeout_s)
         return True
 
     def _tail(self, lines: int = 30) -> str:
@@ -245,11 +226,6 @@ class LocalOpenSearch:
             return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
-
-
-def _reap(pid: int) -> None:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
 
 
 def _java_home() -> str:
