@@ -23,7 +23,7 @@ from pipeline import metrics
 from pipeline.config import Settings
 from pipeline.errors import RecordError
 from pipeline.stages import Pipeline
-from pipeline.tagging import untagged_reason
+from pipeline.tagging import NO_EVIDENCE, UNKNOWN_LANGUAGE, UNSUPPORTED_LANGUAGE, untagged_reason
 from schemas import Article
 
 _pipeline: Pipeline | None = None  # the child's own pipeline, made by _start
@@ -66,6 +66,7 @@ def _tag(pipeline: Pipeline, value: bytes) -> Article:
 
 
 STAGES = {"extract": _extract, "tag": _tag}
+UNTAGGED_REASONS = (UNSUPPORTED_LANGUAGE, UNKNOWN_LANGUAGE, NO_EVIDENCE)
 
 
 def run_stage(stage: str, values: list[bytes]) -> list[StageResult]:
@@ -103,6 +104,8 @@ class StageProcess:
             max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_start,
             initargs=(settings, os.getpid()),
         )
+        for reason in UNTAGGED_REASONS:  # every known reason exported from the start, at 0 (rate() works)
+            metrics.UNTAGGED_TOPICS.labels(reason)
 
     async def run(self, stage: str, values: list[bytes]) -> list[StageResult]:
         results = await asyncio.get_running_loop().run_in_executor(self._pool, run_stage, stage, values)
