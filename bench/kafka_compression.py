@@ -22,7 +22,7 @@ from pathlib import Path
 from kafka import codec
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = next((p for p in (ROOT.parent / "shared" / "data", Path("/work/shared/data")) if p.exists()), None)
+DATA = next((p for p in (ROOT.parent / "shared" / "data",) if p.exists()), None)  # ../shared beside the repo
 
 CODECS: dict[str, tuple[Callable[[bytes], bytes], Callable[[bytes], bytes]]] = {
     "none": (bytes, bytes),
