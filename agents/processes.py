@@ -15,7 +15,7 @@ def start_cli(args: list[str], env: dict[str, str], log: Path) -> subprocess.Pop
     """``wirefeed ARGS`` as a child process, ``env`` on top of ours, output appended to ``log``."""
     handle = open(log, "ab")  # noqa: SIM115 - handed to the child
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", *args],
+        [sys.executable, "-m", "agents.cli", *args],
         env={**os.environ, **env}, cwd=str(REPO_ROOT),
         stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
     )

@@ -29,7 +29,7 @@ def run_demo(tmp_path: Path, kafka_bootstrap: str) -> tuple[subprocess.Completed
     output = tmp_path / "demo-output.jsonl"
     env = {**os.environ, "WIREFEED_KAFKA_BOOTSTRAP": kafka_bootstrap, "WIREFEED_DATA_DIR": str(tmp_path / "d")}
     proc = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "demo", "--output", str(output), "--timeout", "180"],
+        [sys.executable, "-m", "agents.cli", "demo", "--output", str(output), "--timeout", "180"],
         env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
     )
     records = [json.loads(line) for line in output.read_text().splitlines()] if output.exists() else []

@@ -195,7 +195,7 @@ def test_rebuild_replays_wire_articles_into_a_new_index_version(
         producer.flush(60)
     finally:
         producer.close(10)
-    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "index", "--rebuild"], env={**os.environ, **env},
+    done = subprocess.run([sys.executable, "-m", "agents.cli", "index", "--rebuild"], env={**os.environ, **env},
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     if sink_env["backend"] == "opensearch":

@@ -48,7 +48,7 @@ def test_topics_are_created_with_their_partitions_and_configs(isolated_env: dict
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], env={**os.environ, **env},
+    return subprocess.run([sys.executable, "-m", "agents.cli", *args], env={**os.environ, **env},
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
 
 
@@ -204,14 +204,14 @@ def test_run_fails_when_a_child_dies_and_never_stops_a_broker_it_did_not_start(t
            "WIREFEED_LOG_LEVEL": "WARNING"}
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text(f"feeds:\n  - url: http://127.0.0.1:{free_port()}/feed.xml\n")
-    started = subprocess.run([sys.executable, "-m", "pipeline.cli", "broker", "start"], env=env, cwd=REPO_ROOT,
+    started = subprocess.run([sys.executable, "-m", "agents.cli", "broker", "start"], env=env, cwd=REPO_ROOT,
                              capture_output=True, text=True, timeout=180)
     assert started.returncode == 0, started.stderr
     out = tmp_path / "run.out"
     try:
         def run() -> subprocess.Popen:
             handle = open(out, "w")  # noqa: SIM115 - handed to the child
-            return subprocess.Popen([sys.executable, "-m", "pipeline.cli", "run", "--feeds", str(feeds)], env=env,
+            return subprocess.Popen([sys.executable, "-m", "agents.cli", "run", "--feeds", str(feeds)], env=env,
                                     cwd=REPO_ROOT, stdout=handle, stderr=subprocess.STDOUT)
 
         def pids() -> dict[str, int]:

@@ -284,8 +284,8 @@ def test_wirefeed_search_prints_hits_grouped_by_story(tmp_path: Path, monkeypatc
 
     from typer.testing import CliRunner
 
+    from agents.cli import app
     from pipeline import config
-    from pipeline.cli import app
 
     path = tmp_path / "index.sqlite"
     idx = EmbeddedIndex(path)
