@@ -20,7 +20,8 @@ def _imported_modules(path: Path) -> set[str]:
 
 def test_no_module_under_pipeline_imports_agents() -> None:
     offenders = {
-        str(path.relative_to(PIPELINE.parent)): sorted(m for m in _imported_modules(path) if m.split(".")[0] == "agents")
+        str(path.relative_to(PIPELINE.parent)):
+            sorted(m for m in _imported_modules(path) if m.split(".")[0] == "agents")
         for path in PIPELINE.rglob("*.py")
     }
     assert {path: mods for path, mods in offenders.items() if mods} == {}
