@@ -137,6 +137,32 @@ def _mark_teaser(blocks: list[Block], j: int, headlines: list[int]) -> None:
         blocks[k].rule = "related"
 
 
+# Paragraphs this long shown again, in the same order, are the page holding its article twice (a
+# print or mobile copy, a teaser repeating the lead), not the article repeating itself.
+REPEATED_PASSAGE_WORDS = 12
+
+
+def _mark_repeated_passages(blocks: list[Block]) -> None:
+    """Cut the second showing of a passage: two or more long paragraphs kept earlier in that order.
+
+    One paragraph shown again alone (a pull quote, a refrain) stays; so does a paragraph repeated
+    back to back, which is the text's own doing.
+    """
+    long = [b for b in blocks if b.kept and b.kind != "item" and len(words(b.text)) >= REPEATED_PASSAGE_WORDS]
+    keys = [normalise(b.text) for b in long]
+    first_at: dict[str, int] = {}
+    for j, key in enumerate(keys):
+        first_at.setdefault(key, j)
+
+    def pair(j: int) -> bool:  # long[j], long[j + 1] repeat an earlier pair, in order
+        a, b = keys[j], keys[j + 1]
+        return a != b and first_at[a] < j and first_at[b] == first_at[a] + 1
+
+    for j in range(len(long) - 1):
+        if pair(j):
+            long[j].rule = long[j + 1].rule = "duplicate"
+
+
 def apply_context_rules(blocks: list[Block]) -> None:
     """Mark, in place, blocks that are boilerplate because of where they stand."""
     gaps = _uses_gaps(blocks)
@@ -181,6 +207,7 @@ def apply_context_rules(blocks: list[Block]) -> None:
         ):
             b.rule = "related"
     # 4. link-only headlines: in runs, or next to other removed boilerplate
+    _mark_repeated_passages(blocks)
     for i, b in enumerate(blocks):
         if not b.kept or not b.link_only or is_sentence(b.text) or len(words(b.text)) > 30:
             continue

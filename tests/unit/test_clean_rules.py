@@ -127,3 +127,12 @@ def test_repeated_code_rows_and_wrapped_lines_are_content_but_a_repeated_headlin
     rules = [(b.text, b.rule) for b in clean_blocks(blocks).blocks]
     assert rules.count((sql, None)) == 2 and rules.count((wrapped, None)) == 2
     assert rules.count((head, "duplicate")) == 2
+
+
+def test_an_article_shown_twice_on_the_page_keeps_one_copy_but_a_lone_repeated_paragraph_stays() -> None:
+    from pipeline.clean import Block
+
+    copy = [Block(text=t) for t in (P1, P2, P3, P1, P2)]
+    assert [b.rule for b in clean_blocks(copy).blocks] == [None, None, None, "duplicate", "duplicate"]
+    refrain = [Block(text=t) for t in (P1, P2, P1, P3, P1)]
+    assert all(b.rule is None for b in clean_blocks(refrain).blocks)
