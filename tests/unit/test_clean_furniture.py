@@ -29,6 +29,11 @@ from pipeline.clean.rules import FURNITURE_FILE, block_rule, is_menu_line, load_
         ("About the author", "bio"),
         ("Home · Weather · News · Morning Show · Sports · Contests", "nav"),
         ("| Newsletter | Site Map | Search | Advanced Search |", "nav"),
+        ("(12)", "counter"),
+        ("3 - 1", "counter"),
+        ("£40,000", "counter"),
+        ("Quote | Report this post", "prompt"),
+        ("Report abuse", "prompt"),
     ],
 )
 def test_furniture_is_cut_under_its_rule(line: str, rule: str) -> None:
@@ -44,6 +49,9 @@ def test_furniture_is_cut_under_its_rule(line: str, rule: str) -> None:
         "He said the most-read newspaper in the region had changed hands twice since 2001.",
         "| Team A | 3 | 1 | 10 |",
         "Paris - London - Berlin - Rome were on the list of cities.",
+        "| 2007 | 3 | 1 | 10 |",
+        "1965年",
+        "Report this to the police, officers urged residents living near the station.",
     ],
 )
 def test_prose_that_mentions_the_same_words_stays(line: str) -> None:
