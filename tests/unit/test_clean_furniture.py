@@ -34,6 +34,10 @@ from pipeline.clean.rules import FURNITURE_FILE, block_rule, is_menu_line, load_
         ("£40,000", "counter"),
         ("Quote | Report this post", "prompt"),
         ("Report abuse", "prompt"),
+        ("TrackBack URL for this entry:", "prompt"),
+        ("Listed below are links to weblogs that reference Ten things about the budget:", "prompt"),
+        ("blog comments powered by Disqus", "prompt"),
+        ("This entry was posted on Saturday, August 25th, 2012 at 12:23 am and is filed under Budget, Taxes.", "tags"),
     ],
 )
 def test_furniture_is_cut_under_its_rule(line: str, rule: str) -> None:
@@ -51,6 +55,7 @@ def test_furniture_is_cut_under_its_rule(line: str, rule: str) -> None:
         "Paris - London - Berlin - Rome were on the list of cities.",
         "| 2007 | 3 | 1 | 10 |",
         "1965年",
+        "This entry was posted to the wrong desk, the editor said, and the budget story ran a day late.",
         "Report this to the police, officers urged residents living near the station.",
     ],
 )
