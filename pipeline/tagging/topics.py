@@ -10,8 +10,11 @@ How it works
 * English terms match their surface form and simple plurals; the other languages are inflected, so
   both the terms and the text are reduced to Snowball stems (PyStemmer) before matching. A German
   compound that is not a term is read by its longest known last part ("Drohnenangriff" -> "Angriff").
-* A term written ``?term`` is ambiguous ("ill", "strike", "fish"): it adds evidence to a topic only if
-  an unambiguous term of the same topic is in the article too. A term written with capitals
+* A term written ``?term`` is ambiguous for its topic ("ill", "strike", "fish", a headline's "slams"): it
+  adds evidence to that topic only if an unambiguous term of the same topic is in the article too.
+  Ambiguity belongs to a (term, topic) pair: "strike" can need support as a labour cue and still be
+  plain evidence elsewhere; once a term is marked ``?`` under a topic (or one of its subtopics), it
+  needs support for that topic even where another line lists it plainly. A term written with capitals
   (``=Apple``) matches only that spelling.
 * The text is tokenised (lower case, hyphens split) and matched greedily, longest term first (up to
   four words), so "European Union" is not also read as the labour term "union" and "Premier League" is
@@ -95,14 +98,14 @@ def _plurals(key: tuple[str, ...]) -> list[tuple[str, ...]]:
 class Lexicon:
     """term tuple -> ((topic code, weight), ...); ``first_words`` of multi-word terms.
 
-    ``ambiguous``: terms that count only beside unambiguous evidence for the same topic.
+    ``ambiguous``: term -> the topics for which it counts only beside unambiguous evidence for that topic.
     ``exact``: one-word terms (lower-case key -> required spelling) that match only with that case.
     ``stem``: how text tokens are reduced before matching (None: surface forms).
     """
 
     terms: dict[tuple[str, ...], tuple[tuple[str, float], ...]]
     multi_first: frozenset[str]
-    ambiguous: frozenset[tuple[str, ...]] = frozenset()
+    ambiguous: dict[tuple[str, ...], frozenset[str]] = field(default_factory=dict)
     exact: dict[tuple[str, ...], str] = field(default_factory=dict)
     stem: object = None
     compounds: bool = False  # read unknown compounds by their last part (German)
@@ -147,8 +150,7 @@ def parse_lexicon(
 ) -> Lexicon:
     stem = Stemmer.Stemmer(stemmer) if stemmer else None
     weights: dict[tuple[str, ...], dict[str, float]] = {}
-    ambiguous: set[tuple[str, ...]] = set()
-    sure: set[tuple[str, ...]] = set()
+    ambiguous: dict[tuple[str, ...], set[str]] = {}
     exact: dict[tuple[str, ...], str] = {}
     section: str | None = None
     for raw_line in text.splitlines():
@@ -180,16 +182,19 @@ def parse_lexicon(
                 key = tuple(stem.stemWords(list(key)))
             forms = [key] if stem is not None or is_exact else _plurals(key)
             for form in forms:
-                (ambiguous if is_ambiguous else sure).add(form)
+                if is_ambiguous:
+                    ambiguous.setdefault(form, set()).update(owners)
                 if is_exact and len(form) == 1:
                     exact[form] = word_tokens(normalise(term))[0]
                 slot = weights.setdefault(form, {})
                 for owner in owners:
                     slot[owner] = max(slot.get(owner, 0.0), weight)
     terms = {key: tuple(sorted(slot.items())) for key, slot in weights.items()}
+    for key, codes in ambiguous.items():  # a term that needs support for a topic needs it for its subtopics
+        codes.update(code for code in weights[key] if topics[code].parent in codes)
     return Lexicon(
-        terms, frozenset(key[0] for key in terms if len(key) > 1), frozenset(ambiguous - sure), exact, stem,
-        compounds,
+        terms, frozenset(key[0] for key in terms if len(key) > 1),
+        {key: frozenset(codes) for key, codes in ambiguous.items()}, exact, stem, compounds,
     )
 
 
@@ -251,14 +256,13 @@ def default_calibration() -> Calibration:
 def match_counts(tokens: list[str], lexicon: Lexicon) -> dict[tuple[str, ...], int]:
     """Greedy longest-first matches of lexicon terms in lower-case ``tokens``.
 
-    Keys come in the order of their first match, as a left-to-right scan finds them (evidence is summed
-    in that order, so scores do not move by a float ulp). Only the few tokens that can start a multi-word
-    term are visited in Python; single words are counted by ``Counter`` in C.
+    Keys come sorted, whatever their positions, so evidence is always summed in the same order (scores do
+    not move by a float ulp between texts with the same terms). Only the few tokens that can start a
+    multi-word term are visited in Python; single words are counted by ``Counter`` in C.
     """
     terms, multi_first, second_words = lexicon.terms, lexicon.multi_first, lexicon.second_words
     n = len(tokens)
-    multi: dict[tuple[str, ...], int] = {}
-    first_at: dict[tuple[str, ...], int] = {}
+    found: dict[tuple[str, ...], int] = {}
     consumed: list[int] = []
     free = 0  # first position not inside an earlier multi-word match
     for i in [i for i, token in enumerate(tokens) if token in multi_first]:
@@ -267,25 +271,17 @@ def match_counts(tokens: list[str], lexicon: Lexicon) -> dict[tuple[str, ...], i
         for size in range(min(MAX_TERM_WORDS, n - i), 1, -1):
             key = tuple(tokens[i : i + size])
             if key in terms:
-                multi[key] = multi.get(key, 0) + 1
-                first_at.setdefault(key, i)
+                found[key] = found.get(key, 0) + 1
                 consumed.extend(range(i, i + size))
                 free = i + size
                 break
     singles = Counter(tokens)
     if consumed:
         singles.subtract(tokens[i] for i in consumed)
-    skipped = set(consumed)
-    first_seen = dict(zip(reversed(tokens), range(n - 1, -1, -1), strict=True))  # word -> first position
     for word in lexicon.single_words.intersection(singles):
         if singles[word] > 0:
-            at = first_seen[word]
-            while at in skipped:
-                at = tokens.index(word, at + 1)
-            key = (word,)
-            multi[key] = singles[word]
-            first_at[key] = at
-    return {key: multi[key] for key in sorted(multi, key=first_at.__getitem__)}
+            found[(word,)] = singles[word]
+    return {key: found[key] for key in sorted(found)}
 
 
 def topic_evidence(title: str | None, body: str, lexicon: Lexicon) -> dict[str, float]:
@@ -302,21 +298,21 @@ def token_evidence(tokens: list[str], lexicon: Lexicon, spelled: set[str] | None
     """
     counts = match_counts(lexicon.tokens(tokens), lexicon)
     evidence: dict[str, float] = {}
-    pending: list[tuple[tuple[str, ...], float]] = []
-    exact, ambiguous = lexicon.exact, lexicon.ambiguous
+    pending: list[tuple[str, float]] = []
+    exact, ambiguous, terms = lexicon.exact, lexicon.ambiguous, lexicon.terms
     for key, count in counts.items():
         if exact and key in exact and (spelled is None or exact[key] not in spelled):
             continue
         factor = 1.0 + math.log(count)
-        if key in ambiguous:
-            pending.append((key, factor))
-            continue
-        for code, weight in lexicon.terms[key]:
-            evidence[code] = evidence.get(code, 0.0) + weight * factor
-    for key, factor in pending:  # ambiguous words need unambiguous support for the same topic
-        for code, weight in lexicon.terms[key]:
-            if code in evidence:
-                evidence[code] += weight * factor
+        needs_support = ambiguous.get(key)
+        for code, weight in terms[key]:
+            if needs_support and code in needs_support:
+                pending.append((code, weight * factor))
+            else:
+                evidence[code] = evidence.get(code, 0.0) + weight * factor
+    for code, value in pending:  # ambiguous words need unambiguous support for the same topic
+        if code in evidence:
+            evidence[code] += value
     priors = topic_priors()
     for code in priors.keys() & evidence.keys():
         evidence[code] *= priors[code]

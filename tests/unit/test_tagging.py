@@ -214,6 +214,49 @@ def test_tag_equals_the_topic_and_entity_stages_run_on_their_own(tagger, title, 
     assert [e.model_dump(exclude_none=True) for e in tags.entities] == entities
 
 
+@pytest.mark.parametrize("text", NUMBERS_MONEY_AND_POSSESSIVES)
+def test_shared_tokens_reuse_the_lower_case_tokens_the_caller_has(text) -> None:
+    clean = normalise(text)
+    pieces = split_pieces(clean)
+    lower = [t.lower() for t in pieces[1::2]]
+    assert lower_word_tokens_from_pieces(pieces, clean, lower) == lower_word_tokens(clean)
+
+
+def _fixture_texts() -> list[str]:
+    texts = []
+    for path in sorted((HANDWRITTEN.parent / "lang").glob("*.jsonl")) + sorted(HANDWRITTEN.parent.glob("*.jsonl")):
+        for line in path.read_text("utf-8").splitlines():
+            row = json.loads(line)
+            texts.append(f"{row['title']}\n{row['body']}" if row.get("title") else row["body"])
+    for path in (HANDWRITTEN, HANDWRITTEN.parent / "holdout.txt"):  # "# id | topics" line, then title and body
+        texts += ["\n".join(block.strip().splitlines()[1:]) for block in path.read_text("utf-8").split("\n\n")]
+    return texts
+
+
+def test_the_english_fast_path_agrees_with_the_language_model() -> None:
+    from pipeline.tagging import language
+
+    texts = _fixture_texts()
+    fast = [t for t in texts if language._plainly_english(t[: language.SAMPLE_CHARS])]
+    assert len(fast) >= 20  # the English samples do take the fast path...
+    model = language._identifier()
+    # ...and on each of them the model, asked directly, says English too
+    assert {model.classify(t[: language.SAMPLE_CHARS])[0] for t in fast} == {"en"}
+    # other languages never take it, even with English names and loanwords in them
+    assert not any(language._plainly_english(t) for t in texts if language._identifier().classify(t)[0] != "en")
+
+
+def test_text_with_a_few_english_words_is_not_taken_for_english_by_the_fast_path() -> None:
+    from pipeline.tagging.language import _plainly_english, detect_language
+
+    german = (
+        "Der Chef von The Walt Disney Company sagte am Montag in Berlin, dass der Konzern seine Pläne für "
+        "the new streaming service nicht ändern werde. Die Aktie fiel um drei Prozent."
+    )
+    assert not _plainly_english(german)
+    assert detect_language(german) == "de"
+
+
 def test_the_language_model_loaded_in_one_piece_answers_as_py3langids_own_loader() -> None:
     from py3langid import langid
 
@@ -320,6 +363,40 @@ def test_an_ambiguous_word_needs_support_from_the_rest_of_the_text() -> None:
     assert "medtop:09000000" not in alone  # "strike" without any other labour cue
     backed = classifier.scores(None, "The union called a strike after pay talks with the employer failed.")
     assert "medtop:09000000" in backed
+
+
+def test_ambiguity_belongs_to_a_term_and_a_topic() -> None:
+    from pipeline.tagging.topics import parse_lexicon
+
+    lexicon = parse_lexicon(
+        "[medtop:15000000]\n3: football\n2: ?slams\n[medtop:11000000]\n3: minister\n1: slams\n",
+        media_topics(),
+    )
+    classifier = TopicClassifier(lexicon)
+    # a headline's "slams" is no sport cue on its own, but stays plain evidence for politics
+    alone = classifier.scores("Minister slams critics", "The minister answered questions.")
+    assert "medtop:15000000" not in alone and "medtop:11000000" in alone
+    # beside a sure sport cue it counts for sport
+    backed = topic_evidence_of(lexicon, "Coach slams referee", "A football coach was angry.")
+    bare = topic_evidence_of(lexicon, "Coach criticises referee", "A football coach was angry.")
+    assert backed["medtop:15000000"] > bare["medtop:15000000"]
+
+
+def test_a_question_mark_overrides_a_plain_listing_for_the_same_topic_and_its_subtopics() -> None:
+    from pipeline.tagging.topics import parse_lexicon
+
+    lexicon = parse_lexicon(
+        "[medtop:20000822]\n2: hurdles\n[medtop:15000000]\n3: athletics\n1: ?hurdles\n", media_topics()
+    )
+    assert topic_evidence_of(lexicon, None, "Legal hurdles remain for the merger.") == {}
+    with_support = topic_evidence_of(lexicon, None, "She won the hurdles at the athletics meeting.")
+    assert with_support == {"medtop:15000000": 3.0 + 2.0}  # the subtopic has no sure cue of its own
+
+
+def topic_evidence_of(lexicon, title, body):
+    from pipeline.tagging.topics import topic_evidence
+
+    return topic_evidence(title, body, lexicon)
 
 
 def test_exact_case_terms_match_only_their_spelling() -> None:
