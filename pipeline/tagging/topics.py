@@ -21,8 +21,9 @@ How it works
   not read as a "premier".
 * Evidence for a topic: ``E = sum(weight * (1 + ln(count)))`` over its matched terms, title and body
   read as one text: a title word is one more occurrence, not a doubled weight, so one word in a
-  headline cannot decide the topic on its own. A wire dateline ("LAKE FOREST, Ill. (AP) -") is not
-  topic evidence.
+  headline cannot decide the topic on its own; only between topics with (almost) equal evidence does
+  the one the headline names win (its title evidence is added again at weight ``TITLE_TIE_BREAK``). A
+  wire dateline ("LAKE FOREST, Ill. (AP) -") is not topic evidence.
 * Score: a logistic calibration of three features, ``ln(1 + E)`` (how much evidence), ``ln(E / E_best)``
   (how it compares with the best topic of the article) and, for the best topic, its margin over the
   runner-up, with coefficients in ``data/calibration.json`` fitted by ``bench/tagging.py --fit`` on the
@@ -46,6 +47,9 @@ from pipeline.tagging.text import lower_word_tokens, normalise, term_key, word_t
 from pipeline.tagging.vocabulary import MediaTopic, media_topics
 
 MAX_TERM_WORDS = 4
+# A title's own evidence is added once more at this tiny weight: it decides between topics that the whole
+# text supports (almost) equally, in favour of the one the headline is about, and changes nothing else.
+TITLE_TIE_BREAK = 0.001
 # Topics scoring below this are not emitted (the best top-level topic always is, if it has evidence).
 EMIT_THRESHOLD = 0.2
 _SECTION = re.compile(r"^\[(medtop:\d{8})\]$")
@@ -99,14 +103,15 @@ class Lexicon:
     """term tuple -> ((topic code, weight), ...); ``first_words`` of multi-word terms.
 
     ``ambiguous``: term -> the topics for which it counts only beside unambiguous evidence for that topic.
-    ``exact``: one-word terms (lower-case key -> required spelling) that match only with that case.
+    ``exact``: one-word terms that match only with one spelling, per topic (lower-case key -> {topic code:
+    required spelling}): "=Heat" is a team only as "Heat", and "heat" is still weather in any case.
     ``stem``: how text tokens are reduced before matching (None: surface forms).
     """
 
     terms: dict[tuple[str, ...], tuple[tuple[str, float], ...]]
     multi_first: frozenset[str]
     ambiguous: dict[tuple[str, ...], frozenset[str]] = field(default_factory=dict)
-    exact: dict[tuple[str, ...], str] = field(default_factory=dict)
+    exact: dict[tuple[str, ...], dict[str, str]] = field(default_factory=dict)
     stem: object = None
     compounds: bool = False  # read unknown compounds by their last part (German)
     single_words: frozenset[str] = field(init=False)  # one-word terms, unwrapped for set intersection
@@ -151,7 +156,7 @@ def parse_lexicon(
     stem = Stemmer.Stemmer(stemmer) if stemmer else None
     weights: dict[tuple[str, ...], dict[str, float]] = {}
     ambiguous: dict[tuple[str, ...], set[str]] = {}
-    exact: dict[tuple[str, ...], str] = {}
+    exact: dict[tuple[str, ...], dict[str, str]] = {}
     section: str | None = None
     for raw_line in text.splitlines():
         line = raw_line.strip()
@@ -185,7 +190,8 @@ def parse_lexicon(
                 if is_ambiguous:
                     ambiguous.setdefault(form, set()).update(owners)
                 if is_exact and len(form) == 1:
-                    exact[form] = word_tokens(normalise(term))[0]
+                    spelling = word_tokens(normalise(term))[0]
+                    exact.setdefault(form, {}).update(dict.fromkeys(owners, spelling))
                 slot = weights.setdefault(form, {})
                 for owner in owners:
                     slot[owner] = max(slot.get(owner, 0.0), weight)
@@ -288,24 +294,23 @@ def topic_evidence(title: str | None, body: str, lexicon: Lexicon) -> dict[str, 
     """Topic code -> evidence E (see module docstring)."""
     body = strip_dateline(normalise(body))
     text = f"{normalise(title)}\n{body}" if title else body
-    return token_evidence(lower_word_tokens(text), lexicon, set(word_tokens(text)) if lexicon.exact else None)
+    title_words = len(lower_word_tokens(normalise(title))) if title else 0
+    return token_evidence(
+        lower_word_tokens(text), lexicon, set(word_tokens(text)) if lexicon.exact else None, title_words
+    )
 
 
-def token_evidence(tokens: list[str], lexicon: Lexicon, spelled: set[str] | None = None) -> dict[str, float]:
-    """``topic_evidence`` from lower-case tokens of the (normalised) title and body.
-
-    ``spelled``: the case-preserving tokens of the text, needed only by lexicons with exact-case terms.
-    """
-    counts = match_counts(lexicon.tokens(tokens), lexicon)
+def _summed(counts: dict[tuple[str, ...], int], lexicon: Lexicon, spelled: set[str] | None) -> dict[str, float]:
     evidence: dict[str, float] = {}
     pending: list[tuple[str, float]] = []
     exact, ambiguous, terms = lexicon.exact, lexicon.ambiguous, lexicon.terms
     for key, count in counts.items():
-        if exact and key in exact and (spelled is None or exact[key] not in spelled):
-            continue
         factor = 1.0 + math.log(count)
         needs_support = ambiguous.get(key)
+        spellings = exact.get(key) if exact else None
         for code, weight in terms[key]:
+            if spellings and code in spellings and (spelled is None or spellings[code] not in spelled):
+                continue  # "=Heat": the team only with its capital
             if needs_support and code in needs_support:
                 pending.append((code, weight * factor))
             else:
@@ -313,6 +318,23 @@ def token_evidence(tokens: list[str], lexicon: Lexicon, spelled: set[str] | None
     for code, value in pending:  # ambiguous words need unambiguous support for the same topic
         if code in evidence:
             evidence[code] += value
+    return evidence
+
+
+def token_evidence(
+    tokens: list[str], lexicon: Lexicon, spelled: set[str] | None = None, title_words: int = 0
+) -> dict[str, float]:
+    """``topic_evidence`` from lower-case tokens of the (normalised) title and body.
+
+    ``spelled``: the case-preserving tokens of the text, needed only by lexicons with exact-case terms.
+    ``title_words``: how many of ``tokens`` are the title's; a topic the headline names wins a tie.
+    """
+    keys = lexicon.tokens(tokens)
+    evidence = _summed(match_counts(keys, lexicon), lexicon, spelled)
+    if title_words and evidence:
+        for code, value in _summed(match_counts(keys[:title_words], lexicon), lexicon, spelled).items():
+            if code in evidence:
+                evidence[code] += TITLE_TIE_BREAK * value
     priors = topic_priors()
     for code in priors.keys() & evidence.keys():
         evidence[code] *= priors[code]
@@ -346,9 +368,12 @@ class TopicClassifier:
         """(code, label, score) above the emit threshold, every subtopic with its parent, best first."""
         return self._chosen(self.scores(title, body))
 
-    def classify_tokens(self, tokens: list[str], spelled: set[str] | None = None) -> list[tuple[str, str, float]]:
-        """``classify`` from lower-case tokens of the normalised title and body (see ``Tagger.tag``)."""
-        return self._chosen(self._calibrated(token_evidence(tokens, self.lexicon, spelled)))
+    def classify_tokens(
+        self, tokens: list[str], spelled: set[str] | None = None, title_words: int = 0
+    ) -> list[tuple[str, str, float]]:
+        """``classify`` from lower-case tokens of the normalised title and body (see ``Tagger.tag``);
+        the first ``title_words`` of them are the title's."""
+        return self._chosen(self._calibrated(token_evidence(tokens, self.lexicon, spelled, title_words)))
 
     def _chosen(self, scores: dict[str, float]) -> list[tuple[str, str, float]]:
         if not scores:

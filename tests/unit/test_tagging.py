@@ -393,6 +393,17 @@ def test_a_question_mark_overrides_a_plain_listing_for_the_same_topic_and_its_su
     assert with_support == {"medtop:15000000": 3.0 + 2.0}  # the subtopic has no sure cue of its own
 
 
+def test_an_exact_case_term_of_one_topic_leaves_the_word_plain_for_the_others() -> None:
+    from pipeline.tagging.topics import parse_lexicon
+
+    lexicon = parse_lexicon("[medtop:15000000]\n2: ?=Heat, nba\n[medtop:17000000]\n2: heat\n", media_topics())
+    weather = topic_evidence_of(lexicon, None, "The heat will last until Friday.")
+    assert list(weather) == ["medtop:17000000"]  # the lower-case word is still weather
+    team = topic_evidence_of(lexicon, None, "The Heat won their NBA game.")
+    assert team["medtop:15000000"] == 4.0
+    assert topic_evidence_of(lexicon, None, "the heat won their nba game")["medtop:15000000"] == 2.0
+
+
 def topic_evidence_of(lexicon, title, body):
     from pipeline.tagging.topics import topic_evidence
 
@@ -409,12 +420,28 @@ def test_exact_case_terms_match_only_their_spelling() -> None:
 
 
 def test_a_title_word_is_one_more_occurrence_not_a_doubled_weight() -> None:
-    from pipeline.tagging.topics import default_lexicon, topic_evidence
+    from pipeline.tagging.topics import TITLE_TIE_BREAK, default_lexicon, topic_evidence
 
     lexicon = default_lexicon()
     with_title = topic_evidence("Election", "Voters went to the polls.", lexicon)
     in_body = topic_evidence(None, "Election. Voters went to the polls.", lexicon)
-    assert with_title == in_body
+    assert with_title.keys() == in_body.keys()
+    for code, evidence in in_body.items():  # the same, up to the tie-break's share
+        assert evidence <= with_title[code] <= evidence * (1 + 2 * TITLE_TIE_BREAK)
+
+
+def test_between_two_equally_supported_topics_the_headlines_wins() -> None:
+    from pipeline.tagging.topics import parse_lexicon
+
+    lexicon = parse_lexicon("[medtop:15000000]\n2: football\n[medtop:04000000]\n2: shares\n", media_topics())
+    classifier = TopicClassifier(lexicon)
+    # each text names each topic once: a tie, which the title decides (without it, the code would)
+    for title, body, winner in (
+        ("Football today", "Shares of the club were sold.", "medtop:15000000"),
+        ("Shares today", "The club's football was poor.", "medtop:04000000"),
+    ):
+        scores = classifier.scores(title, body)
+        assert scores[winner] > max(score for code, score in scores.items() if code != winner)
 
 
 # --- calibration ----------------------------------------------------------------------------------
