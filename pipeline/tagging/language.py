@@ -95,7 +95,8 @@ def _identifier() -> langid.LanguageIdentifier:
 # On every labelled and development text of the project the fast path agrees with the model.
 _ENGLISH = frozenset((
     "the", "and", "of", "to", "that", "with", "was", "were", "is", "are", "for", "from", "by", "has", "have",
-    "had", "said", "this", "which", "would", "their", "been", "its", "not", "but",
+    "had", "said", "this", "which", "would", "their", "been", "its", "not", "but", "he", "she", "his", "they",
+    "who", "will", "after", "about", "when", "you", "it", "be", "more", "there", "what", "than",
 ))
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
 FAST_MIN_WORDS = 20

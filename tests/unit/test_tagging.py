@@ -255,6 +255,16 @@ def test_text_with_a_few_english_words_is_not_taken_for_english_by_the_fast_path
     )
     assert not _plainly_english(german)
     assert detect_language(german) == "de"
+    dutch = (
+        "We hebben het gisteren besproken en het is duidelijk dat de regering was gewaarschuwd. Het plan had "
+        "volgens de minister geen gevolgen voor de begroting, maar de oppositie is het daar niet mee eens."
+    )
+    danish = (
+        "Regeringen har besluttet at hæve skatten for de største virksomheder, og ministeren sagde i går at "
+        "det er nødvendigt for at finansiere velfærden. Oppositionen kalder forslaget for et løftebrud."
+    )
+    for text in (dutch, danish):
+        assert not _plainly_english(text)
 
 
 def test_the_language_model_loaded_in_one_piece_answers_as_py3langids_own_loader() -> None:
