@@ -53,7 +53,7 @@ TITLE_TIE_BREAK = 0.001
 # Topics scoring below this are not emitted (the best top-level topic always is, if it has evidence).
 EMIT_THRESHOLD = 0.2
 _SECTION = re.compile(r"^\[(medtop:\d{8})\]$")
-_LINE = re.compile(r"^([0-9.]+):\s*(.*)$")
+_LINE = re.compile(r"^([0-9.]+)(!?):\s*(.*)$")  # "2:" terms; "1!:" names (no plural forms)
 # Lexicon file and Snowball stemmer per supported language (English keeps surface forms and plurals).
 LANGUAGES: dict[str, tuple[str, str | None]] = {
     "en": ("lexicon.txt", None),
@@ -171,10 +171,11 @@ def parse_lexicon(
         if not match or section is None:
             raise ValueError(f"bad lexicon line: {raw_line!r}")
         weight = float(match.group(1))
+        names = bool(match.group(2))  # "France" has no plural: "Frances" is a name of its own
         owners = [section]
         if topics[section].parent:
             owners.append(topics[section].parent)  # a subtopic's evidence is its parent's too
-        for raw_term in match.group(2).split(","):
+        for raw_term in match.group(3).split(","):
             term = raw_term.strip()
             is_ambiguous = term.startswith("?")
             term = term.lstrip("?")
@@ -185,7 +186,7 @@ def parse_lexicon(
                 continue
             if stem is not None:
                 key = tuple(stem.stemWords(list(key)))
-            forms = [key] if stem is not None or is_exact else _plurals(key)
+            forms = [key] if stem is not None or is_exact or names else _plurals(key)
             for form in forms:
                 if is_ambiguous:
                     ambiguous.setdefault(form, set()).update(owners)

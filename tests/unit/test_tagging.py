@@ -414,6 +414,14 @@ def test_an_exact_case_term_of_one_topic_leaves_the_word_plain_for_the_others() 
     assert topic_evidence_of(lexicon, None, "the heat won their nba game")["medtop:15000000"] == 2.0
 
 
+def test_names_get_no_plural_forms() -> None:
+    from pipeline.tagging.topics import parse_lexicon
+
+    lexicon = parse_lexicon("[medtop:11000000]\n1!: france\n2: election\n", media_topics())
+    assert topic_evidence_of(lexicon, None, "Hurricane Frances hit Florida.") == {}
+    assert "medtop:11000000" in topic_evidence_of(lexicon, None, "France votes, and so do elections elsewhere.")
+
+
 def topic_evidence_of(lexicon, title, body):
     from pipeline.tagging.topics import topic_evidence
 
