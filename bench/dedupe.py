@@ -59,7 +59,7 @@ def score(items: list[Item], predicted: dict[str, str]) -> tuple[float, float, i
 
 
 def run_ours(items: list[Item]) -> tuple[dict[str, str], dict[str, str], float, Deduper]:
-    deduper = Deduper({}, Settings())
+    deduper = Deduper({}, settings=Settings())
     start = time.process_time()
     verdicts = [deduper.check(it.article) for it in items]
     seconds = time.process_time() - start

@@ -159,7 +159,7 @@ def ours(
     articles: list[tuple[str, Article | None]], settings: Settings
 ) -> tuple[dict[str, str], dict[str, str], float]:
     """(url -> story, url -> url of the original for duplicates, CPU seconds) from a fresh dedupe stage."""
-    pipeline = Pipeline(settings, deduper=Deduper({}, settings))
+    pipeline = Pipeline(settings, deduper=Deduper({}, settings=settings))
     stories: dict[str, str] = {}
     copies: dict[str, str] = {}
     url_of: dict[str, str] = {}
@@ -223,7 +223,7 @@ class _NoStories(Stories):
 
 
 def _timed_run(items: list, stories_on: bool) -> tuple[float, Deduper]:
-    deduper = Deduper({}, Settings())
+    deduper = Deduper({}, settings=Settings())
     if not stories_on:
         deduper.stories = _NoStories(deduper.store)
     start = time.process_time()

@@ -131,6 +131,13 @@ class Settings(BaseSettings):
     cache_dir: Path | None = Field(
         default=None, description="Cache of the broker's jars; default $XDG_CACHE_HOME/wirefeed (~/.cache/wirefeed)."
     )
+    # the local dev OpenSearch (`wirefeed opensearch start`, the tests' session node)
+    opensearch_home: Path | None = Field(
+        default=None, description="Where its distribution is unpacked; default <tmp>/wirefeed-opensearch-<version>."
+    )
+    opensearch_port: int = Field(
+        default=0, ge=0, le=65535, description="Port of `wirefeed opensearch start`; 0 = a free one, remembered."
+    )
 
     @field_validator("log_level", "kafka_security_protocol", mode="before")
     @classmethod
@@ -143,6 +150,8 @@ class Settings(BaseSettings):
         """Stateful paths default under ``data_dir`` (one volume holds all state); Kafka settings agree."""
         if self.reader_state is None:
             self.reader_state = self.data_dir / "reader-state.json"
+        if self.cache_dir is None:  # the XDG convention, read here with every other variable
+            self.cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wirefeed"
         if self.min_insync_replicas > self.replication_factor:
             raise ValueError(
                 f"WIREFEED_MIN_INSYNC_REPLICAS ({self.min_insync_replicas}) > WIREFEED_REPLICATION_FACTOR "
