@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -94,6 +94,14 @@ def _bootstrap(settings: Settings) -> str:
             "or point WIREFEED_KAFKA_BOOTSTRAP at yours"
         )
     return broker.bootstrap
+
+
+def _say_status(running: bool, address: str, pid: Callable[[], int | None]) -> None:
+    """A local server's status line; exit 1 when it is stopped, so scripts can test it."""
+    if not running:
+        err.print("stopped")
+        raise typer.Exit(1)
+    err.print(f"running at {address} (pid {pid()})")
 
 
 @contextmanager
@@ -312,11 +320,7 @@ def broker_status() -> None:
     from agents.broker import default_broker
 
     broker = default_broker()
-    if broker.running():
-        err.print(f"running at {broker.bootstrap} (pid {broker.pid()})")
-    else:
-        err.print("stopped")
-        raise typer.Exit(1)
+    _say_status(broker.running(), broker.bootstrap, broker.pid)
 
 
 @feeds_app.command("discover")
@@ -440,11 +444,7 @@ def opensearch_status() -> None:
     from agents.opensearch import default_node
 
     node = default_node()
-    if node.running():
-        err.print(f"running at {node.url} (pid {node.pid()})")
-    else:
-        err.print("stopped")
-        raise typer.Exit(1)
+    _say_status(node.running(), node.url, node.pid)
 
 
 def main() -> None:

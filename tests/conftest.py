@@ -45,20 +45,25 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         broker.stop()
 
 
-@pytest.fixture
-def isolated_env(tmp_path: Path, kafka_bootstrap: str) -> dict[str, str]:
-    """WIREFEED_* variables giving one test its own topics, consumer group and state."""
+def run_env(bootstrap: str, data_dir: Path, kind: str = "test") -> dict[str, str]:
+    """WIREFEED_* variables giving one run on ``bootstrap`` its own topics, consumer group and state."""
     run = uuid.uuid4().hex[:8]
     env = {
-        "WIREFEED_KAFKA_BOOTSTRAP": kafka_bootstrap,
-        "WIREFEED_APP_ID": f"wirefeed-test-{run}",
-        "WIREFEED_DATA_DIR": str(tmp_path / "data"),
-        "WIREFEED_READER_STATE": str(tmp_path / "data" / "reader-state.json"),
+        "WIREFEED_KAFKA_BOOTSTRAP": bootstrap,
+        "WIREFEED_APP_ID": f"wirefeed-{kind}-{run}",
+        "WIREFEED_DATA_DIR": str(data_dir),
+        "WIREFEED_READER_STATE": str(data_dir / "reader-state.json"),
         "WIREFEED_LOG_LEVEL": "WARNING",
     }
     for name in ("raw", "extracted", "deduped", "articles", "dlq"):
-        env[f"WIREFEED_TOPIC_{name.upper()}"] = f"t{run}.wire.{name}"
+        env[f"WIREFEED_TOPIC_{name.upper()}"] = f"{kind[0]}{run}.wire.{name}"
     return env
+
+
+@pytest.fixture
+def isolated_env(tmp_path: Path, kafka_bootstrap: str) -> dict[str, str]:
+    """WIREFEED_* variables giving one test its own topics, consumer group and state."""
+    return run_env(kafka_bootstrap, tmp_path / "data")
 
 
 def settings_from(env: dict[str, str]) -> Settings:
