@@ -33,9 +33,7 @@ def cache_root() -> Path:
     """Where fetched servers live: WIREFEED_CACHE_DIR, else ``$XDG_CACHE_HOME/wirefeed``."""
     from pipeline.config import load_settings  # WIREFEED_CACHE_DIR, documented with every other setting
 
-    root = load_settings().cache_dir
-    assert root is not None  # Settings resolves the default
-    return root
+    return load_settings().cache_root
 
 
 def cache_dir() -> Path:

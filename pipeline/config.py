@@ -139,6 +139,15 @@ class Settings(BaseSettings):
         default=0, ge=0, le=65535, description="Port of `wirefeed opensearch start`; 0 = a free one, remembered."
     )
 
+    @property
+    def cache_root(self) -> Path:
+        """Where fetched servers' files are cached: WIREFEED_CACHE_DIR, else ``$XDG_CACHE_HOME/wirefeed``.
+
+        A cache, not state, so it is no field default under ``data_dir``; XDG_CACHE_HOME is read here
+        with every other variable.
+        """
+        return self.cache_dir or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wirefeed"
+
     @field_validator("log_level", "kafka_security_protocol", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
@@ -150,8 +159,6 @@ class Settings(BaseSettings):
         """Stateful paths default under ``data_dir`` (one volume holds all state); Kafka settings agree."""
         if self.reader_state is None:
             self.reader_state = self.data_dir / "reader-state.json"
-        if self.cache_dir is None:  # the XDG convention, read here with every other variable
-            self.cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wirefeed"
         if self.min_insync_replicas > self.replication_factor:
             raise ValueError(
                 f"WIREFEED_MIN_INSYNC_REPLICAS ({self.min_insync_replicas}) > WIREFEED_REPLICATION_FACTOR "
