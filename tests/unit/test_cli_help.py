@@ -66,3 +66,8 @@ def test_a_real_command_with_a_bad_setting_is_one_line_and_exit_2(bad_setting: N
 def test_the_installed_command_shows_help_with_a_bad_setting() -> None:
     result = wirefeed(["process", "--help"], BAD)
     assert result.returncode == 0 and "Usage:" in result.stdout and "RawPage JSONL" in result.stdout, result.stderr
+
+
+def test_help_taken_as_an_option_value_still_ends_in_the_one_line_error() -> None:
+    result = wirefeed(["search", "--lang", "--help", "pyongyang"], BAD)  # `--help` is the language here
+    assert (result.returncode, result.stderr.strip().splitlines()) == (2, [ERROR])
