@@ -12,9 +12,8 @@ from pipeline.tagging.entities import EntityExtractor
 from pipeline.tagging.text import lower_word_tokens, lower_word_tokens_from_pieces, normalise, split_pieces
 from pipeline.tagging.topics import TopicClassifier
 from pipeline.tagging.vocabulary import media_topics, top_level_codes
-from tests.conftest import SHARED
+from tests.conftest import SEEDS
 
-SEEDS = SHARED / "seeds"
 HANDWRITTEN = Path(__file__).resolve().parents[1] / "fixtures/tagging/handwritten.txt"
 POLITICS, CONFLICT, ECONOMY = "medtop:11000000", "medtop:16000000", "medtop:04000000"
 FIVE = ["medtop:04000000", "medtop:01000000", "medtop:11000000", "medtop:15000000", "medtop:13000000"]
@@ -97,7 +96,7 @@ def test_every_subtopic_comes_with_its_top_level_ancestor_scored_at_least_as_hig
     assert list(scores.values()) == sorted(scores.values(), reverse=True)
 
 
-@pytest.mark.parametrize("seed", sorted(SEEDS.glob("*.txt")) if SEEDS.exists() else [], ids=lambda p: p.name)
+@pytest.mark.parametrize("seed", sorted(SEEDS.glob("*.txt")), ids=lambda p: p.name)
 def test_seeds_are_politics_and_conflict_with_canonical_entities(tagger, seed) -> None:
     title, body = seed.read_text("utf-8").split("\n", 1)
     tags = tagger.tag(title, body)
