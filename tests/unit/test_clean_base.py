@@ -128,3 +128,48 @@ def test_a_long_caption_is_a_description_and_stays_but_a_short_one_goes() -> Non
     long = "Two former officials join the host to talk about schools, unions and what reform has meant for pupils."
     assert block_rule(Block(text=long, kind="caption")) is None
     assert block_rule(Block(text="The bridge at dawn", kind="caption")) == "caption"
+
+
+OTHER = [f"Readers wrote about parking on Elm Street and the new lights, letter {i} said." for i in range(6)]
+
+
+def _first_two_paragraphs(tree, url):  # noqa: ANN001, ANN202 - trafilatura keeping only the lead
+    from lxml.etree import Element, SubElement
+
+    body = Element("body")
+    for text in PARAS[:2]:
+        SubElement(body, "p").text = text
+    return body
+
+
+def test_a_candidate_holding_little_of_the_pages_own_paragraphs_is_grown_by_the_prose_around_it(
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    from pipeline.clean import html as html_module
+
+    monkeypatch.setattr(html_module, "article_body", _first_two_paragraphs)
+    html = html_blocks(_page("<article>" + "".join(f"<p>{p}</p>" for p in PARAS) + "</article>"))
+    assert html is not None and html.base == "readability"
+    assert [b.text for b in html.blocks] == PARAS
+
+
+def test_growing_stops_at_short_lines_so_a_comment_thread_after_the_article_stays_out() -> None:
+    first = _blocks(PARAS[:2])
+    comments = [x for i, c in enumerate(OTHER) for x in (f"Reader {i} on Monday", c)]
+    second = _blocks(PARAS + comments)
+    grown = base.extend_run(first, second)
+    assert grown is not None and [b.text for b in grown] == PARAS
+
+
+def test_another_part_of_the_page_never_replaces_a_sound_candidate() -> None:
+    assert base.extend_run(_blocks(PARAS[:2]), _blocks(OTHER)) is None
+    assert base.kept_share(_blocks(PARAS[:2]), _blocks(OTHER + PARAS[:1])) == 0.5
+
+
+def test_page_prose_counts_running_text_in_paragraphs_only() -> None:
+    from pipeline.clean.trafilatura_fast import parse_html
+
+    tree = parse_html(_page("<nav><p>Home</p><p>Sport</p></nav><p>" + PARAS[0] + "</p><div>" + PARAS[1] + "</div>"))
+    assert tree is not None and base.page_prose_words(tree) == len(PARAS[0].split())
+    assert base.missed_page_prose(base.features(_blocks(PARAS[:1])), 3 * len(PARAS[0].split()))
+    assert not base.missed_page_prose(base.features(_blocks(PARAS[:1])), len(PARAS[0].split()))
