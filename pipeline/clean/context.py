@@ -3,8 +3,9 @@
 Related-article lists under a "You Might Also Like" label, inline inserts (a
 section label line followed by a headline), headlines that follow a photo
 caption, runs of link-only headlines, lone section labels, lines repeated on
-the page. Sub-headings inside the article stay: a headline-like line followed
-by prose, with no label or caption before it, is body.
+the page, and the second showing of an article the page holds twice.
+Sub-headings inside the article stay: a headline-like line followed by prose,
+with no label or caption before it, is body.
 """
 
 from __future__ import annotations

@@ -55,6 +55,7 @@ def test_furniture_is_cut_under_its_rule(line: str, rule: str) -> None:
         "Paris - London - Berlin - Rome were on the list of cities.",
         "| 2007 | 3 | 1 | 10 |",
         "1965年",
+        "___",
         "This entry was posted to the wrong desk, the editor said, and the budget story ran a day late.",
         "Report this to the police, officers urged residents living near the station.",
     ],
