@@ -208,21 +208,14 @@ def html_blocks(content: str, url: str | None = None) -> HtmlPage | None:
     meta = read_metadata(tree)
     captions = _texts(_CAPTION_XPATH(tree), 3)
     links = _LinkIndex(_texts(_LONG_LINKS(tree), _MIN_LINK_CHARS, 300))
-    page_prose = base.page_prose_words(tree)
     body = article_body(tree, url)
     blocks = _to_blocks(_trafilatura_lines(body), captions, links) if body is not None else []
     first = base.features(blocks)
-    missed = base.missed_page_prose(first, page_prose)
-    if not first.doubtful and not missed:
+    if not first.doubtful:
         return HtmlPage(meta=meta, blocks=blocks, base="trafilatura")
     if len(content) > SECOND_OPINION_MAX_CHARS:
         return HtmlPage(meta=meta, blocks=blocks, base="trafilatura")
     second = _to_blocks(readability_lines(content), captions, links)
-    if not first.doubtful:  # only the page prose was missed: grow the article, never swap it
-        grown = base.extend_run(blocks, second)
-        if grown is not None and base.features(grown).prose_words >= base.REPLACE_RATIO * first.prose_words:
-            return HtmlPage(meta=meta, blocks=grown, base="readability")
-        return HtmlPage(meta=meta, blocks=blocks, base="trafilatura")
     if base.prefer_second(first, base.features(second)):
         return HtmlPage(meta=meta, blocks=second, base="readability")
     return HtmlPage(meta=meta, blocks=blocks, base="trafilatura")
