@@ -5,27 +5,41 @@
 
 The agents only move records; every decision is made by ``pipeline.stages.Pipeline``,
 the same object ``wirefeed process`` runs. The CPU-heavy stages (extract, tag) run
-in a child process (``agents.stage_process``) so the event loop keeps heartbeating
-while pages are cleaned, and one worker uses two cores.
+in the stage runner's child process (``pipeline.runner``, as in ``process``) so the
+event loop keeps heartbeating while pages are cleaned, and one worker uses two cores.
+
+An input record is acknowledged to Faust (and so its offset may be committed) only
+after its output, article or dead letter, was acknowledged by the broker
+(:func:`deliver`); batches come from ``noack_take``, because ``take`` acks a whole
+batch whenever the agent leaves it, exception and shutdown included. Any record,
+null, empty, not UTF-8, huge, not the JSON expected, becomes one dead letter. An
+agent that cannot go on stops the worker rather than skip input (:func:`fatal_on_error`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import functools
 import logging
 import time
+import weakref
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import faust
+from faust.streams import _current_event
+from faust.types import EventT
 
 from agents.kafka import MAX_MESSAGE_BYTES, topic_specs
-from agents.stage_process import StageProcess
 from agents.tables import TableStore
 from pipeline import metrics
 from pipeline.config import Settings
 from pipeline.dedupe import Deduper
-from pipeline.stages import Pipeline, to_dead_letter
-from schemas import Article, DeadLetter
+from pipeline.errors import RecordError
+from pipeline.runner import StageRunner
+from pipeline.stages import Pipeline, count_dead_letter, to_dead_letter
 
 log = logging.getLogger("wirefeed.worker")
 # Records handed to the stage process at once, and how long to wait to fill a batch.
@@ -53,8 +67,80 @@ def _faust_credentials(settings: Settings) -> Any:
     return None
 
 
-def create_app(settings: Settings, bootstrap: str) -> faust.App:
+@dataclass
+class Output:
+    """A record an agent sends for one input: to its next topic, or a dead letter to the DLQ."""
+
+    topic: faust.TopicT
+    key: bytes
+    value: bytes
+    dead: bool = False
+
+
+async def _send(output: Output) -> Awaitable[Any] | BaseException:
+    """Start sending; the broker's acknowledgement is awaited later (a refusal may come at once)."""
+    try:
+        return await output.topic.send(key=output.key, value=output.value)
+    except Exception as exc:  # e.g. larger than the producer's max request size
+        if output.dead:
+            raise
+        return exc
+
+
+async def await_sent(sent: Awaitable[Any] | BaseException) -> None:
+    if isinstance(sent, BaseException):
+        raise sent
+    await sent
+
+
+@dataclass
+class WorkerHealth:
+    """What /healthz and /readyz report: started, the stage process, and any agent that failed."""
+
+    started: bool = False
+    failure: str | None = None
+    runner: StageRunner | None = None
+    on_failure: Callable[[str], None] | None = None
+
+    def fail(self, reason: str) -> None:
+        if self.failure is None:
+            self.failure = reason
+            if self.on_failure is not None:
+                self.on_failure(reason)
+
+    @property
+    def alive(self) -> bool:
+        return self.failure is None
+
+    def ready(self, app: faust.App) -> bool:
+        runner_ok = self.runner is None or self.runner.healthy
+        return self.started and self.alive and runner_ok and not app.rebalancing
+
+
+def fatal_on_error(health: WorkerHealth, name: str) -> Callable:
+    """An agent that fails stops the worker (it cannot go on without skipping input): the
+    unacked input is processed again by the next worker, and health says why meanwhile."""
+
+    def wrap(body: Callable[[faust.StreamT], Awaitable[None]]) -> Callable[[faust.StreamT], Awaitable[None]]:
+        @functools.wraps(body)
+        async def agent(stream: faust.StreamT) -> None:
+            try:
+                await body(stream)
+            except asyncio.CancelledError:
+                raise
+            except BaseException as exc:
+                log.critical("agent failed; stopping the worker", extra={"stage": name, "error": repr(exc)})
+                health.fail(f"agent {name}: {type(exc).__name__}: {exc}")
+                raise
+
+        return agent
+
+    return wrap
+
+
+def create_app(settings: Settings, bootstrap: str, health: WorkerHealth | None = None) -> faust.App:
     """Build the app with its topics, tables, agents and the lag timer."""
+    health = health or WorkerHealth()
     app = faust.App(
         settings.app_id,
         broker=",".join(f"kafka://{hp}" for hp in bootstrap.split(",")),
@@ -96,51 +182,96 @@ def create_app(settings: Settings, bootstrap: str) -> faust.App:
         f"{settings.app_id}-dedupe", default=None, partitions=specs[settings.topic_extracted].partitions,
         schema=faust.Schema(key_type=str, key_serializer="json", value_serializer="json"),
     )
+    # the parent only dedupes: its pipeline never builds the extractor or the tagger (stages are lazy)
     pipeline = Pipeline(settings, deduper=Deduper(store=TableStore(dedupe_table), settings=settings))
-    stages = StageProcess(settings)
-    atexit.register(stages.close)
+    runner = StageRunner(settings, steps=("front", "tag"), start_method="spawn")
+    atexit.register(runner.close)
+    health.runner = runner
     limit = settings.dlq_original_chars
 
-    async def dead(exc: BaseException, stage: str, original: bytes) -> None:
-        letter: DeadLetter = to_dead_letter(exc, stage, original, limit)
+    def letter_for(exc: BaseException, stage: str, original: bytes | None) -> Output:
+        letter = to_dead_letter(exc, stage, original, limit)
+        count_dead_letter(letter)
         log.warning("dead letter", extra={"stage": letter.stage, "reason": letter.reason, "url": letter.url})
-        await dlq.send(key=(letter.url or "").encode(), value=letter.model_dump_json().encode())
+        return Output(dlq, (letter.url or "").encode(), letter.model_dump_json().encode(), dead=True)
+
+    async def deliver(stream: faust.StreamT, events: list[EventT], outputs: list[Output | None]) -> None:
+        """Send each event's output, wait until the broker has acknowledged it, then ack the event.
+
+        An event is acked (and so its offset may be committed) only once its output, article or
+        dead letter, is on the broker; an output the broker refuses is replaced by its dead letter.
+        Anything else (the DLQ itself refused, the agent cancelled) leaves the event unacked: it is
+        processed again after a restart, never skipped.
+        """
+        pending = []
+        for output in outputs:
+            pending.append(None if output is None else await _send(output))
+        for event, output, sent in zip(events, outputs, pending, strict=True):
+            if output is not None:
+                try:
+                    await await_sent(sent)
+                except Exception as exc:
+                    if output.dead:
+                        raise
+                    retry = letter_for(RecordError("publish", "publish_failed", f"{type(exc).__name__}: {exc}"),
+                                       "publish", event.value)
+                    await await_sent(await _send(retry))
+            await stream.ack(event)
 
     @app.agent(raw)
+    @fatal_on_error(health, "extract")
     async def extract(stream: faust.StreamT) -> None:
-        async for values in stream.take(BATCH_SIZE, within=BATCH_WINDOW_S):
-            for value, result in zip(values, await stages.run("extract", values), strict=True):
-                if result.error is not None:  # a bad page goes to the DLQ; the stream goes on
-                    await dead(result.error, "extract", value)
-                    continue
-                # one partition: the dedupe stage sees every article (key kept for debugging)
-                await extracted.send(key=result.article_id.encode(), value=result.value)
+        async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
+            outcomes = await asyncio.wrap_future(runner.submit("front", [e.value for e in events], encode=True))
+            outputs: list[Output | None] = []
+            for event, outcome in zip(events, outcomes, strict=True):
+                outcome.observed.record()
+                if outcome.error is not None:  # a bad page goes to the DLQ; the stream goes on
+                    outputs.append(letter_for(outcome.error, "extract", event.value))
+                else:  # one partition: the dedupe stage sees every article (key kept for debugging)
+                    outputs.append(Output(extracted, outcome.article.id.encode(), outcome.value))
+            await deliver(stream, events, outputs)
 
     @app.agent(extracted)
+    @fatal_on_error(health, "dedupe")
     async def dedupe(stream: faust.StreamT) -> None:
         # here, in order, in the agent's own task: cheap, and Faust tables are written from the agent
-        async for value in stream:
-            try:
-                article = pipeline.dedupe(Article.model_validate_json(value))
-                record = article.model_dump_json().encode()
-            except Exception as exc:
-                await dead(exc, "dedupe", value)
-                continue
-            await deduped.send(key=article.id.encode(), value=record)
+        async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
+            outputs: list[Output | None] = []
+            for event in events:
+                # the table writes its changelog to the partition of the event being processed
+                _current_event.set(weakref.ref(event))
+                try:
+                    article = pipeline.dedupe(pipeline.decode("dedupe", event.value))
+                    outputs.append(Output(deduped, article.id.encode(), article.model_dump_json().encode()))
+                except Exception as exc:
+                    outputs.append(letter_for(exc, "dedupe", event.value))
+                finally:
+                    _current_event.set(None)
+                pipeline.observe().record()
+            await deliver(stream, events, outputs)
 
     @app.agent(deduped)
+    @fatal_on_error(health, "tag")
     async def tag(stream: faust.StreamT) -> None:
-        async for values in stream.take(BATCH_SIZE, within=BATCH_WINDOW_S):
-            for value, result in zip(values, await stages.run("tag", values), strict=True):
-                if result.error is not None:
-                    await dead(result.error, "tag", value)
-                    continue
-                if not result.publishable:
-                    continue
-                await articles.send(key=result.article_id.encode(), value=result.value)
+        async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
+            outcomes = await asyncio.wrap_future(runner.submit("tag", [e.value for e in events], encode=True))
+            outputs: list[Output | None] = []
+            published = []
+            for event, outcome in zip(events, outcomes, strict=True):
+                outcome.observed.record()
+                if outcome.error is not None:
+                    outputs.append(letter_for(outcome.error, "tag", event.value))
+                elif not pipeline.publishable(outcome.article):
+                    outputs.append(None)
+                else:
+                    outputs.append(Output(articles, outcome.article.id.encode(), outcome.value))
+                    published.append(outcome.article)
+            await deliver(stream, events, outputs)
+            for article in published:
                 metrics.ARTICLES_PUBLISHED.inc()
-                if result.fetched_at is not None:
-                    metrics.END_TO_END_SECONDS.observe(max(time.time() - result.fetched_at, 0.0))
+                if article.fetched_at is not None:
+                    metrics.END_TO_END_SECONDS.observe(max(time.time() - article.fetched_at.timestamp(), 0.0))
 
     @app.timer(interval=5.0)
     async def report_lag() -> None:

@@ -2,34 +2,54 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import threading
+
 import faust
 
-from agents.app import create_app
+from agents.app import WorkerHealth, create_app
 from agents.kafka import ensure_topics
 from pipeline.config import Settings
 from pipeline.logs import logging_config
 from pipeline.metrics import serve_http
+
+log = logging.getLogger("wirefeed.worker")
+# How long a failed worker may take to stop gracefully before it exits hard.
+FAILED_STOP_S = 60.0
 
 
 def run_worker(settings: Settings, bootstrap: str) -> None:
     # Faust's worker changes into its workdir; keep every path absolute so that does not matter
     settings = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
     ensure_topics(settings, bootstrap)
-    app = create_app(settings, bootstrap)
-    state = {"started": False}
+    health = WorkerHealth()
+    app = create_app(settings, bootstrap, health)
 
     @app.task
     async def _mark_started() -> None:  # tasks run once the app (consumer, tables) has started
-        state["started"] = True
-
-    def ready() -> bool:
-        return state["started"] and not app.rebalancing
+        health.started = True
 
     if settings.metrics_port:
-        serve_http(settings.metrics_host, settings.metrics_port, ready)
+        serve_http(settings.metrics_host, settings.metrics_port, lambda: health.ready(app), lambda: health.alive)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     worker = faust.Worker(
         app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False, workdir=str(settings.data_dir),
         logging_config=logging_config(settings.log_level),
     )
-    worker.execute_from_commandline()
+
+    def stop_failed(reason: str) -> None:
+        # stop as on SIGTERM (acked offsets are committed, unacked input is left for the next worker),
+        # and make sure the process ends even if the graceful stop hangs
+        worker.loop.call_soon_threadsafe(worker._schedule_shutdown, signal.SIGTERM)  # noqa: SLF001
+        threading.Timer(FAILED_STOP_S, lambda: os._exit(1)).start()
+
+    health.on_failure = stop_failed
+    try:
+        worker.execute_from_commandline()
+    except SystemExit:
+        if health.failure is not None:
+            log.critical("worker stopped after a failure", extra={"error": health.failure})
+            raise SystemExit(1) from None
+        raise

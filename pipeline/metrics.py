@@ -41,13 +41,15 @@ CONSUMER_LAG = Gauge("wirefeed_consumer_lag", "Messages behind the high-water ma
 
 class _Handler(BaseHTTPRequestHandler):
     ready: Callable[[], bool] = staticmethod(lambda: True)
+    alive: Callable[[], bool] = staticmethod(lambda: True)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         path = self.path.split("?")[0]
         if path == "/metrics":
             self._send(200, generate_latest(), CONTENT_TYPE_LATEST)
         elif path == "/healthz":
-            self._send(200, b"ok\n", "text/plain")
+            ok = bool(self.alive())
+            self._send(200 if ok else 503, b"ok\n" if ok else b"failed\n", "text/plain")
         elif path == "/readyz":
             ok = bool(self.ready())
             self._send(200 if ok else 503, b"ready\n" if ok else b"not ready\n", "text/plain")
@@ -65,9 +67,12 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-def serve_http(host: str, port: int, ready: Callable[[], bool] | None = None) -> ThreadingHTTPServer:
-    """Serve ``/metrics``, ``/healthz`` (alive) and ``/readyz`` (``ready()``) from a daemon thread."""
-    handler = type("Handler", (_Handler,), {"ready": staticmethod(ready or (lambda: True))})
+def serve_http(
+    host: str, port: int, ready: Callable[[], bool] | None = None, alive: Callable[[], bool] | None = None
+) -> ThreadingHTTPServer:
+    """Serve ``/metrics``, ``/healthz`` (``alive()``) and ``/readyz`` (``ready()``) from a daemon thread."""
+    handler = type("Handler", (_Handler,), {"ready": staticmethod(ready or (lambda: True)),
+                                            "alive": staticmethod(alive or (lambda: True))})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="wirefeed-http", daemon=True).start()
