@@ -58,6 +58,28 @@ def page(i: int, run: str, base: str = "https://wire.example.org") -> dict:
     }
 
 
+def slow_page(i: int, run: str, paragraphs: int = 1000) -> dict:
+    """Page ``i`` with ``paragraphs`` more paragraphs of distinct prose: about half a CPU second of stage work."""
+    record = page(i, run)
+    rng = random.Random(f"slow:{run}:{i}")
+    more = (" ".join(_sentence(rng) for _ in range(3)) for _ in range(paragraphs))
+    record["content"] += "\n\n" + "\n\n".join(more)
+    return record
+
+
+def stage_process_pids(worker_pid: int) -> list[int]:
+    """The worker's stage process (its child started by multiprocessing's spawn), by /proc."""
+    from pathlib import Path
+
+    pids = []
+    for task in Path(f"/proc/{worker_pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            if b"spawn_main" in cmdline:
+                pids.append(int(child))
+    return pids
+
+
 def bad_lines(run: str) -> dict[str, bytes]:
     """Inputs that can only become dead letters, by a marker found in the letter's ``original``."""
     return {
