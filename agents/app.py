@@ -26,6 +26,7 @@ import time
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -138,15 +139,17 @@ def fatal_on_error(health: WorkerHealth, name: str) -> Callable:
     return wrap
 
 
-def create_app(settings: Settings, bootstrap: str, health: WorkerHealth | None = None) -> faust.App:
-    """Build the app with its topics, tables, agents and the lag timer."""
+def create_app(
+    settings: Settings, bootstrap: str, health: WorkerHealth | None = None, state_dir: Path | None = None
+) -> faust.App:
+    """Build the app with its topics, tables, agents and the lag timer; tables live in ``state_dir``."""
     health = health or WorkerHealth()
     app = faust.App(
         settings.app_id,
         broker=",".join(f"kafka://{hp}" for hp in bootstrap.split(",")),
         broker_credentials=_faust_credentials(settings),
         store="rocksdb://",
-        datadir=str(settings.data_dir / "faust"),
+        datadir=str(state_dir or settings.data_dir / "faust"),
         web_enabled=False,
         topic_partitions=settings.partitions,
         # our topics already exist (agents.kafka.ensure_topics); Faust declares its changelogs

@@ -377,3 +377,32 @@ def metric_sum(url: str, series: str) -> float:
     with urllib.request.urlopen(url, timeout=10) as response:
         text = response.read().decode()
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(series))
+
+
+def test_two_workers_on_one_machine_share_the_stream(
+    tmp_path: Path, isolated_env: dict[str, str], kafka_bootstrap: str
+) -> None:
+    # Scaling out as the README says: the second `wirefeed worker` with the same WIREFEED_DATA_DIR crashed
+    # on the RocksDB lock of the dedupe table. Each worker now claims a state directory of its own.
+    pages = 400
+    env = {**isolated_env, "WIREFEED_METRICS_PORT": "0"}
+    settings = settings_from(env)
+    run = env["WIREFEED_APP_ID"][-8:]
+    values, ledger = inputs(run, pages)
+    ensure_topics(settings, kafka_bootstrap)
+    follower = Follower(settings, kafka_bootstrap, ledger)
+    logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
+    workers = [start_cli(["worker"], env, logs[0]), start_cli(["worker"], env, logs[1])]
+    try:
+        produce_all(settings, kafka_bootstrap, values)
+        finished = follower.follow_until(lambda led: led.missing == 0, DEADLINE_S)
+        follower.drain()
+        running = [w.poll() is None for w in workers]
+    finally:
+        for worker in workers:
+            stop(worker)
+        follower.close()
+    report("two workers, one data dir", ledger, running=running, finished=finished)
+    assert running == [True, True], "\n".join(log.read_text(errors="replace")[-2000:] for log in logs)
+    assert sorted(p.name for p in (Path(env["WIREFEED_DATA_DIR"]) / "workers").iterdir()) == ["0", "1"]
+    assert_complete_and_idempotent(ledger, logs)
