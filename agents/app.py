@@ -186,7 +186,8 @@ def create_app(
         schema=faust.Schema(key_type=str, key_serializer="json", value_serializer="json"),
     )
     # the parent only dedupes: its pipeline never builds the extractor or the tagger (stages are lazy)
-    pipeline = Pipeline(settings, deduper=Deduper(store=TableStore(dedupe_table), settings=settings))
+    store = TableStore(dedupe_table)
+    pipeline = Pipeline(settings, deduper=Deduper(store=store, settings=settings))
     runner = StageRunner(settings, steps=("front", "tag"), start_method="spawn")
     atexit.register(runner.close)
     health.runner = runner
@@ -241,17 +242,22 @@ def create_app(
         # here, in order, in the agent's own task: cheap, and Faust tables are written from the agent
         async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
             outputs: list[Output | None] = []
-            for event in events:
-                # the table writes its changelog to the partition of the event being processed
-                _current_event.set(weakref.ref(event))
+            for n, event in enumerate(events):
                 try:
                     article = pipeline.dedupe(pipeline.decode("dedupe", event.value))
                     outputs.append(Output(deduped, article.id.encode(), article.model_dump_json().encode()))
                 except Exception as exc:
                     outputs.append(letter_for(exc, "dedupe", event.value))
-                finally:
-                    _current_event.set(None)
                 pipeline.observe().record()
+                last = n + 1 == len(events)
+                if last or events[n + 1].message.partition != event.message.partition:
+                    # the batch's table writes, each key once; Faust sends a table's changelog to the
+                    # partition of the event being processed, which it only knows inside the stream
+                    _current_event.set(weakref.ref(event))
+                    try:
+                        store.flush()
+                    finally:
+                        _current_event.set(None)
             await deliver(stream, events, outputs)
 
     @app.agent(deduped)
