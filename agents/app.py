@@ -185,9 +185,9 @@ def create_app(
         f"{settings.app_id}-dedupe", default=None, partitions=specs[settings.topic_extracted].partitions,
         schema=faust.Schema(key_type=str, key_serializer="json", value_serializer="json"),
     )
-    # the parent only dedupes: its pipeline never builds the extractor or the tagger (stages are lazy)
+    # the parent only dedupes: its pipeline never builds the extractor or the tagger
     store = TableStore(dedupe_table)
-    pipeline = Pipeline(settings, deduper=Deduper(store=store, settings=settings))
+    pipeline = Pipeline(settings, deduper=Deduper(store=store, settings=settings), build=("dedupe",))
     runner = StageRunner(settings, steps=("front", "tag"), start_method="spawn")
     atexit.register(runner.close)
     health.runner = runner

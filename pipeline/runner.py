@@ -46,6 +46,7 @@ log = logging.getLogger("wirefeed.runner")
 STEPS = ("front", "tag")
 # The stage a step's failure is charged to when the child cannot say (it died or hung).
 _BLAME = {"front": "extract", "tag": "tag"}
+_BUILDS = {"front": ("extract",), "tag": ("tag",)}
 # The watchdog allows this many times a record's CPU budget in wall-clock time (a loaded
 # machine shares its cores), plus a margin, before it kills a child that does not answer.
 _WALL_FACTOR = 4.0
@@ -88,12 +89,9 @@ def _address_space() -> int:
 def _start_child(settings: Settings, steps: Sequence[str], parent: int) -> None:
     global _pipeline, _cpu_seconds
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
-    _pipeline = Pipeline(settings)
-    # build what the steps use now, so the memory budget is on top of it
-    if "front" in steps:
-        _pipeline.extractor  # noqa: B018 - a lazy property, built here on purpose
+    # build what the steps use now (and nothing else), so the memory budget is on top of it
+    _pipeline = Pipeline(settings, build=[stage for step in steps for stage in _BUILDS[step]])
     if "tag" in steps:
-        _pipeline.tagger  # noqa: B018
         from pipeline.tagging.language import _identifier
 
         _identifier()  # the language model is loaded on a thread: wait for it before measuring

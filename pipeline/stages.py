@@ -7,14 +7,14 @@ what they measure is kept in an :class:`Observed` that the process serving the
 metrics records (the stage runner's child hands it back with its results), so
 nothing measured in a child process is lost.
 
-The stages are built on first use, where they run: the worker's parent, which
-only dedupes, never loads the extractor's or the tagger's models.
+A process builds only the stages it runs (``build``; the rest on first use): the
+worker's parent, which only dedupes, never loads the extractor's or the tagger's models.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -88,10 +88,15 @@ class Pipeline:
         extractor: Extractor | None = None,
         deduper: Deduper | None = None,
         tagger: Tagger | None = None,
+        build: Iterable[str] = ("extract", "dedupe", "tag"),
     ) -> None:
+        """``build``: the stages whose state is made now; the others are made on first use, so a
+        process builds only what it runs (the worker's parent, which only dedupes, passes ``("dedupe",)``)."""
         self.settings = settings
         self._extractor, self._deduper, self._tagger = extractor, deduper, tagger
         self.observed = Observed()
+        for stage in build:
+            getattr(self, {"extract": "extractor", "dedupe": "deduper", "tag": "tagger"}[stage])
 
     # -- the stages' state, built where it is first used --------------------------
     @property

@@ -141,3 +141,14 @@ def test_a_child_that_stops_answering_is_replaced_and_the_record_is_too_slow(
         assert stages.restarts >= 1
     assert [o.article is not None for o in outcomes] == [True, False, True]
     assert (outcomes[1].error.stage, outcomes[1].error.reason) == ("extract", "too_slow")
+
+
+def test_a_process_that_only_dedupes_builds_no_extractor_and_loads_no_language_model() -> None:
+    import subprocess
+    import sys
+
+    code = ("from pipeline.config import Settings; from pipeline.stages import Pipeline; "
+            "from pipeline.tagging import language; p = Pipeline(Settings(), build=('dedupe',)); "
+            "print(p._extractor is None, p._tagger is None, language._LOADER._thread is None)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.split() == ["True", "True", "True"]
