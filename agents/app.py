@@ -24,6 +24,7 @@ import functools
 import logging
 import time
 import weakref
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +93,30 @@ async def await_sent(sent: Awaitable[Any] | BaseException) -> None:
     if isinstance(sent, BaseException):
         raise sent
     await sent
+
+
+class InFlight:
+    """Batches whose outputs are on their way to the broker, settled (acked) in the background.
+
+    At most ``limit`` batches are in flight; a batch that fails to settle fails the worker.
+    """
+
+    def __init__(self, health: WorkerHealth, name: str, limit: int = 4) -> None:
+        self.health, self.name, self.limit = health, name, limit
+        self._tasks: deque[asyncio.Future[None]] = deque()
+
+    def _done(self, task: asyncio.Future[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            log.critical("delivery failed; stopping the worker", extra={"stage": self.name, "error": repr(exc)})
+            self.health.fail(f"agent {self.name}: {type(exc).__name__}: {exc}")
+
+    async def add(self, settle: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(settle)
+        task.add_done_callback(self._done)
+        self._tasks.append(task)
+        while self._tasks and (self._tasks[0].done() or len(self._tasks) > self.limit):
+            await self._tasks.popleft()  # raises what the batch raised
 
 
 @dataclass
@@ -199,32 +224,38 @@ def create_app(
         log.warning("dead letter", extra={"stage": letter.stage, "reason": letter.reason, "url": letter.url})
         return Output(dlq, (letter.url or "").encode(), letter.model_dump_json().encode(), dead=True)
 
-    async def deliver(stream: faust.StreamT, events: list[EventT], outputs: list[Output | None]) -> None:
-        """Send each event's output, wait until the broker has acknowledged it, then ack the event.
+    async def deliver(
+        stream: faust.StreamT, events: list[EventT], outputs: list[Output | None], in_flight: InFlight
+    ) -> None:
+        """Send each event's output; ack each event once the broker has acknowledged its output.
 
         An event is acked (and so its offset may be committed) only once its output, article or
         dead letter, is on the broker; an output the broker refuses is replaced by its dead letter.
         Anything else (the DLQ itself refused, the agent cancelled) leaves the event unacked: it is
-        processed again after a restart, never skipped.
+        processed again after a restart, never skipped. The acknowledgements are awaited in the
+        background (``in_flight``), so the next batch is being cleaned meanwhile.
         """
-        pending = []
-        for output in outputs:
-            pending.append(None if output is None else await _send(output))
-        for event, output, sent in zip(events, outputs, pending, strict=True):
-            if output is not None:
-                try:
-                    await await_sent(sent)
-                except Exception as exc:
-                    if output.dead:
-                        raise
-                    retry = letter_for(RecordError("publish", "publish_failed", f"{type(exc).__name__}: {exc}"),
-                                       "publish", event.value)
-                    await await_sent(await _send(retry))
-            await stream.ack(event)
+        sends = [None if output is None else await _send(output) for output in outputs]
+
+        async def settle() -> None:
+            for event, output, sent in zip(events, outputs, sends, strict=True):
+                if output is not None:
+                    try:
+                        await await_sent(sent)
+                    except Exception as exc:
+                        if output.dead:
+                            raise
+                        retry = letter_for(RecordError("publish", "publish_failed", f"{type(exc).__name__}: {exc}"),
+                                           "publish", event.value)
+                        await await_sent(await _send(retry))
+                await stream.ack(event)
+
+        await in_flight.add(settle())
 
     @app.agent(raw)
     @fatal_on_error(health, "extract")
     async def extract(stream: faust.StreamT) -> None:
+        in_flight = InFlight(health, "extract")
         async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
             outcomes = await asyncio.wrap_future(runner.submit("front", [e.value for e in events], encode=True))
             outputs: list[Output | None] = []
@@ -233,12 +264,13 @@ def create_app(
                 if outcome.error is not None:  # a bad page goes to the DLQ; the stream goes on
                     outputs.append(letter_for(outcome.error, "extract", event.value))
                 else:  # one partition: the dedupe stage sees every article (key kept for debugging)
-                    outputs.append(Output(extracted, outcome.article.id.encode(), outcome.value))
-            await deliver(stream, events, outputs)
+                    outputs.append(Output(extracted, outcome.article_id.encode(), outcome.value))
+            await deliver(stream, events, outputs, in_flight)
 
     @app.agent(extracted)
     @fatal_on_error(health, "dedupe")
     async def dedupe(stream: faust.StreamT) -> None:
+        in_flight = InFlight(health, "dedupe")
         # here, in order, in the agent's own task: cheap, and Faust tables are written from the agent
         async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
             outputs: list[Output | None] = []
@@ -258,11 +290,12 @@ def create_app(
                         store.flush()
                     finally:
                         _current_event.set(None)
-            await deliver(stream, events, outputs)
+            await deliver(stream, events, outputs, in_flight)
 
     @app.agent(deduped)
     @fatal_on_error(health, "tag")
     async def tag(stream: faust.StreamT) -> None:
+        in_flight = InFlight(health, "tag")
         async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
             outcomes = await asyncio.wrap_future(runner.submit("tag", [e.value for e in events], encode=True))
             outputs: list[Output | None] = []
@@ -271,16 +304,16 @@ def create_app(
                 outcome.observed.record()
                 if outcome.error is not None:
                     outputs.append(letter_for(outcome.error, "tag", event.value))
-                elif not pipeline.publishable(outcome.article):
+                elif not outcome.publishable:
                     outputs.append(None)
                 else:
-                    outputs.append(Output(articles, outcome.article.id.encode(), outcome.value))
-                    published.append(outcome.article)
-            await deliver(stream, events, outputs)
-            for article in published:
+                    outputs.append(Output(articles, outcome.article_id.encode(), outcome.value))
+                    published.append(outcome.fetched_at)
+            await deliver(stream, events, outputs, in_flight)
+            for fetched_at in published:
                 metrics.ARTICLES_PUBLISHED.inc()
-                if article.fetched_at is not None:
-                    metrics.END_TO_END_SECONDS.observe(max(time.time() - article.fetched_at.timestamp(), 0.0))
+                if fetched_at is not None:
+                    metrics.END_TO_END_SECONDS.observe(max(time.time() - fetched_at, 0.0))
 
     @app.timer(interval=5.0)
     async def report_lag() -> None:

@@ -57,10 +57,14 @@ _WALL_MARGIN_S = 30.0
 class Outcome:
     """One record's result: an article or the error its dead letter is made of."""
 
-    article: Article | None = None
+    article: Article | None = None  # the article, unless the caller asked for JSON (``encode``)
     value: bytes | None = None  # the article as JSON, when the caller asked for it
     error: RecordError | None = None
     observed: Observed = field(default_factory=Observed)
+    # what a caller that gets JSON needs to know without decoding it
+    article_id: str | None = None
+    fetched_at: float | None = None
+    publishable: bool = True
 
 
 # -- in the child ------------------------------------------------------------------
@@ -125,7 +129,11 @@ def run_batch(step: str, values: Sequence[Any], encode: bool) -> list[Outcome]:
                 outcome.value = article.model_dump_json().encode() if encode else None
             finally:
                 signal.setitimer(signal.ITIMER_PROF, 0)
-            outcome.article = article
+            # JSON is what a stream sends: the object would cost the caller's event loop its unpickling
+            outcome.article = None if encode else article
+            outcome.article_id = article.id
+            outcome.fetched_at = article.fetched_at.timestamp() if article.fetched_at else None
+            outcome.publishable = _pipeline.publishable(article)
         except BaseException as exc:  # noqa: BLE001 - TooSlow is a BaseException on purpose
             parsing = step == "front" and "parse" not in _pipeline.observed.seconds
             outcome.error = as_record_error(exc, "parse" if parsing else _BLAME[step])
