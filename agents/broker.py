@@ -30,7 +30,9 @@ class BrokerError(RuntimeError):
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("WIREFEED_CACHE_DIR") or os.path.join(
+    from pipeline.config import load_settings  # WIREFEED_CACHE_DIR, documented with every other setting
+
+    base = load_settings().cache_dir or os.path.join(
         os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "wirefeed"
     )
     return Path(base) / f"kafka-{KAFKA_VERSION}"
@@ -239,9 +241,12 @@ def _metadata_ok(bootstrap: str) -> bool:
 
 def default_broker() -> LocalBroker:
     """The dev broker of this checkout: state under ``.wirefeed/broker``, port 9092."""
-    port = int(os.environ.get("WIREFEED_BROKER_PORT", "9092"))
+    from pipeline.config import load_settings  # WIREFEED_BROKER_PORT and WIREFEED_DATA_DIR, validated
+
+    settings = load_settings()
+    port = settings.broker_port
     return LocalBroker(
-        state_dir=Path(os.environ.get("WIREFEED_DATA_DIR", ".wirefeed")) / "broker",
+        state_dir=settings.data_dir / "broker",
         port=port,
         controller_port=port + 1,
     )

@@ -6,10 +6,12 @@ import signal
 import threading
 
 from agents.kafka import ensure_topics, make_producer
+from agents.lag import LagExporter
 from pipeline.config import Settings
 from pipeline.feeds import FeedConfig
 from pipeline.fetch import AddressPolicy, PoliteClient
-from pipeline.metrics import serve_http
+from pipeline.health import BrokerProbe
+from pipeline.metrics import READER_REGISTRY, serve_http
 from pipeline.reader import Reader, ReaderState
 from schemas import RawPage
 
@@ -41,8 +43,12 @@ def build_reader(settings: Settings, bootstrap: str, feeds: list[FeedConfig]) ->
 def run_reader(settings: Settings, bootstrap: str, feeds: list[FeedConfig], once: bool = False) -> None:
     reader = build_reader(settings, bootstrap, feeds)
     stop = threading.Event()
-    if settings.reader_metrics_port:
-        serve_http(settings.metrics_host, settings.reader_metrics_port, lambda: not stop.is_set())
+    probe = BrokerProbe(bootstrap).start()
+    if settings.reader_metrics_port:  # ready while it runs and can publish
+        serve_http(settings.metrics_host, settings.reader_metrics_port, lambda: not stop.is_set() and probe.reachable,
+                   registry=READER_REGISTRY)
+        if not once:  # the workers' lag, from the broker: visible even when every worker is down
+            LagExporter(settings, bootstrap).start()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     try:

@@ -6,9 +6,21 @@ import json
 import time
 
 from rich.console import Console
+from rich.text import Text
 
 from agents.kafka import make_consumer
 from pipeline.config import Settings
+
+
+def article_line(record: dict) -> Text:
+    """``title  — source  (dup of …)`` as plain text: a title is data, never Rich markup."""
+    title = record.get("title") or record.get("reason") or "?"
+    line = Text(str(title), style="bold")
+    if record.get("source"):
+        line.append("  — ").append(str(record["source"]), style="cyan")
+    if record.get("duplicate_of"):
+        line.append(f"  (dup of {record['duplicate_of']})", style="dim")
+    return line
 
 
 def tail_topic(
@@ -39,10 +51,7 @@ def tail_topic(
                 if json_lines:
                     print(message.value.decode("utf-8", errors="replace"), flush=True)
                 else:
-                    record = json.loads(message.value)
-                    title = record.get("title") or record.get("reason") or "?"
-                    extra = f"dup of {record['duplicate_of']}" if record.get("duplicate_of") else ""
-                    console.print(f"[bold]{title}[/] [dim]{record.get('source') or ''} {extra}[/]")
+                    console.print(article_line(json.loads(message.value)), soft_wrap=True)
                 if max_records and seen >= max_records:
                     return seen
             if idle_timeout and time.monotonic() - last > idle_timeout:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages wirefeed's dev commands need, only when missing:
-# Java 17+ and Maven (the local Kafka broker), Prometheus + promtool (alert-rule tests).
+# Java 17+ and Maven (the local Kafka broker), Prometheus + promtool (alert-rule tests),
+# Alertmanager's amtool (alert-routing tests).
 # Idempotent; uses apt-get (Debian/Ubuntu) as root or through sudo.
 set -euo pipefail
 
@@ -8,6 +9,7 @@ missing=()
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then
@@ -24,4 +26,6 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # prometheus would start a system service on package install; nothing here needs that.
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl stop prometheus 2>/dev/null || true; fi
+if command -v systemctl >/dev/null 2>&1; then
+  $SUDO systemctl stop prometheus prometheus-alertmanager 2>/dev/null || true
+fi

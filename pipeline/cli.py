@@ -6,16 +6,19 @@ and never needs a broker.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from pipeline.config import Settings, get_settings
+from pipeline.config import ConfigError, Settings, get_settings, misspelt_variables
 
 app = typer.Typer(
     help="wirefeed: wire feeds in, clean deduplicated topic-tagged articles out, on Kafka.",
@@ -29,8 +32,20 @@ err = Console(stderr=True)
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
+    for line in message.splitlines() or [""]:  # escaped: a value may look like Rich markup
+        err.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
     return typer.Exit(2)
+
+
+@app.callback()
+def _check_settings() -> None:
+    """Refuse a bad WIREFEED_* setting before any command starts: one line per setting, exit 2."""
+    try:
+        get_settings()
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    for warning in misspelt_variables():
+        err.print(f"[bold yellow]warning:[/] {escape(warning)}", soft_wrap=True)
 
 
 def _bootstrap(settings: Settings) -> str:
@@ -48,23 +63,51 @@ def _bootstrap(settings: Settings) -> str:
     return broker.bootstrap
 
 
+@contextmanager
+def _gives_up_in_one_line(process: str, bootstrap: str) -> Iterator[None]:
+    """A process that cannot reach Kafka ends with one fatal log line (no traceback), exit 1."""
+    from kafka.errors import KafkaError
+
+    try:
+        yield
+    except KafkaError as exc:
+        logging.getLogger(f"wirefeed.{process}").critical(
+            f"giving up: cannot reach Kafka at {bootstrap} ({type(exc).__name__}); "
+            "check WIREFEED_KAFKA_BOOTSTRAP and that the broker runs",
+            extra={"bootstrap": bootstrap, "error": str(exc)},
+        )
+        raise typer.Exit(1) from None
+
+
+def _counted(lines: IO[bytes], progress: Any, task: Any) -> Iterator[bytes]:
+    """The input's lines, advancing the progress bar by each line's bytes as it is read."""
+    for n, line in enumerate(lines, 1):
+        progress.update(task, advance=len(line), lines=n)
+        yield line
+
+
 @app.command()
 def process(
     input: Path | None = typer.Option(None, "--input", "-i", help="RawPage JSONL (default: stdin)."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Article JSONL (default: stdout)."),
-    dlq: Path | None = typer.Option(None, "--dlq", help="Write dead letters here as JSONL."),
+    dlq: Path | None = typer.Option(None, "--dlq", help="Write dead letters here as JSONL (with their line number)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on stderr."),
     serial: bool = typer.Option(
         False, "--serial", help="Every stage in this process (default: extract in a second process)."
     ),
+    max_errors: int | None = typer.Option(
+        None, "--max-errors", min=0, help="Exit 1 when more than N lines were dead-lettered."
+    ),
+    max_error_ratio: float | None = typer.Option(
+        None, "--max-error-ratio", min=0.0, max=1.0,
+        help="Exit 1 when more than this fraction of lines were dead-lettered. Without either limit, "
+        "a run exits 1 only when every line was.",
+    ),
+    progress: bool | None = typer.Option(
+        None, "--progress/--no-progress", help="Progress bar on stderr (default: when stderr is a terminal)."
+    ),
 ) -> None:
     """Offline twin of the stream: RawPage JSONL -> Article JSONL, same code path."""
-    from pipeline.tagging.language import preload
-
-    preload()  # decompress the language model on another core while the rest is imported
-    from pipeline.process import process_lines, process_lines_parallel
-    from pipeline.stages import Pipeline
-
     settings = get_settings()
     with ExitStack() as stack:
         try:
@@ -75,15 +118,38 @@ def process(
             dlq_out = stack.enter_context(open(dlq, "w", encoding="utf-8")) if dlq else None
         except OSError as exc:
             raise _fail(str(exc)) from None
+        if not source.peek(1):  # type: ignore[attr-defined]  # empty input: no models to load, done at once
+            if not quiet:
+                err.print("[bold]process[/]: 0 lines -> 0 articles (0 duplicates), 0 dead letters, 0 dropped")
+            return
+        from pipeline.tagging.language import preload
+
+        preload()  # decompress the language model on another core while the rest is imported
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+        from pipeline.process import process_lines, process_lines_parallel
+        from pipeline.stages import Pipeline
+
+        show = (err.is_terminal if progress is None else progress) and not quiet
+        bar = stack.enter_context(Progress(
+            TextColumn("[bold]process[/]"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[lines]} lines"),
+            TimeRemainingColumn(), console=err, disable=not show, transient=False,
+        ))
+        size = os.fstat(source.fileno()).st_size if input and input.is_file() else None
+        lines = _counted(source, bar, bar.add_task("process", total=size or None, lines=0))
         if serial or (os.cpu_count() or 1) < 2:
-            stats = process_lines(source, Pipeline(settings), out, dlq_out)
+            stats = process_lines(lines, Pipeline(settings), out, dlq_out)
         else:
-            stats = process_lines_parallel(source, settings, out, dlq_out)
+            stats = process_lines_parallel(lines, settings, out, dlq_out)
     if not quiet:
         err.print(
             f"[bold]process[/]: {stats.lines} lines -> {stats.articles} articles "
             f"({stats.duplicates} duplicates), {stats.dead_letters} dead letters, {stats.dropped} dropped"
         )
+    failure = stats.too_many_errors(max_errors, max_error_ratio)
+    if failure:
+        err.print(f"[bold red]error:[/] {escape(failure)}" + (f" (see {escape(str(dlq))})" if dlq else ""))
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -93,8 +159,10 @@ def worker() -> None:
     from pipeline.logs import configure_logging
 
     settings = get_settings()
-    configure_logging(settings.log_level)
-    run_worker(settings, _bootstrap(settings))
+    configure_logging(settings.log_level, settings.log_repeat_s)
+    bootstrap = _bootstrap(settings)
+    with _gives_up_in_one_line("worker", bootstrap):
+        run_worker(settings, bootstrap)
 
 
 @app.command()
@@ -108,12 +176,14 @@ def read(
     from pipeline.logs import configure_logging
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_repeat_s)
     try:
         feed_list = load_feeds_file(feeds or settings.feeds_file)
     except FeedError as exc:
         raise _fail(str(exc)) from None
-    run_reader(settings, _bootstrap(settings), feed_list, once=once)
+    bootstrap = _bootstrap(settings)
+    with _gives_up_in_one_line("reader", bootstrap):
+        run_reader(settings, bootstrap, feed_list, once=once)
 
 
 @app.command()
@@ -171,7 +241,7 @@ def run(
     from pipeline.logs import configure_logging
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_repeat_s)
     try:
         raise typer.Exit(run_continuously(settings, feeds or settings.feeds_file))
     except FeedError as exc:

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import difflib
+import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PREFIX = "WIREFEED_"
+
+
+class ConfigError(ValueError):
+    """A setting has a value wirefeed cannot use; ``str()`` is one line per bad setting."""
 
 
 class Settings(BaseSettings):
@@ -19,7 +28,7 @@ class Settings(BaseSettings):
         default=None,
         description="host:port[,host:port]. When unset, dev commands start a local broker.",
     )
-    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: str | None = None
     kafka_sasl_username: str | None = None
     kafka_sasl_password: str | None = None
@@ -36,15 +45,22 @@ class Settings(BaseSettings):
     app_id: str = "wirefeed"
     data_dir: Path = Path(".wirefeed")
     metrics_host: str = "127.0.0.1"
-    metrics_port: int = Field(default=9308, description="Worker's /metrics, /healthz, /readyz; 0 = off.")
-    reader_metrics_port: int = Field(default=9309, description="Reader's /metrics, /healthz, /readyz; 0 = off.")
-    log_level: str = "INFO"
+    metrics_port: int = Field(
+        default=9308, ge=0, le=65535, description="Worker's /metrics, /healthz, /readyz; 0 = off."
+    )
+    reader_metrics_port: int = Field(
+        default=9309, ge=0, le=65535, description="Reader's /metrics, /healthz, /readyz; 0 = off."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_repeat_s: float = Field(
+        default=30.0, ge=0, description="At most one log line per repeated condition this often; 0 = all."
+    )
     drop_duplicates: bool = False
-    dedupe_window_days: float = 7.0
+    dedupe_window_days: float = Field(default=7.0, gt=0)
 
     # limits
     max_content_bytes: int = Field(default=5_000_000, ge=1, description="Larger pages are dead-lettered.")
-    dlq_original_chars: int = 2000
+    dlq_original_chars: int = Field(default=2000, ge=0)
     record_cpu_seconds: float = Field(
         default=20.0, ge=0, description="CPU time one record may take in the stage process (too_slow); 0 = no limit."
     )
@@ -55,20 +71,85 @@ class Settings(BaseSettings):
     # reader
     feeds_file: Path = Path("feeds.yaml")
     reader_state: Path = Path(".wirefeed/reader-state.json")
-    poll_interval_s: float = 300.0
-    fetch_timeout_s: float = 15.0
-    fetch_max_bytes: int = 5_000_000
-    per_host_concurrency: int = 2
-    per_host_delay_s: float = 1.0
-    max_redirects: int = 5
+    poll_interval_s: float = Field(default=300.0, ge=0)
+    fetch_timeout_s: float = Field(default=15.0, gt=0)
+    fetch_max_bytes: int = Field(default=5_000_000, ge=1)
+    per_host_concurrency: int = Field(default=2, ge=1)
+    per_host_delay_s: float = Field(default=1.0, ge=0)
+    max_redirects: int = Field(default=5, ge=0)
     allow_private_hosts: str = Field(
         default="",
         description="Comma-separated hosts/CIDRs the reader may fetch although private or loopback.",
     )
     user_agent: str = "wirefeed/0.1 (+https://example.invalid/wirefeed)"
 
+    # the local dev broker (`wirefeed broker start`, `make demo`) and where its jars are cached
+    broker_port: int = Field(
+        default=9092, ge=1, le=65534, description="Local dev broker's port; its controller uses the next one."
+    )
+    cache_dir: Path | None = Field(
+        default=None, description="Cache of the broker's jars; default $XDG_CACHE_HOME/wirefeed (~/.cache/wirefeed)."
+    )
+
+    @field_validator("log_level", "kafka_security_protocol", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        """``info`` and ``sasl_ssl`` mean what their upper-case spellings mean."""
+        return value.strip().upper() if isinstance(value, str) else value
+
+
+# What a pydantic error type means for a person setting an environment variable.
+_ALLOWED = {
+    "int_parsing": "a whole number", "int_type": "a whole number", "int_from_float": "a whole number",
+    "float_parsing": "a number", "float_type": "a number",
+    "bool_parsing": "true or false", "bool_type": "true or false",
+    "greater_than_equal": "a number >= {ge}", "greater_than": "a number > {gt}",
+    "less_than_equal": "a number <= {le}", "less_than": "a number < {lt}",
+    "literal_error": "one of {expected}",
+}
+
+
+def _plain(value: object) -> str:
+    """A bound or choice list as a person writes it: ``0`` not ``0.0``, no quotes."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).replace("'", "")
+
+
+def _describe(error: dict) -> str:
+    """One pydantic error as ``WIREFEED_NAME='value' is not allowed: must be ...``."""
+    if not error["loc"]:  # a rule across settings (a model validator): its message names them
+        return str(error["msg"]).removeprefix("Value error, ")
+    name = PREFIX + "_".join(str(part) for part in error["loc"]).upper()
+    ctx = {k: _plain(v) for k, v in (error.get("ctx") or {}).items()}
+    template = _ALLOWED.get(error["type"])
+    allowed = f"must be {template.format(**ctx)}" if template else error["msg"]
+    value = os.environ.get(name, error.get("input"))
+    return f"{name}={value!r} is not allowed: {allowed}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """``Settings()``, with a bad setting reported as a :class:`ConfigError` (one line per setting)."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError("\n".join(_describe(error) for error in exc.errors())) from None
+
+
+def misspelt_variables(environ: dict[str, str] | None = None) -> list[str]:
+    """Warnings for ``WIREFEED_*`` variables that are no setting but look like one (a typo is ignored otherwise)."""
+    environ = os.environ if environ is None else environ
+    known = [PREFIX + name.upper() for name in Settings.model_fields]
+    warnings = []
+    for name in sorted(environ):
+        if name.startswith(PREFIX) and name not in known:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.85)
+            if close:
+                warnings.append(f"{name} is not a setting and is ignored: did you mean {close[0]}?")
+    return warnings
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings (read once)."""
-    return Settings()
+    """The process-wide settings (read once); raises :class:`ConfigError` on a bad setting."""
+    return load_settings()

@@ -47,18 +47,41 @@ def load_feeds_file(path: Path) -> list[FeedConfig]:
     entries = data.get("feeds") if isinstance(data, dict) else None
     if not isinstance(entries, list) or not entries:
         raise FeedError(f"feeds file {path} needs a non-empty 'feeds:' list")
+    unknown_top = sorted(set(data) - {"feeds"})
+    if unknown_top:
+        raise FeedError(f"{path}: unknown key {unknown_top[0]!r}: allowed keys are 'feeds'")
     feeds = []
     for i, entry in enumerate(entries):
         if isinstance(entry, str):
             entry = {"url": entry}
         if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
-            raise FeedError(f"feeds[{i}] in {path} needs a 'url'")
+            raise FeedError(f"{path}: feeds[{i}] needs a 'url'")
+        unknown = sorted(set(entry) - FEED_KEYS)
+        if unknown:  # a misspelt key (e.g. 'intervall') would otherwise be ignored without a word
+            raise FeedError(
+                f"{path}: feeds[{i}] has unknown key {unknown[0]!r}: allowed keys are "
+                + ", ".join(repr(k) for k in sorted(FEED_KEYS))
+            )
         url = entry["url"].strip()
         if not url.startswith(("http://", "https://")):
-            raise FeedError(f"feeds[{i}] url must be http(s): {url!r}")
-        interval = entry.get("interval")
-        feeds.append(FeedConfig(url=url, name=str(entry.get("name") or url), interval_s=interval))
+            raise FeedError(f"{path}: feeds[{i}].url={url!r} is not allowed: must be an http(s) URL")
+        feeds.append(FeedConfig(url=url, name=str(entry.get("name") or url), interval_s=_interval(entry, i, path)))
     return feeds
+
+
+FEED_KEYS = frozenset({"url", "name", "interval"})
+
+
+def _interval(entry: dict, i: int, path: Path) -> float | None:
+    """The feed's poll interval in seconds: a positive number, or absent (the default applies)."""
+    value = entry.get("interval")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise FeedError(
+            f"{path}: feeds[{i}].interval={value!r} is not allowed: must be a number of seconds > 0 (e.g. 600)"
+        )
+    return float(value)
 
 
 def _when(value: struct_time | None) -> datetime | None:

@@ -33,6 +33,21 @@ class ProcessStats:
     dropped: int = 0
     dead_letters: int = 0
 
+    def too_many_errors(self, max_errors: int | None = None, max_ratio: float | None = None) -> str | None:
+        """Why the run failed (more dead letters than allowed), or None.
+
+        With no limit given, a run fails only when every line was dead-lettered: nothing usable
+        came out of it (a binary file, the wrong file), which must not look like success.
+        """
+        if max_errors is not None and self.dead_letters > max_errors:
+            return f"{self.dead_letters} dead letters, more than --max-errors {max_errors}"
+        ratio = self.dead_letters / self.lines if self.lines else 0.0
+        if max_ratio is not None and ratio > max_ratio:
+            return f"{ratio:.1%} of lines dead-lettered, more than --max-error-ratio {max_ratio:g}"
+        if max_errors is None and max_ratio is None and self.lines and self.dead_letters == self.lines:
+            return f"every line ({self.lines}) was dead-lettered: nothing usable in the input"
+        return None
+
 
 class _Writer:
     """Writes results as JSON lines and counts them."""
@@ -56,8 +71,8 @@ class _Writer:
         if isinstance(result, DeadLetter):
             self.stats.dead_letters += 1
             count_dead_letter(result)
-            if self.dlq is not None:
-                self.dlq.write(result.model_dump_json() + "\n")
+            if self.dlq is not None:  # with its input line number, so the bad line can be found
+                self.dlq.write(result.model_copy(update={"line": self.stats.lines}).model_dump_json() + "\n")
         else:
             self.stats.dropped += 1
 

@@ -131,6 +131,9 @@ class Reader:
         self.state = state
         self._on_close = on_close  # e.g. flush and close the producer behind ``publish``
         self._pages = ThreadPoolExecutor(max_workers=8, thread_name_prefix="wirefeed-fetch")
+        for feed in feeds:  # failures in a row survive a restart (the state file): so does the alert
+            failures = state.feeds.get(feed.url, FeedState()).failures
+            metrics.FEED_CONSECUTIVE_FAILURES.labels(feed.name).set(failures)
 
     def close(self) -> None:
         self._pages.shutdown(wait=True)
@@ -147,6 +150,12 @@ class Reader:
         now = time.time() if now is None else now
         results = [self.poll_feed(feed) for feed in self.due(now)]
         self.state.save()
+        if results:  # one INFO line per poll round: a quiet reader is then visibly a working one
+            log.info("poll done", extra={
+                "feeds": len(results), "failed_feeds": sum(not r.items and r.errors > 0 for r in results),
+                "items": sum(r.items for r in results), "produced": sum(r.produced for r in results),
+                "errors": sum(r.errors for r in results), "not_modified": sum(r.not_modified for r in results),
+            })
         return results
 
     def poll_feed(self, feed: FeedConfig) -> PollResult:
@@ -169,6 +178,7 @@ class Reader:
             fstate.next_poll = time.time() + max(backoff, interval)
             metrics.FETCH_ERRORS.labels(feed.name, kind).inc()
             metrics.FEED_POLLS.labels(feed.name, "error").inc()
+            metrics.feed_polled(feed.name, ok=False, consecutive_failures=fstate.failures)
             log.warning(
                 "feed poll failed",
                 extra={"url": redact(feed.url), "stage": "read", "kind": kind, "error": str(exc),
@@ -179,6 +189,7 @@ class Reader:
         fstate.failures = 0
         fstate.next_poll = time.time() + interval
         metrics.FEED_POLLS.labels(feed.name, "not_modified" if result.not_modified else "ok").inc()
+        metrics.feed_polled(feed.name, ok=True, consecutive_failures=0)
         new = [item for item in items if not self.state.is_seen(canonical_url(item.url))]
         result.items = len(items)
         for ok in self._pages.map(lambda item: self._fetch_and_publish(feed, item), new):

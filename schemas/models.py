@@ -96,3 +96,9 @@ class DeadLetter(BaseModel):
     received_at: datetime
     original: str = Field(description="The input, truncated.")
     url: str | None = None
+    # where the input came from, so it can be found again: a line of `wirefeed process` input, or a
+    # record of a topic in the stream
+    line: int | None = Field(default=None, ge=1, description="Input line number (offline `process`), from 1.")
+    topic: str | None = Field(default=None, description="Topic of the input record (stream).")
+    partition: int | None = Field(default=None, ge=0, description="Partition of the input record (stream).")
+    offset: int | None = Field(default=None, ge=0, description="Offset of the input record (stream).")

@@ -57,3 +57,21 @@ def referenced_metric_names(expr: str) -> set[str]:
 def unknown_metric_names(expr: str) -> set[str]:
     """Names an expression uses that neither wirefeed nor Prometheus itself defines."""
     return referenced_metric_names(expr) - defined_metric_names() - BUILTIN_SERIES
+
+
+# Grafana's template variables, as an imported dashboard would resolve them with "All" selected.
+GRAFANA_VARIABLES = {"$feed": ".*", "$stage": ".*", "$job": ".*", "${feed}": ".*", "${stage}": ".*", "${job}": ".*"}
+
+
+def selectors(expr: str) -> list[str]:
+    """The series selectors of a PromQL expression (``name{matchers}``), Grafana variables resolved to All."""
+    names = referenced_metric_names(expr)
+    found = []
+    for match in re.finditer(r"(?<![\w:.\"])([A-Za-z_:][\w:]*)\s*(\{[^}]*\})?", expr):
+        name, matchers = match.group(1), match.group(2) or ""
+        if name not in names:
+            continue
+        for variable, value in GRAFANA_VARIABLES.items():
+            matchers = matchers.replace(variable, value)
+        found.append(name + matchers)
+    return found

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from tests.promql_names import defined_metric_names, unknown_metric_names
+from tests.promql_names import defined_metric_names, selectors, unknown_metric_names
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -287,12 +287,23 @@ def test_dashboard_is_a_grafana_dashboard_with_unique_panel_ids() -> None:
         assert grid["x"] >= 0 and grid["x"] + grid["w"] <= 24, panel["title"]
 
 
-def test_every_panel_queries_the_provisioned_datasource() -> None:
-    uid = provisioned_datasource()["uid"]
+def test_every_panel_queries_the_datasource_variable_not_a_fixed_uid() -> None:
+    """Imported into another Grafana, the dashboard asks which Prometheus to use instead of breaking."""
+    [variable] = [v for v in dashboard()["templating"]["list"] if v["type"] == "datasource"]
+    assert variable["query"] == "prometheus" and provisioned_datasource()["type"] == "prometheus"
+    selected = "${" + variable["name"] + "}"
     for panel in panels():
         assert panel["targets"], panel["title"]
-        assert panel["datasource"]["uid"] == uid
-        assert all(target["datasource"]["uid"] == uid for target in panel["targets"])
+        assert panel["datasource"] == {"type": "prometheus", "uid": selected}
+        assert all(target["datasource"] == panel["datasource"] for target in panel["targets"])
+    assert f'"uid": "{provisioned_datasource()["uid"]}"' not in json.dumps(dashboard())
+
+
+def test_every_wirefeed_query_is_narrowed_by_the_job_variable() -> None:
+    assert any(v["name"] == "job" for v in dashboard()["templating"]["list"])
+    for expr in exprs():
+        for selector in selectors(expr):
+            assert not selector.startswith("wirefeed_") or 'job=~".*"' in selector, (expr, selector)
 
 
 @pytest.mark.parametrize("expr", exprs())
@@ -302,7 +313,9 @@ def test_every_dashboard_query_uses_only_metrics_defined_in_pipeline_metrics(exp
 
 def test_every_template_variable_queries_a_defined_metric() -> None:
     for variable in dashboard()["templating"]["list"]:
-        metric = re.fullmatch(r"label_values\((\w+),\s*\w+\)", variable["query"]["query"])
+        if variable["type"] == "datasource":
+            continue
+        metric = re.fullmatch(r"label_values\((\w+)(?:\{[^}]*\})?,\s*\w+\)", variable["query"]["query"])
         assert metric and metric.group(1) in defined_metric_names(), variable["name"]
 
 
