@@ -31,8 +31,8 @@ from agents.kafka import make_consumer
 from agents.processes import start_cli, stop_process
 from agents.reader import build_reader
 from pipeline.config import Settings
-from pipeline.feeds import FeedConfig, load_feeds_file
 from pipeline.ids import article_id, canonical_url
+from pipeline.ingest.feeds import FeedConfig, load_feeds_file
 from schemas import Article
 
 SAMPLE_DIR = REPO_ROOT / "sample"

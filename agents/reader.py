@@ -1,4 +1,4 @@
-"""``wirefeed read``: the pure reader (pipeline.reader) wired to a kafka-python producer."""
+"""``wirefeed read``: the pure reader (pipeline.ingest.reader) wired to a kafka-python producer."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import threading
 from agents.kafka import ensure_topics, make_producer
 from agents.lag import LagExporter
 from pipeline.config import Settings
-from pipeline.feeds import FeedConfig
-from pipeline.fetch import AddressPolicy, PoliteClient
 from pipeline.health import BrokerProbe
+from pipeline.ingest.client import build_client
+from pipeline.ingest.feeds import FeedConfig
+from pipeline.ingest.reader import Reader, ReaderState
 from pipeline.metrics import READER_REGISTRY, serve_http
-from pipeline.reader import Reader, ReaderState
 from schemas import RawPage
 
 
@@ -24,15 +24,7 @@ def build_reader(settings: Settings, bootstrap: str, feeds: list[FeedConfig]) ->
         # .get() blocks until the broker acked (acks=all): only then is the page marked seen
         producer.send(settings.topic_raw, key=key.encode(), value=page.model_dump_json().encode()).get(30)
 
-    client = PoliteClient(
-        policy=AddressPolicy(settings.allow_private_hosts),
-        user_agent=settings.user_agent,
-        timeout_s=settings.fetch_timeout_s,
-        max_bytes=settings.fetch_max_bytes,
-        max_redirects=settings.max_redirects,
-        per_host_concurrency=settings.per_host_concurrency,
-        per_host_delay_s=settings.per_host_delay_s,
-    )
+    client = build_client(settings)
     def close_producer() -> None:
         producer.flush(30)
         producer.close(30)

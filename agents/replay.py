@@ -38,7 +38,7 @@ def records(paths: list[Path], url_prefix: str, source: str) -> Iterator[tuple[b
                     try:
                         url = json.loads(line).get("url")
                         key = canonical_url(url).encode() if isinstance(url, str) else None
-                    except (ValueError, AttributeError):
+                    except (ValueError, AttributeError, RecursionError):  # deeply nested JSON: passes, unkeyed
                         key = None
                     yield key, line
         elif path.suffix.lower() in PAGE_SUFFIXES:

@@ -1,4 +1,4 @@
-"""The ``wirefeed`` command line: read, worker, process, replay, tail, broker, demo, run.
+"""The ``wirefeed`` command line: read, worker, process, replay, tail, broker, demo, run, feeds.
 
 Commands that talk to Kafka import ``agents`` lazily, so ``process`` starts fast
 and never needs a broker.
@@ -6,6 +6,7 @@ and never needs a broker.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -28,6 +29,8 @@ app = typer.Typer(
 )
 broker_app = typer.Typer(help="The local single-node Kafka broker for dev and CI.", no_args_is_help=True)
 app.add_typer(broker_app, name="broker")
+feeds_app = typer.Typer(help="Build a feeds file: what sites advertise.", no_args_is_help=True)
+app.add_typer(feeds_app, name="feeds")
 err = Console(stderr=True)
 
 
@@ -172,7 +175,7 @@ def read(
 ) -> None:
     """Poll feeds, fetch new items' pages, produce RawPages to wire.raw."""
     from agents.reader import run_reader
-    from pipeline.feeds import FeedError, load_feeds_file
+    from pipeline.ingest.feeds import FeedError, load_feeds_file
     from pipeline.logs import configure_logging
 
     settings = get_settings()
@@ -237,7 +240,7 @@ def run(
 ) -> None:
     """Run continuously: the broker (unless WIREFEED_KAFKA_BOOTSTRAP is set), a worker and the reader."""
     from agents.demo import run_continuously
-    from pipeline.feeds import FeedError
+    from pipeline.ingest.feeds import FeedError
     from pipeline.logs import configure_logging
 
     settings = get_settings()
@@ -277,6 +280,39 @@ def broker_status() -> None:
         err.print(f"running at {broker.bootstrap} (pid {broker.pid()})")
     else:
         err.print("stopped")
+        raise typer.Exit(1)
+
+
+@feeds_app.command("discover")
+def feeds_discover(
+    url: str = typer.Argument(..., help="A site's home or section page, e.g. https://wire.example/"),
+    as_yaml: bool = typer.Option(False, "--yaml", help="Print a feeds-file fragment instead of a table."),
+) -> None:
+    """List the feeds (<link rel=alternate>) and sitemaps (robots.txt) a site advertises."""
+    from pipeline.ingest.client import build_client
+    from pipeline.ingest.discover import discover
+    from pipeline.ingest.fetch import redact
+    from pipeline.ingest.robots import RobotsCache
+
+    settings = get_settings()
+    client = build_client(settings)
+    robots = client.robots if isinstance(client.robots, RobotsCache) else RobotsCache(client, settings.user_agent)
+    try:
+        result = discover(client, robots, url)
+    finally:
+        client.close()
+    for problem in result.problems:
+        err.print(f"[yellow]warning:[/] {problem}")
+    if as_yaml:
+        print("feeds:")
+        for found in result.found:
+            name = found.title or redact(found.url)
+            print(f"  - url: {found.url}\n    name: {json.dumps(name)}  # {found.kind}, from {found.via}")
+    else:
+        for found in result.found:
+            print(f"{found.kind:10} {found.url}  ({found.via}{': ' + found.title if found.title else ''})")
+    if not result.found:
+        err.print(f"nothing advertised at {redact(url)}")
         raise typer.Exit(1)
 
 

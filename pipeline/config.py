@@ -82,6 +82,17 @@ class Settings(BaseSettings):
         description="Comma-separated hosts/CIDRs the reader may fetch although private or loopback.",
     )
     user_agent: str = "wirefeed/0.1 (+https://example.invalid/wirefeed)"
+    fetch_deadline_s: float = Field(default=60.0, gt=0, description="Whole-response deadline of one fetch.")
+    reader_feed_workers: int = Field(default=4, ge=1, description="Feeds polled at once; a slow one holds only itself.")
+    reader_page_workers: int = Field(default=4, ge=1, description="Pages of one feed fetched at once.")
+    max_item_updates: int = Field(
+        default=3, ge=0, description="Times an item is re-fetched when its feed version (updated date, hash) changes."
+    )
+    robots_enabled: bool = Field(default=True, description="Honour robots.txt (turn off only for internal feeds).")
+    robots_ttl_s: float = Field(default=3600.0, gt=0, description="How long a host's robots.txt is cached.")
+    max_crawl_delay_s: float = Field(default=60.0, ge=0, description="Crawl-delay above this is capped.")
+    sitemap_window_hours: float = Field(default=48.0, gt=0, description="Sitemap entries older than this are skipped.")
+    sitemap_max_children: int = Field(default=50, ge=1, description="Sitemaps read from one index per poll.")
 
     # the local dev broker (`wirefeed broker start`, `make demo`) and where its jars are cached
     broker_port: int = Field(

@@ -31,6 +31,7 @@ class RawPage(BaseModel):
     published_at: datetime | None = Field(default=None, description="ISO 8601, from the feed.")
     source: str | None = Field(default=None, description="Feed or site name.")
     feed_url: str | None = Field(default=None)
+    lang: str | None = Field(default=None, description="Language hint from the feed or sitemap (e.g. news:language).")
 
     @field_validator("url")
     @classmethod

@@ -84,12 +84,10 @@ class Deduper:
                 if original is not None:
                     record["d"], record["k"] = original, "near"
         if record["d"] is not None:
-            story = self.store[f"v:{record['d']}"]["s"]
-            size = self.stories.touch(story, at)
-            record["s"] = story
+            record["s"], size = self.stories.touch(self.store[f"v:{record['d']}"]["s"], at)
         else:
-            profile = self.stories.profile(article.title, article.body)
-            record["s"], size = self.stories.assign(article.id, profile, at, since)
+            about = self.stories.describe(article.title, article.body)
+            record["s"], size, record["w"] = self.stories.assign(article.id, about, at, since)
         if words >= MIN_WORDS and len(hashes) >= MIN_SHINGLES:
             # copies are indexed too: the next copy may resemble an earlier copy more than the
             # original (two edited copies, or copies that ran ahead of their original)
@@ -194,7 +192,9 @@ class Deduper:
     def _forget(self, article_id: str, record: dict[str, Any], cutoff: int) -> None:
         del self.store[f"v:{article_id}"]
         hash_key = f"h:{record['h']}"
-        if self.store.get(hash_key) in (article_id, record["d"]):
+        first = self.store.get(hash_key)
+        # a short body was never indexed by hash: then there is no key (and None must not match)
+        if first is not None and first in (article_id, record["d"]):
             del self.store[hash_key]
         if "x" in record:
             sample = sketch.decode_sample(record["x"])
@@ -205,6 +205,8 @@ class Deduper:
                     self.store[key] = ids
                 else:
                     self.store.pop(key, None)
+        if "w" in record:
+            self.stories.forget(record["w"])
         if record["s"] is not None:
             self.stories.expire(record["s"], cutoff)
 

@@ -1,9 +1,18 @@
-"""What an article says, as features for story clustering: names, dates, salient terms.
+"""What an article says, as features for story clustering: terms, proper names, dates.
 
 A light extractor on purpose (the stage must run thousands of articles a second):
-capitalised word runs are names ("Kim Jong Un", "Rodong Sinmun"), month-day pairs
-and years are dates, and the most frequent long non-stopwords are terms. Features
-are prefixed by kind ("e:" name, "p:" place, "d:" date, "t:" term) so their weights can differ.
+
+* terms: the lower-case words of the title (counted twice: it says what happened) and
+  of the lead (the first ``LEAD_CHARS`` characters), stopwords out, a plural "s" cut;
+* names: words written capitalised *where case means something*. A headline in title
+  case ("Senate Approves Asian American Hate Crimes Bill") capitalises every word, and a
+  sentence capitalises its first word, so neither says a word is a name. A word is a
+  name when it is capitalised inside a sentence of a line that is not in title case
+  (or is an acronym such as "FBI"), or when it starts a sentence and the article also
+  writes it capitalised inside one. Title words count as names only when the body
+  makes them names;
+* dates: calendar days ("June 18", "18 June", "18.06.2024") as "6-18" terms; years are
+  plain terms.
 """
 
 from __future__ import annotations
@@ -11,8 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-
-from pipeline.dedupe.places import is_place
+from dataclasses import dataclass, field
 
 _MONTHS = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
@@ -26,119 +34,153 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# Capitalised words that start sentences or name no one: never a name on their own.
+# Function words and the words news copy uses whatever the event: they say nothing of it.
+STOPWORDS = _words(
+    """a about above across after afterwards again against all almost alone along already also although
+    always am among amongst an and another any anyhow anyone anything anyway anywhere are around as at
+    back be became because become becomes been before beforehand behind being below beside besides between
+    beyond both but by can cannot could did do does doing done down during each either else elsewhere
+    enough etc even ever every everyone everything everywhere except few first for former formerly from
+    further had has have having he hence her here hereafter hereby herein hers herself him himself his how
+    however i ie if in inc indeed into is it its itself just last latter least less let like likely ltd
+    made many may me meanwhile might mine more moreover most mostly much must my myself namely neither never
+    nevertheless next no nobody none noone nor not nothing now nowhere of off often on once one only onto or
+    other others otherwise our ours ourselves out over own per perhaps please put rather re same say says
+    said see seem seemed seeming seems several she should since so some somehow someone something sometime
+    sometimes somewhere still such than that the their theirs them themselves then thence there thereafter
+    thereby therefore therein thereupon these they this those though through throughout thru thus to
+    together too toward towards under until up upon us very via was we well were what whatever when whence
+    whenever where whereafter whereas whereby wherein whereupon wherever whether which while whither who
+    whoever whole whom whose why will with within without would yet you your yours yourself yourselves
+    mr mrs ms dr st told tell telling according added adding asked ask asking also get gets got go going
+    went come came make makes making take takes took use used using want wants wanted new news year years
+    day days week weeks month months time times today yesterday tomorrow monday tuesday wednesday thursday
+    friday saturday sunday am pm est gmt edt utc percent including include includes includes lot lots way
+    ways thing things people who's it's that's there's don't didn't doesn't isn't wasn't aren't can't won't
+    would've he's she's they're we're you're i'm ve ll two three four five six seven eight nine ten million
+    billion thousand hundred read more click share video photo image images file copyright reserved rights
+    reuters ap afp associated press getty advertisement subscribe newsletter"""
+)
 _NOT_NAMES = (
-    _words(
-        """a about after again against all also although an and another any are as at be because been before
-        being between both but by can could did do does during each either even every few first for from
-        further had has have he her here hers him his how however i if in into is it its just last later let
-        many may me meanwhile more most mr mrs ms dr much my neither new next no nor not now of off often on
-        once one only or other our out over own per perhaps please read related she should since so some
-        still such than that the their them then there these they this those though through thus to today
-        too two under until up upon us very was we were what when where whether which while who whom whose
-        why will with within without would yet you your monday tuesday wednesday thursday friday saturday
-        sunday advertisement photo getty images reuters ap afp file video watch click share subscribe
-        copyright according earlier speaking asked said says president minister chairman leader official
-        officials prime secretary spokesman spokeswoman senator governor mayor chief head general"""
-    )
-) | frozenset(k for k in _MONTHS if len(k) > 3)
-
-_STOPWORDS = _NOT_NAMES | (
-    _words(
-        """able above across actually added adding against ahead almost along already always among amid around
-        asked away back became become becomes began behind believe best better big called came cannot case
-        come comes coming could country countries day days did different does doing done down each early end
-        enough ever expected fact far feel find five found four get gets getting give given go going gone
-        good got great group half help high hold home hours however important including inside instead into
-        issue issues keep kind know known large late least left less like likely little long look looking
-        made major make makes making man matter mean means men million billion months month much must name
-        near need needs never night nothing number often old once open part past people place point possible
-        press put rather really recent recently report reported reports right room run same saying second
-        see seen set several show shows side since small something statement states still story take taken
-        taking tell thing things think third three time times told took top toward towards tried true turn
-        used using want wanted wants way ways week weeks well went whole women work working world year years
-        young"""
+    STOPWORDS
+    | frozenset(k for k in _MONTHS if len(k) > 3)
+    | _words(
+        "president minister chairman leader prime secretary spokesman spokeswoman senator governor mayor chief"
+        " head general sen rep gov"
     )
 )
 
-_UPPER = "A-ZÀ-ÖØ-ÞĀ-ſА-ЯЁ"  # Latin and Cyrillic capitals (start of a name)
-_NAME_WORD = rf"[{_UPPER}][\w'’]*(?:-[\w'’]+)*"
-_CONNECTORS = ("of", "de", "del", "la", "al", "bin", "von", "van", "der", "du", "da")
-# A run of capitalised words on one line, optionally joined by "of", "de", "van"...
-_NAME_RUN = re.compile(rf"(?<![\w'’-]){_NAME_WORD}(?:[ \t]+(?:(?:{'|'.join(_CONNECTORS)})[ \t]+)?{_NAME_WORD})*")
-# Patterns that start with a literal or a class scan fast; word starts are checked in Python.
+LEAD_CHARS = 1500
+TITLE_WEIGHT = 2
+MAX_TERMS = 64  # distinct terms kept per article: the most frequent (bounded work and state)
+
+# Words prose writes in lower case inside a sentence (title case capitalises them).
+_FUNCTION_WORDS = _words(
+    """a an the of to in on at for from with by as and or but nor into onto over after amid about against
+    before under up out back off down is are was were be been has have had will would can could should
+    not no its their his her this that these those than then who what when where how why"""
+)
+# terms: words of three or more letters (apostrophe clitics kept for the stem to cut), or numbers
+_TERM = re.compile(r"(?<![^\W_])(?:[^\W\d_][^\W_]{2,29}(?:'[^\W_]+)?|\d{2,12})(?![^\W_])")
+_UPPER = "A-ZÀ-ÖØ-ÞĀ-ſΑ-ΩА-ЯЁ"  # capitals of the Latin, Greek and Cyrillic scripts
+_CAPITAL = re.compile(rf"(?<![\w'’-])[{_UPPER}][\w'’]*")
+_LONG_WORD = re.compile(r"(?<!\S)[^\W\d_]\S{3}")
+_OPENERS = frozenset(".!?:;\"“”‘'()[]—–-•*|>")  # what may stand before a sentence's first word
 _NUMERIC_DATE = re.compile(r"(?<!\d)(\d{1,2})[./](\d{1,2})[./](20\d\d)(?!\d)")
 _MONTH_WORD = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*")
 _DAY_AFTER = re.compile(r"\.?[ \t]+(\d{1,2})(?![\d:])")
 _DAY_BEFORE = re.compile(r"(?<!\d)(\d{1,2})[ \t]+$")
 _YEAR = re.compile(r"(?:19[5-9]\d|20\d\d)(?!\d)")
-_TERM = re.compile(r"(?<=[\s\"“‘(])[a-zß-öø-ÿа-яё][\w'’-]{4,}")
 
-LEAD_CHARS = 3000
-MAX_NAMES = 12
-MAX_TERMS = 40
-MAX_DATES = 4
+
+@dataclass
+class Description:
+    """Terms with their (title-weighted) counts, and the subset of them that are names."""
+
+    terms: Counter[str] = field(default_factory=Counter)
+    names: set[str] = field(default_factory=set)
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold().replace("’", "'").replace("'s ", " ")
-    text = text.replace("'s\n", "\n")
-    if text.endswith("'s"):
-        text = text[:-2]
-    return text.replace("-", " ").replace("'", "")
+    if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return text.lower().replace("’", "'")
 
 
-def _name(words: list[str]) -> str | None:
-    while words and (words[0] in _NOT_NAMES or words[0] in _CONNECTORS):
-        words = words[1:]
-    while words and words[-1] in _CONNECTORS:
-        words = words[:-1]
-    name = " ".join(words)
-    return name if len(name) > 2 and len(words) <= 5 else None
+_STEMS: dict[str, str] = {}  # word -> stem, a bounded cache (the same words recur all day)
 
 
-def names(text: str) -> Counter[str]:
-    """Runs of capitalised words, folded: "Kim Jong-un" and "Kim Jong Un" give "kim jong un".
+def _stem(word: str) -> str:
+    """A light plural cut ("fires" -> "fire", "elections" -> "election"; not "was", "news", "crisis")."""
+    stem = _STEMS.get(word)
+    if stem is None:
+        stem = word.split("'", 1)[0] if "'" in word else word
+        if len(stem) > 4 and stem[-1] == "s" and stem[-2] not in "su" and not stem.endswith("ics"):
+            stem = stem[:-3] + "y" if stem.endswith("ies") else stem[:-1]
+        if len(_STEMS) >= 200_000:
+            _STEMS.clear()
+        _STEMS[word] = stem
+    return stem
 
-    A run is split at title words ("Russian President Vladimir Putin" is "russian" and
-    "vladimir putin") and a person-like name is also counted by its last word so a later
-    bare surname matches. Sentence-initial common words are dropped.
+
+def _terms(text: str) -> Counter[str]:
+    counts = Counter(_TERM.findall(_fold(text)))
+    for word in counts.keys() & STOPWORDS:
+        del counts[word]
+    # only plurals and clitics change when stemmed: the other words are kept as they are
+    for word in [w for w in counts if w[-1] == "s" or "'" in w]:
+        stem = _stem(word)
+        if stem != word:
+            counts[stem] += counts.pop(word)
+    return counts
+
+
+def _starts_sentence(line: str, start: int) -> bool:
+    before = line[max(start - 4, 0) : start].rstrip()
+    if not before:
+        return not line[:start].strip()
+    return before[-1] in _OPENERS
+
+
+def _title_case(line: str, capitals: list[tuple[str, bool]]) -> bool:
+    """Whether a line is written in title case (a headline, a byline, a caption), not in prose.
+
+    Prose capitalises function words only at a sentence start; title case capitalises them
+    inside ("Set To Scale Back", "Moment Of Unity"), or capitalises nearly every word.
+    ``capitals``: the line's capitalised words, each with whether it starts a sentence.
     """
-    found: Counter[str] = Counter()
-    runs = _NAME_RUN.findall(text)
-    if not runs:
-        return found
-    # fold all runs in one call, then handle each distinct run once
-    for run, times in Counter(_fold("\n".join(runs)).split("\n")).items():
-        if " " not in run:  # most runs are one word: the fast path
-            if len(run) > 2 and run not in _NOT_NAMES:
-                found[run] += times
+    if any(not initial and word.lower() in _FUNCTION_WORDS for word, initial in capitals):
+        return True
+    capitalised = sum(1 for word, _ in capitals if len(word) > 3)
+    if not capitalised:
+        return False
+    longer = len(_LONG_WORD.findall(line))
+    return longer >= 3 and capitalised >= 0.9 * longer or longer == capitalised and len(line) < 60
+
+
+def names(text: str) -> set[str]:
+    """The folded words this text writes as proper names (see the module docstring)."""
+    inside: set[str] = set()  # capitalised inside a sentence: a name
+    initial: set[str] = set()  # capitalised at a sentence start: a name only if also inside
+    for line in text.splitlines():
+        capitals = [(m.group(), _starts_sentence(line, m.start())) for m in _CAPITAL.finditer(line)]
+        if not capitals or _title_case(line, capitals):
             continue
-        part: list[str] = []
-        for word in run.split():
-            if word in _NOT_NAMES and word not in _CONNECTORS:
-                if part:
-                    _count(part, found, times)
-                part = []
+        for word, starts in capitals:
+            folded = _stem(word.lower().replace("’", "'") if word.isascii() else _fold(word))
+            if folded in _NOT_NAMES or len(folded) < 2:
+                continue
+            if len(word) >= 2 and word.isupper():
+                inside.add(folded)  # an acronym is a name wherever it stands
+            elif starts:
+                initial.add(folded)
             else:
-                part.append(word)
-        if part:
-            _count(part, found, times)
-    return found
-
-
-def _count(words: list[str], found: Counter[str], times: int) -> None:
-    name = _name(words)
-    if name is None:
-        return
-    found[name] += times
-    last = name.rsplit(" ", 1)[-1]
-    if last != name and len(last) > 2 and not is_place(name) and last not in _NOT_NAMES:
-        found[last] += times
+                inside.add(folded)
+    return inside | (initial & inside)
 
 
 def dates(text: str) -> set[str]:
-    """Calendar days ("6-18") and years the article mentions."""
+    """Calendar days ("6-18") and years the text mentions."""
     found: set[str] = set()
     for match in _MONTH_WORD.finditer(text):
         start, end = match.span()
@@ -160,26 +202,18 @@ def dates(text: str) -> set[str]:
     return found
 
 
-def terms(text: str, names: Counter[str]) -> Counter[str]:
-    """Lower-case content words of five letters or more: stopwords and the words of names left out."""
-    in_names = {part for name in names for part in name.split()}
-    counts = Counter(_TERM.findall(text))
-    return Counter({w: c for w, c in counts.items() if w not in _STOPWORDS and w not in in_names})
-
-
-def features(title: str | None, body: str) -> dict[str, float]:
-    """Feature -> raw weight (occurrences; names in the title count twice) of one article."""
+def describe(title: str | None, body: str) -> Description:
+    """Terms (title counted ``TITLE_WEIGHT`` times), names and dates of one article."""
     # the lead says what happened; long tails add background, not the event (and cost time)
-    lead = body if len(body) <= LEAD_CHARS else body[: body.rfind(" ", 0, LEAD_CHARS)]
-    text = f"{title}\n{lead}" if title else lead
-    found: dict[str, float] = {}
-    name_counts = names(text)
+    lead = body if len(body) <= LEAD_CHARS else body[: body.rfind(" ", 0, LEAD_CHARS) + 1 or LEAD_CHARS]
+    terms = _terms(lead)
     if title:
-        name_counts.update(names(title))
-    for name, count in name_counts.most_common(MAX_NAMES):
-        found[f"{'p' if is_place(name) else 'e'}:{name}"] = float(count)
-    for term, count in terms(f" {text}", name_counts).most_common(MAX_TERMS):
-        found[f"t:{term}"] = float(count)
-    for date in sorted(dates(text))[:MAX_DATES]:
-        found[f"d:{date}"] = 1.0
-    return found
+        for word, times in _terms(title).items():
+            terms[word] += TITLE_WEIGHT * times
+    for day in dates(f"{title}\n{lead}" if title else lead):
+        if "-" in day:
+            terms[f"d:{day}"] += 1
+    if len(terms) > MAX_TERMS:
+        terms = Counter(dict(terms.most_common(MAX_TERMS)))
+    found = {name for name in names(lead) if name in terms}
+    return Description(terms, found)

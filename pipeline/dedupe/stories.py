@@ -1,51 +1,98 @@
 """Story clustering: articles about the same event share a story id.
 
-An article joins the live story whose profile (the summed features of its members)
-is most similar to what the article says — names, dates, salient terms weighted by
-how rare they are across stories — if that similarity is high enough and at least
-two rare names are shared; otherwise it starts a story whose id is its own id.
-Rarity is counted over *stories*, not articles, so a name every member of a big story
-repeats ("Putin" in a week of Putin-visit copy) stays informative for that story.
+An article is a TF-IDF vector of its title and lead (``features.describe``), with IDF
+learnt from the stream itself: document frequencies over the articles in the window,
+counted when an article arrives and taken back when it leaves. A story is a *decaying
+centroid*: the sum of its members' vectors, each weighed down by half every
+``HALF_LIFE`` seconds, so the story is what its recent articles say and drifts only as
+fast as its coverage (no endless chaining from a harassment report to a hurricane).
 
-State, all in the caller's MutableMapping (JSON values only):
-  "s:<story>" -> {"t": last article time, "n": size, "f": {feature: summed weight x rarity},
-                  "z": the profile's norm}
-  "f:<feature>" -> [live stories with it, latest story ids...]
-  "stories" -> number of live stories
+An article joins the best live story if
+
+    cosine(article, centroid) + ENTITY_WEIGHT * shared name mass - GAP_COST * idle days  >=  JOIN
+
+where the shared name mass is the IDF-weighted share of the article's proper names the
+story also carries (names written capitalised where case means something, see
+features.py), and idle days the time since the story's last article beyond ``GRACE``:
+coverage of one event comes in bursts, so a story that has been quiet for longer must be
+matched more closely, and past ``MAX_IDLE`` it is not joined at all.
+Otherwise the article starts a story whose id is its own id, so ids never change once
+given.
+
+Parallel stories: when one event has grown two stories (the second article did not
+reach the first one's threshold), an article that joins one and resembles the other
+(score >= ``MERGE_FLOOR``), once the two centroids are alike (cosine >=
+``MERGE_SIMILARITY``), merges them: the younger story becomes an alias of the older
+one and later articles (and copies of the younger story's articles) get the older id.
+Articles already published keep the id they were given.
+
+State, all in the caller's MutableMapping (JSON values only, bounded by the window):
+  "s:<story>" -> {"t": last article time, "b": first, "n": size, "c": {term: weight} (the
+                  centroid's top terms, as of "t"), "z": its norm, "e": [its names]}
+                 or {"m": the story it was merged into, "t": ...}
+  "w:<term hash>" -> [document frequency, latest story ids with the term among their top terms]
+  "docs" -> articles counted in the frequencies
+Each article's record (deduper.py) keeps its terms' hashes under "w", so they are taken
+back from the frequencies when it leaves the window.
 """
 
 from __future__ import annotations
 
+import base64
 import math
-from collections.abc import Iterable, MutableMapping
+import zlib
+from collections.abc import MutableMapping
 from typing import Any
 
-from pipeline.dedupe.features import features
+import numpy as np
 
-PROFILE_FEATURES = 16
-PROFILE_TERMS = 16
-TERM_RARITY = 3.0
-JOIN_EVIDENCE = 3.0  # kept per story: enough to describe an event, bounded state
-POSTINGS = 4  # story ids kept per feature (most recent)
+from pipeline.dedupe.features import Description, describe
+
+HALF_LIFE = 86_400.0  # a story's centroid halves its older members' weight every day
+MAX_IDLE = 3 * 86_400  # a story with nothing new for this long is not joined
+JOIN = 0.25
+GAP_COST = 0.2  # per idle day beyond the grace: coverage of one event comes in bursts
+GRACE = 43_200  # half a day quiet costs nothing
+ENTITY_WEIGHT = 0.15
+NAME_BOOST = 1.5
+MERGE_FLOOR = 0.15
+MERGE_CHECKS = 3  # the best-scored stories the merge check looks at
+MERGE_SIMILARITY = 0.45  # two stories' centroids this alike, both matched by one article, merge
+CENTROID_TERMS = 48
+POSTED_TERMS = 10  # an article posts its story under its heaviest terms
+QUERY_TERMS = 12  # and looks for candidates under its heaviest terms
+POSTINGS = 6
 CANDIDATES = 4
-KIND_WEIGHT = {"e": 1.0, "p": 0.6, "t": 0.5, "d": 0.6}
-JOIN_SIMILARITY = 0.25
-RARE_SHARE = 0.05  # a name is "rare" if fewer than this share of live stories carry it
-PRIOR_STORIES = 20  # a name is "rare" if fewer than this share of live stories carry it
+IDF_PRIOR = 5  # smooths the first articles' frequencies (a word's IDF is never below zero)
 
 
-_NONE = [0]
+def term_hash(term: str) -> int:
+    """A stable 32-bit id of a term (the same in every process: frequencies are shared)."""
+    return zlib.crc32(term.encode("utf-8"))
 
 
-def _distinct_names(features: Iterable[str]) -> int:
-    """Names counted once per person: "e:putin" adds nothing beside "e:vladimir putin"."""
-    names = [f[2:] for f in features]
-    full = [n for n in names if " " in n]
-    return sum(1 for n in names if " " in n or not any(f.endswith(" " + n) for f in full))
+_KEYS: dict[str, str] = {}  # term -> its frequency key, and key -> hash: bounded caches
+_HASHES: dict[str, int] = {}
 
 
-def _weight(feature: str, count: float) -> float:
-    return KIND_WEIGHT[feature[0]] * (1.0 + math.log(count))
+def _key(term: str) -> str:
+    key = _KEYS.get(term)
+    if key is None:
+        if len(_KEYS) >= 200_000:
+            _KEYS.clear()
+            _HASHES.clear()
+        value = term_hash(term)
+        key = _KEYS[term] = f"w:{value:08x}"
+        _HASHES[key] = value
+    return key
+
+
+def encode_hashes(hashes: list[int]) -> str:
+    return base64.b64encode(np.asarray(hashes, dtype="<u4").tobytes()).decode("ascii")
+
+
+def decode_hashes(text: str) -> list[int]:
+    return np.frombuffer(base64.b64decode(text), dtype="<u4").tolist()
 
 
 class Stories:
@@ -54,126 +101,172 @@ class Stories:
     def __init__(self, store: MutableMapping[str, Any]) -> None:
         self.store = store
 
-    def _idf(self, feature: str, live: int, record: list[Any] | None = None) -> float:
-        if record is None:
-            record = self.store.get(f"f:{feature}")
-        carrying = record[0] if record else 0
-        # the prior keeps a young stream from treating every unseen word as decisive
-        return math.log((live + PRIOR_STORIES) / (carrying + 1))
+    @staticmethod
+    def describe(title: str | None, body: str) -> Description:
+        return describe(title, body)
 
-    def profile(self, title: str | None, body: str) -> dict[str, float]:
-        """The article's weighted features (before rarity)."""
-        return {f: _weight(f, c) for f, c in features(title, body).items()}
+    # -- the one decision --------------------------------------------------------------
+    def assign(self, article_id: str, about: Description, at: int, since: int) -> tuple[str, int, str]:
+        """(story id, story size after joining, the article's encoded term hashes) for a new article.
 
-    def assign(self, article_id: str, profile: dict[str, float], at: int, since: int) -> tuple[str, int]:
-        """(story id, story size after joining) for a first-seen article at time ``at``.
-
-        Only stories with an article at or after ``since`` are joined (the window).
+        Only stories with an article at or after ``since`` (the dedupe window) are joined.
         """
-        live = int(self.store.get("stories", 0))
-        # terms are many and only describe: they get a fixed rarity and no postings (speed, state)
-        postings = {f: self.store.get(f"f:{f}") for f in profile if f[0] != "t"}
-        idf = {f: self._idf(f, live, postings[f] or _NONE) if f[0] != "t" else TERM_RARITY for f in profile}
-        vector = {f: w * idf[f] for f, w in profile.items()}
-        story = self._best(vector, postings, live, since)
-        if story is None:
-            self.store["stories"] = live + 1
-            record = {"t": at, "n": 0, "f": {}}
-            story = article_id
+        docs = int(self.store.get("docs", 0)) + 1
+        self.store["docs"] = docs
+        keys = {term: _key(term) for term in about.terms}
+        entries: dict[str, list[Any]] = {}
+        for term, key in keys.items():
+            entry = self.store.get(key)
+            entries[term] = [1] if entry is None else [entry[0] + 1, *entry[1:]]
+        idf = {term: max(math.log((docs + IDF_PRIOR) / (entries[term][0] + 0.5)), 0.0) for term in about.terms}
+        vector = {
+            term: count * idf[term] * (NAME_BOOST if term in about.names else 1.0)
+            for term, count in about.terms.items()
+        }
+        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+        vector = {term: v / norm for term, v in vector.items()}
+        heavy = sorted(vector, key=vector.__getitem__, reverse=True)  # ties: in the article's order
+        scored = self._candidates(vector, heavy[:QUERY_TERMS], entries, about, idf, at, since)
+        if scored and scored[0][0] >= JOIN:
+            _score, story, record = scored[0]
         else:
-            record = self.store[f"s:{story}"]
-        self._join(story, record, vector, at)
-        return story, record["n"]
+            story, record = article_id, {"t": at, "n": 0, "c": {}, "z": 0.0, "e": []}
+        self._join(story, record, vector, about, at)
+        # parallel stories: one the article nearly joined, now alike the story it did join
+        for near, other, other_record in scored[:MERGE_CHECKS]:
+            if other == story or near < MERGE_FLOOR:
+                continue
+            if self._alike(record, other_record) >= MERGE_SIMILARITY:
+                story, record = self._merge(story, record, other, other_record, at)
+                self.store[f"s:{story}"] = record
+        for term in heavy[:POSTED_TERMS]:
+            entry = entries[term]
+            if story not in entry[1:]:
+                entries[term] = [entry[0], *[*entry[1:], story][-POSTINGS:]]
+        for term, key in keys.items():
+            self.store[key] = entries[term]
+        return story, record["n"], encode_hashes(sorted({_HASHES.get(k) or int(k[2:], 16) for k in keys.values()}))
 
-    def touch(self, story: str, at: int) -> int | None:
-        """A duplicate joins its original's story: size and time only. Returns the new size."""
-        record = self.store.get(f"s:{story}")
-        if record is None:
-            return None
-        record["n"] += 1
-        record["t"] = max(record["t"], at)
-        self.store[f"s:{story}"] = record
-        return record["n"]
-
-    def _best(
+    def _candidates(
         self,
         vector: dict[str, float],
-        postings: dict[str, list[Any] | None],
-        live: int,
+        query: list[str],
+        entries: dict[str, list[Any]],
+        about: Description,
+        idf: dict[str, float],
+        at: int,
         since: int,
-    ) -> str | None:
+    ) -> list[tuple[float, str, dict[str, Any]]]:
+        """Live stories the article may join, best first: (score, story, record)."""
         votes: dict[str, float] = {}
-        for feature, record in postings.items():
-            if record:
-                for story in record[1:]:
-                    votes[story] = votes.get(story, 0.0) + vector[feature]
-        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-        best: tuple[float, str] | None = None
-        rare_limit = max(3.0, RARE_SHARE * live)
+        for term in query:
+            for story in entries[term][1:]:
+                votes[story] = votes.get(story, 0.0) + vector[term]
+        name_mass = sum(idf[n] for n in about.names) or 1.0
+        out: list[tuple[float, str, dict[str, Any]]] = []
+        seen: set[str] = set()
         for story in sorted(votes, key=lambda s: (-votes[s], s))[:CANDIDATES]:
-            record = self.store.get(f"s:{story}")
-            if record is None or record["t"] < since:
+            story, record = self._resolve(story)
+            if record is None or story in seen or record["t"] < since or at - record["t"] > MAX_IDLE:
                 continue
-            other = record["f"]
-            shared = vector.keys() & other.keys()
-            if not shared:
-                continue
-            dot = sum(vector[f] * other[f] for f in shared)
-            similarity = dot / (norm * (record.get("z") or 1.0))
-            names = _distinct_names(f for f in shared if f[0] == "e" and (postings[f] or _NONE)[0] <= rare_limit)
-            places = sum(1 for f in shared if f[0] == "p")
-            what = sum(1 for f in shared if f[0] == "t" or (f[0] == "d" and "-" in f))
-            # Who, where and what must agree, not wording alone: a rare name at least, and
-            # enough of more names, shared places (with whom) and salient terms or days.
-            evidence = names + 0.5 * min(places, 4) + 0.5 * min(what, 4)
-            joins = names >= 1 and evidence >= JOIN_EVIDENCE and similarity >= JOIN_SIMILARITY
-            if joins and (best is None or (similarity, story) > best):
-                best = (similarity, story)
-        return best[1] if best else None
+            seen.add(story)
+            centroid = record["c"]
+            cosine = sum(vector[t] * centroid[t] for t in vector.keys() & centroid.keys()) / (record["z"] or 1.0)
+            shared = sum(idf[n] for n in about.names.intersection(record["e"])) / name_mass
+            idle_days = max(at - record["t"] - GRACE, 0) / 86_400
+            score = cosine + ENTITY_WEIGHT * shared - GAP_COST * idle_days
+            out.append((score, story, record))
+        out.sort(key=lambda x: (-x[0], x[1]))
+        return out
 
-    def _join(self, story: str, record: dict[str, Any], vector: dict[str, float], at: int) -> None:
-        """Add the article's weighted features (rarity as of now) to the story's profile."""
-        merged: dict[str, float] = dict(record["f"])
-        for feature, weight in vector.items():
-            merged[feature] = merged.get(feature, 0.0) + weight
-        ranked = sorted(merged, key=lambda f: (-merged[f], f))  # keep what tells this story apart
-        kept = {f: round(merged[f], 1) for f in [f for f in ranked if f[0] != "t"][:PROFILE_FEATURES]}
-        kept.update({f: round(merged[f], 1) for f in [f for f in ranked if f[0] == "t"][:PROFILE_TERMS]})
-        for feature in kept.keys() - record["f"].keys():
-            if feature[0] != "t":
-                self._post(feature, story)
-        for feature in record["f"].keys() - kept.keys():
-            if feature[0] != "t":
-                self._unpost(feature, story)
-        record["f"] = kept
-        record["z"] = round(math.sqrt(sum(v * v for v in kept.values())), 3)  # the profile's norm
+    def _resolve(self, story: str) -> tuple[str, dict[str, Any] | None]:
+        """A story id through its merges (at most a few hops) to the live story and its record."""
+        for _ in range(4):
+            record = self.store.get(f"s:{story}")
+            if record is None or "m" not in record:
+                return story, record
+            story = record["m"]
+        return story, self.store.get(f"s:{story}")
+
+    @staticmethod
+    def _alike(one: dict[str, Any], other: dict[str, Any]) -> float:
+        """Cosine of two stories' centroids (their records, with the stored norms)."""
+        first, second = one["c"], other["c"]
+        dot = sum(first[t] * second[t] for t in first.keys() & second.keys())
+        return dot / ((one["z"] * other["z"]) or 1.0)
+
+    def _merge(
+        self, story: str, record: dict[str, Any], other: str, other_record: dict[str, Any], at: int
+    ) -> tuple[str, dict[str, Any]]:
+        """Fold the younger of two parallel stories into the older (the older id lives on)."""
+        pair = sorted(((story, record), (other, other_record)), key=lambda x: (x[1].get("b", x[1]["t"]), x[0]))
+        (keep, kept), (gone, folded) = pair
+        centroid = self._decayed(kept, at)
+        for term, weight in self._decayed(folded, at).items():
+            centroid[term] = centroid.get(term, 0.0) + weight
+        kept["c"], kept["z"] = _top(centroid)
+        kept["e"] = sorted(set(kept["e"]) | set(folded["e"]))[:32]
+        kept["n"] += folded["n"]
+        kept["t"] = at
+        self.store[f"s:{gone}"] = {"m": keep, "t": max(folded["t"], at)}
+        return keep, kept
+
+    @staticmethod
+    def _decayed(record: dict[str, Any], at: int) -> dict[str, float]:
+        factor = 0.5 ** (max(at - record["t"], 0) / HALF_LIFE)
+        return {term: weight * factor for term, weight in record["c"].items()}
+
+    def _join(self, story: str, record: dict[str, Any], vector: dict[str, float], about: Description, at: int) -> None:
+        centroid = self._decayed(record, at)
+        for term, weight in vector.items():
+            centroid[term] = centroid.get(term, 0.0) + weight
+        record["c"], record["z"] = _top(centroid)
+        names = [n for n in record["e"] if n in record["c"]]
+        record["e"] = sorted(set(names) | {n for n in about.names if n in record["c"]})
         record["n"] += 1
+        record.setdefault("b", at)
         record["t"] = max(record["t"], at)
         self.store[f"s:{story}"] = record
 
-    def _post(self, feature: str, story: str) -> None:
-        key = f"f:{feature}"
-        record = self.store.get(key) or [0]
-        self.store[key] = [record[0] + 1, *[*record[1:], story][-POSTINGS:]]
-
-    def _unpost(self, feature: str, story: str) -> None:
-        key = f"f:{feature}"
-        record = self.store.get(key)
+    # -- copies, and leaving the window ---------------------------------------------------
+    def touch(self, story: str, at: int) -> tuple[str, int | None]:
+        """A duplicate joins its original's story (through merges): (story id, new size)."""
+        story, record = self._resolve(story)
         if record is None:
-            return
-        if record[0] <= 1:
-            del self.store[key]
-            return
-        self.store[key] = [record[0] - 1, *(s for s in record[1:] if s != story)]
+            return story, None
+        record["n"] += 1
+        record["t"] = max(record["t"], at)
+        self.store[f"s:{story}"] = record
+        return story, record["n"]
+
+    def forget(self, encoded: str) -> None:
+        """Take a leaving article's terms back from the document frequencies."""
+        self.store["docs"] = max(int(self.store.get("docs", 1)) - 1, 0)
+        for value in decode_hashes(encoded):
+            key = f"w:{value:08x}"
+            entry = self.store.get(key)
+            if entry is None:
+                continue
+            if entry[0] <= 1:
+                del self.store[key]
+            else:
+                self.store[key] = [entry[0] - 1, *entry[1:]]
 
     def expire(self, story: str, cutoff: int) -> bool:
         """Forget the story if its last article is older than ``cutoff``. True if it was forgotten."""
         record = self.store.get(f"s:{story}")
         if record is None or record["t"] >= cutoff:
             return False
-        for feature in record["f"]:
-            if feature[0] != "t":
-                self._unpost(feature, story)
         del self.store[f"s:{story}"]
-        self.store["stories"] = max(int(self.store.get("stories", 1)) - 1, 0)
+        # a story written by the previous model (a table from before the upgrade) posted its
+        # names under "f:" keys that nothing reads any more: they leave with it
+        for feature in record.get("f", ()):
+            self.store.pop(f"f:{feature}", None)
         return True
+
+
+def _top(centroid: dict[str, float]) -> tuple[dict[str, float], float]:
+    """The heaviest terms of a centroid, rounded (what tells the story apart, in bounded state), and its norm."""
+    ranked = sorted(centroid, key=centroid.__getitem__, reverse=True)[:CENTROID_TERMS]
+    kept = {t: round(centroid[t], 4) for t in ranked}
+    return kept, round(math.sqrt(sum(v * v for v in kept.values())), 4)

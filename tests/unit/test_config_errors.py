@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import ConfigError, load_settings, misspelt_variables
-from pipeline.feeds import FeedError, load_feeds_file
+from pipeline.ingest.feeds import FeedError, load_feeds_file
 from tests.conftest import REPO_ROOT
 
 BAD_SETTINGS = [
@@ -96,7 +96,8 @@ def test_a_bad_feeds_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("entry", "message"), [
     ("    interval: ten\n", "feeds[0].interval='ten' is not allowed: must be a number of seconds > 0"),
     ("    interval: -5\n", "feeds[0].interval=-5 is not allowed"),
-    ("    intervall: 60\n", "feeds[0] has unknown key 'intervall': allowed keys are 'interval', 'name', 'url'"),
+    ("    intervall: 60\n",
+     "feeds[0] has unknown key 'intervall': allowed keys are 'interval', 'name', 'type', 'url', 'window_hours'"),
     ("    nmae: Wire\n", "feeds[0] has unknown key 'nmae'"),
 ])
 def test_a_feeds_file_with_a_bad_or_misspelt_key_is_refused(tmp_path: Path, entry: str, message: str) -> None:

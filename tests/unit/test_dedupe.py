@@ -288,3 +288,14 @@ def test_is_copy_needs_both_texts_to_cover_much_of_each_other(
     share_new: float, share_old: float, copy: bool
 ) -> None:
     assert is_copy(share_new, share_old) is copy
+
+
+def test_a_short_article_ageing_out_of_the_window_is_forgotten_without_error() -> None:
+    # bodies under MIN_WORDS are never indexed by content hash, so forgetting them must not
+    # delete an "h:" key (KeyError on every short article's eviction, dead-lettering the newcomer)
+    deduper = Deduper({}, Settings(dedupe_window_days=1))
+    deduper.check(article("short", "Breaking news, more soon."))
+    late = deduper.check(article("later", ORIGINAL, T0 + timedelta(days=2)))
+    assert late == DedupeVerdict(None, None, "later")
+    assert "v:short" not in deduper.store
+

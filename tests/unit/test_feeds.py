@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.feeds import FeedError, load_feeds_file, parse_feed
+from pipeline.ingest.feeds import FeedError, load_feeds_file, parse_feed
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>
 <item><title>Summit opens</title><link>https://wire.example/summit</link>
@@ -78,3 +78,32 @@ def test_a_bad_feeds_file_says_what_is_wrong(tmp_path: Path, text: str) -> None:
 def test_a_missing_feeds_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FeedError, match="cannot read"):
         load_feeds_file(tmp_path / "nope.yaml")
+
+
+def test_links_the_fetcher_could_not_use_are_dropped_at_parse_time() -> None:
+    feed = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [
+        {"id": "1", "url": "https://wire.example/a\x00b"}, {"id": "2", "url": "https://wire.example:99999/b"},
+        {"id": "3", "url": "https://wire.example:abc/c"}, {"id": "4", "url": " https://wire.example/ok "},
+        {"id": "5", "url": ["not", "a", "string"]}]}).encode()
+    assert [i.url for i in parse_feed(feed, "https://wire.example/feed.json")] == ["https://wire.example/ok"]
+
+
+def test_an_items_version_changes_with_its_updated_date_or_content_but_not_otherwise() -> None:
+    def atom(updated: str, summary: str) -> bytes:
+        return (b'<feed xmlns="http://www.w3.org/2005/Atom"><title>W</title><entry><title>Storm</title>'
+                b'<link href="https://wire.example/storm"/><id>urn:1</id>'
+                + f"<updated>{updated}</updated><summary>{summary}</summary></entry></feed>".encode())
+
+    [a] = parse_feed(atom("2024-06-19T08:30:00Z", "Storm hits"), "https://wire.example/atom")
+    [same] = parse_feed(atom("2024-06-19T08:30:00Z", "Storm hits"), "https://wire.example/atom")
+    [later] = parse_feed(atom("2024-06-19T09:30:00Z", "Storm hits"), "https://wire.example/atom")
+    [edited] = parse_feed(atom("2024-06-19T08:30:00Z", "Storm hits the coast"), "https://wire.example/atom")
+    assert a.version == same.version
+    assert len({a.version, later.version, edited.version}) == 3
+
+
+def test_a_feed_name_defaults_to_its_url_without_credentials(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text("feeds:\n  - https://desk:s3cret@wire.example/rss\n")
+    [feed] = load_feeds_file(path)
+    assert feed.url == "https://desk:s3cret@wire.example/rss" and feed.name == "https://wire.example/rss"

@@ -11,9 +11,9 @@ from prometheus_client import generate_latest
 
 from pipeline import metrics
 from pipeline.config import Settings
-from pipeline.feeds import FeedConfig
-from pipeline.fetch import AddressPolicy, PoliteClient
-from pipeline.reader import Reader, ReaderState
+from pipeline.ingest.feeds import FeedConfig
+from pipeline.ingest.fetch import AddressPolicy, PoliteClient
+from pipeline.ingest.reader import Reader, ReaderState
 from tests.helpers import Routes
 from tests.unit.test_reader import Sink, rss
 
@@ -70,7 +70,7 @@ def test_a_dead_feed_is_visible_as_consecutive_failures_and_a_stale_last_success
         return metrics.READER_REGISTRY.get_sample_value(name, {"feed": "metrics-wire"})
 
     with Routes({"/rss": (200, {}, b"")}) as srv:
-        srv.routes["/rss"] = (200, {}, rss(srv.url(""), []))
+        srv.routes["/rss"] = (200, {}, rss([], base=srv.url("")))
         client = PoliteClient(policy=AddressPolicy("127.0.0.1"), user_agent="t", timeout_s=2, max_bytes=100_000,
                               max_redirects=2, per_host_concurrency=2, per_host_delay_s=0)
         reader = Reader(Settings(poll_interval_s=0.0), [FeedConfig(srv.url("/rss"), "metrics-wire")], client, Sink(),

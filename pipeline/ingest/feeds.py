@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -12,20 +13,34 @@ from time import struct_time
 import feedparser
 import yaml
 
+from pipeline.ingest.fetch import FetchError, redact, split_url
+
 # External entities and internal entity expansion are refused before parsing:
 # a feed has no business declaring entities (billion-laughs, XXE).
 _DTD_ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
 
 
 class FeedError(ValueError):
-    """The feed document or the feeds file cannot be used."""
+    """The feed document or the feeds file cannot be used; ``reason`` is a short code for logs."""
+
+    def __init__(self, message: str, reason: str = "bad_feed") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+FEED_KINDS = ("auto", "site")
 
 
 @dataclass(frozen=True)
 class FeedConfig:
+    """One feeds-file entry. ``kind``: ``auto`` (an RSS/Atom/JSON feed, a sitemap or a sitemap
+    index, told apart by content) or ``site`` (read the sitemaps the site's robots.txt lists)."""
+
     url: str
     name: str
     interval_s: float | None = None
+    kind: str = "auto"
+    window_hours: float | None = None  # sitemaps: only entries newer than this (default: the setting)
 
 
 @dataclass(frozen=True)
@@ -34,10 +49,37 @@ class FeedItem:
     title: str | None
     published_at: datetime | None
     source: str | None = None  # the outlet, when an aggregating feed names it per item
+    lang: str | None = None  # a language hint (Google News sitemaps name it)
+    # what the feed says about this version of the item (updated date, content hash): when it changes,
+    # the page is fetched again so the corrected story is republished under the same id
+    version: str | None = None
+
+
+def version_of(*parts: object) -> str | None:
+    """A short hash of what identifies an item's version, or None when nothing does."""
+    text = "\x1f".join("" if p is None else str(p) for p in parts)
+    if not text.strip("\x1f"):
+        return None
+    return hashlib.blake2b(text.encode("utf-8", errors="replace"), digest_size=8).hexdigest()
+
+
+def usable_link(link: object) -> str | None:
+    """The link stripped when the fetcher could use it (http(s), a host, a valid port, no control chars)."""
+    if not isinstance(link, str):
+        return None
+    link = link.strip()
+    try:
+        split_url(link)
+    except FetchError:
+        return None
+    return link
 
 
 def load_feeds_file(path: Path) -> list[FeedConfig]:
-    """Read the YAML feeds file: ``feeds: [{url, name?, interval?}]``."""
+    """Read the YAML feeds file: ``feeds: [{url, name?, interval?, type?, window_hours?}]``.
+
+    A name defaults to the URL without credentials: names become metric labels and ``RawPage.source``.
+    """
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -65,11 +107,18 @@ def load_feeds_file(path: Path) -> list[FeedConfig]:
         url = entry["url"].strip()
         if not url.startswith(("http://", "https://")):
             raise FeedError(f"{path}: feeds[{i}].url={url!r} is not allowed: must be an http(s) URL")
-        feeds.append(FeedConfig(url=url, name=str(entry.get("name") or url), interval_s=_interval(entry, i, path)))
+        kind = str(entry.get("type") or ("site" if url.rstrip("/").endswith("/robots.txt") else "auto"))
+        if kind not in FEED_KINDS:
+            raise FeedError(f"{path}: feeds[{i}].type={kind!r} is not allowed: must be one of {', '.join(FEED_KINDS)}")
+        window = entry.get("window_hours")
+        if window is not None and (isinstance(window, bool) or not isinstance(window, int | float) or window <= 0):
+            raise FeedError(f"{path}: feeds[{i}].window_hours={window!r} is not allowed: must be a number > 0")
+        feeds.append(FeedConfig(url=url, name=str(entry.get("name") or redact(url)),
+                                interval_s=_interval(entry, i, path), kind=kind, window_hours=window))
     return feeds
 
 
-FEED_KEYS = frozenset({"url", "name", "interval"})
+FEED_KEYS = frozenset({"url", "name", "interval", "type", "window_hours"})
 
 
 def _interval(entry: dict, i: int, path: Path) -> float | None:
@@ -115,11 +164,14 @@ def parse_json_feed(document: bytes) -> list[FeedItem]:
     for entry in data["items"]:
         if not isinstance(entry, dict):
             continue
-        link = entry.get("url") or entry.get("external_url") or ""
-        if not isinstance(link, str) or not link.startswith(("http://", "https://")):
+        link = usable_link(entry.get("url") or entry.get("external_url"))
+        if link is None:
             continue
         title = entry.get("title") if isinstance(entry.get("title"), str) else None
-        items.append(FeedItem(url=link.strip(), title=title, published_at=_iso(entry.get("date_published"))))
+        body = entry.get("content_html") or entry.get("content_text") or entry.get("summary")
+        version = version_of(entry.get("date_modified"), title, body)
+        items.append(FeedItem(url=link, title=title, published_at=_iso(entry.get("date_published")),
+                              version=version))
     return items
 
 
@@ -135,15 +187,18 @@ def parse_feed(document: bytes, base_url: str) -> list[FeedItem]:
         raise FeedError(f"not a feed: {parsed.get('bozo_exception')!r}"[:300])
     items = []
     for entry in parsed.entries:
-        link = (entry.get("link") or entry.get("id") or "").strip()
-        if not link.startswith(("http://", "https://")):
+        link = usable_link(entry.get("link") or entry.get("id"))
+        if link is None:
             continue
+        content = " ".join(str(c.get("value", "")) for c in entry.get("content") or [] if isinstance(c, dict))
         items.append(
             FeedItem(
                 url=link,
                 title=(entry.get("title") or None),
                 published_at=_when(entry.get("published_parsed") or entry.get("updated_parsed")),
                 source=(entry.get("source") or {}).get("title") or None,
+                version=version_of(entry["updated"] if "updated" in entry else None,  # noqa: SIM401 - .get warns
+                                   entry.get("title"), entry.get("summary"), content),
             )
         )
     return items
