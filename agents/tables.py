@@ -11,12 +11,12 @@ _DELETED = object()
 class TableStore(MutableMapping[str, Any]):
     """Dict-like access to a Faust table (RocksDB-backed, changelogged), writing back in batches.
 
-    Every table write is one changelog record, and the deduper writes about 17 keys per
-    article, several of them (the clock, the eviction queue's tail, the story counter,
-    busy postings) again for the next article. Writes are kept here until :meth:`flush`,
+    Every table write is one changelog record, and the deduper writes about 50 keys per
+    article, many of them (the clock, the eviction queue's tail, story records, busy
+    postings) again for the next article. Writes are kept here until :meth:`flush`,
     which the dedupe agent calls once per batch, before it sends the batch's outputs: a
-    key written by several articles of a batch reaches the changelog once (11 instead of
-    17 records per article in batches of 32 generated wire pages). Reads see the pending
+    key written by several articles of a batch reaches the changelog once (18 instead of
+    50 records per article in batches of 32 generated wire pages). Reads see the pending
     writes, so the deduper cannot tell the difference.
     """
 
