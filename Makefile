@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.wirefeed-installed
 
-.PHONY: setup demo run test test-unit lint bench schemas broker-start broker-stop clean
+.PHONY: setup demo run test test-index-faults test-cluster test-unit lint lock bench schemas broker-start broker-stop clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 	bash deploy/install-system-deps.sh
 	$(BIN)/python -c "from agents.broker import ensure_jars; ensure_jars()"
+	$(BIN)/python -c "from agents.opensearch import install_home; install_home()"
 
 demo: setup
 	$(BIN)/wirefeed demo
@@ -24,13 +25,25 @@ run: setup
 	$(BIN)/wirefeed run --feeds feeds.yaml
 
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not index_faults and not cluster"
+
+# the index sink's fault tests (SIGKILL mid-bulk, OpenSearch down 30 s): minutes, so apart; CI runs both
+test-index-faults: setup
+	$(BIN)/python -m pytest -q -s -m index_faults tests/integration/test_index_faults.py
+
+# Fault tests on a three-broker KRaft cluster (replication 3, min ISR 2): ~15 min on 2 cores.
+test-cluster: setup
+	$(BIN)/python -m pytest -q -s -m cluster
 
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not broker"
+	$(BIN)/python -m pytest -q -m "not broker and not opensearch and not cluster"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# The image's exact runtime dependencies (with hashes), from pyproject.toml: run after changing them.
+lock: $(STAMP)
+	$(BIN)/pip-compile -q --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links --output-file requirements.lock pyproject.toml
 
 schemas: $(STAMP)
 	$(BIN)/python -m schemas.generate

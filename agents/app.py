@@ -26,14 +26,14 @@ import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import faust
 from faust.streams import _current_event
 from faust.types import EventT
 
-from agents.kafka import MAX_MESSAGE_BYTES, topic_specs
+from agents.kafka import MAX_MESSAGE_BYTES, faust_settings, topic_specs
+from agents.kafka import ssl_context as ssl_context_for
 from agents.tables import TableStore
 from pipeline import metrics
 from pipeline.config import Settings
@@ -41,6 +41,7 @@ from pipeline.dedupe import Deduper
 from pipeline.errors import RecordError
 from pipeline.runner import StageRunner
 from pipeline.stages import Pipeline, count_dead_letter, to_dead_letter
+from pipeline.tagging import UNTAGGED_REASONS
 
 log = logging.getLogger("wirefeed.worker")
 # Records handed to the stage process at once, and how long to wait to fill a batch.
@@ -53,9 +54,7 @@ def _faust_credentials(settings: Settings) -> Any:
     protocol = settings.kafka_security_protocol.upper()
     ssl_context = None
     if protocol.endswith("SSL"):
-        import ssl
-
-        ssl_context = ssl.create_default_context(cafile=settings.kafka_ssl_cafile)
+        ssl_context = ssl_context_for(settings)  # CA and mTLS client certificate, as kafka-python's
     if settings.kafka_sasl_mechanism:
         return faust.SASLCredentials(
             username=settings.kafka_sasl_username,
@@ -163,17 +162,15 @@ def fatal_on_error(health: WorkerHealth, name: str) -> Callable:
     return wrap
 
 
-def create_app(
-    settings: Settings, bootstrap: str, health: WorkerHealth | None = None, state_dir: Path | None = None
-) -> faust.App:
-    """Build the app with its topics, tables, agents and the lag timer; tables live in ``state_dir``."""
+def create_app(settings: Settings, bootstrap: str, health: WorkerHealth | None = None) -> faust.App:
+    """Build the app with its topics, tables and agents; tables live under ``settings.data_dir``."""
     health = health or WorkerHealth()
     app = faust.App(
         settings.app_id,
         broker=",".join(f"kafka://{hp}" for hp in bootstrap.split(",")),
         broker_credentials=_faust_credentials(settings),
         store="rocksdb://",
-        datadir=str(state_dir or settings.data_dir / "faust"),
+        datadir=str(settings.data_dir / "faust"),
         web_enabled=False,
         topic_partitions=settings.partitions,
         # our topics already exist (agents.kafka.ensure_topics); Faust declares its changelogs
@@ -189,6 +186,7 @@ def create_app(
         broker_commit_interval=1.0,
         stream_wait_empty=False,
         table_cleanup_interval=60.0,
+        **faust_settings(settings),  # replication of Faust's topics, producer compression (agents/kafka.py)
     )
     specs = {spec.name: spec for spec in topic_specs(settings)}
 
@@ -216,9 +214,15 @@ def create_app(
     atexit.register(runner.close)
     health.runner = runner
     limit = settings.dlq_original_chars
+    for reason in UNTAGGED_REASONS:  # every reason exported from the start, at 0, so rate() works
+        metrics.UNTAGGED_TOPICS.labels(reason)
 
-    def letter_for(exc: BaseException, stage: str, original: bytes | None) -> Output:
-        letter = to_dead_letter(exc, stage, original, limit)
+    def letter_for(exc: BaseException, stage: str, event: EventT) -> Output:
+        """The dead letter of ``event``, saying where its input is (topic, partition, offset)."""
+        letter = to_dead_letter(exc, stage, event.value, limit)
+        message = event.message
+        letter = letter.model_copy(update={"topic": message.topic, "partition": message.partition,
+                                           "offset": message.offset})
         count_dead_letter(letter)
         log.warning("dead letter", extra={"stage": letter.stage, "reason": letter.reason, "url": letter.url})
         return Output(dlq, (letter.url or "").encode(), letter.model_dump_json().encode(), dead=True)
@@ -245,7 +249,7 @@ def create_app(
                         if output.dead:
                             raise
                         retry = letter_for(RecordError("publish", "publish_failed", f"{type(exc).__name__}: {exc}"),
-                                           "publish", event.value)
+                                           "publish", event)
                         await await_sent(await _send(retry))
                 await stream.ack(event)
 
@@ -261,7 +265,7 @@ def create_app(
             for event, outcome in zip(events, outcomes, strict=True):
                 outcome.observed.record()
                 if outcome.error is not None:  # a bad page goes to the DLQ; the stream goes on
-                    outputs.append(letter_for(outcome.error, "extract", event.value))
+                    outputs.append(letter_for(outcome.error, "extract", event))
                 else:  # one partition: the dedupe stage sees every article (key kept for debugging)
                     outputs.append(Output(extracted, outcome.article_id.encode(), outcome.value))
             await deliver(stream, events, outputs, in_flight)
@@ -278,7 +282,7 @@ def create_app(
                     article = pipeline.dedupe(pipeline.decode("dedupe", event.value))
                     outputs.append(Output(deduped, article.id.encode(), article.model_dump_json().encode()))
                 except Exception as exc:
-                    outputs.append(letter_for(exc, "dedupe", event.value))
+                    outputs.append(letter_for(exc, "dedupe", event))
                 pipeline.observe().record()
                 last = n + 1 == len(events)
                 if last or events[n + 1].message.partition != event.message.partition:
@@ -302,7 +306,7 @@ def create_app(
             for event, outcome in zip(events, outcomes, strict=True):
                 outcome.observed.record()
                 if outcome.error is not None:
-                    outputs.append(letter_for(outcome.error, "tag", event.value))
+                    outputs.append(letter_for(outcome.error, "tag", event))
                 elif not outcome.publishable:
                     outputs.append(None)
                 else:
@@ -313,19 +317,5 @@ def create_app(
                 metrics.ARTICLES_PUBLISHED.inc()
                 if fetched_at is not None:  # live records only: a replay of old pages is no latency
                     metrics.observe_end_to_end(fetched_at)
-
-    @app.timer(interval=5.0)
-    async def report_lag() -> None:
-        consumer = app.consumer
-        try:
-            assignment = consumer.assignment()
-        except Exception:
-            return
-        for tp in assignment:
-            high = consumer.highwater(tp)
-            committed = consumer._committed_offset.get(tp)  # noqa: SLF001 - Faust exposes no public getter
-            if high is None:
-                continue
-            metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(high - (committed or 0), 0))
 
     return app

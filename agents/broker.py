@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -29,13 +29,28 @@ class BrokerError(RuntimeError):
     """The local broker could not be set up, started or reached."""
 
 
-def cache_dir() -> Path:
+def cache_root() -> Path:
+    """Where fetched servers live: WIREFEED_CACHE_DIR, else ``$XDG_CACHE_HOME/wirefeed``."""
     from pipeline.config import load_settings  # WIREFEED_CACHE_DIR, documented with every other setting
 
     base = load_settings().cache_dir or os.path.join(
         os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "wirefeed"
     )
-    return Path(base) / f"kafka-{KAFKA_VERSION}"
+    return Path(base)
+
+
+def cache_dir() -> Path:
+    return cache_root() / f"kafka-{KAFKA_VERSION}"
+
+
+def maven_copy(pom: Path, dest: Path, quiet: bool, *extra: str) -> str | None:
+    """Copy ``pom``'s dependencies from Maven Central into ``dest``; Maven's output when it failed."""
+    dest.mkdir(parents=True, exist_ok=True)
+    cmd = ["mvn", "-B", "-f", str(pom), "dependency:copy-dependencies", f"-DoutputDirectory={dest}", *extra]
+    if quiet:
+        cmd.insert(1, "-q")
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    return None if proc.returncode == 0 else f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
 
 
 def ensure_jars(quiet: bool = True) -> Path:
@@ -48,18 +63,28 @@ def ensure_jars(quiet: bool = True) -> Path:
         raise BrokerError("Maven (mvn) is needed to fetch the Kafka jars; install it (apt-get install maven)")
     if shutil.which("java") is None:
         raise BrokerError("Java 17+ is needed to run Kafka; install it (apt-get install openjdk-17-jre-headless)")
-    libs.mkdir(parents=True, exist_ok=True)
-    cmd = ["mvn", "-B", "-f", str(POM), "dependency:copy-dependencies",
-           f"-DoutputDirectory={libs}", "-DincludeScope=runtime"]
-    if quiet:
-        cmd.insert(1, "-q")
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise BrokerError(f"mvn could not fetch the Kafka jars:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    problem = maven_copy(POM, libs, quiet, "-DincludeScope=runtime")
+    if problem:
+        raise BrokerError(f"mvn could not fetch the Kafka jars:\n{problem}")
     if not any(libs.glob("kafka_2.13-*.jar")):
         raise BrokerError(f"mvn ran but no kafka jar is in {libs}")
     marker.write_text(KAFKA_VERSION)
     return libs
+
+
+def terminate_pid(pid: int, timeout_s: float) -> None:
+    """SIGTERM a server we started, SIGKILL it if it is still there after ``timeout_s``."""
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        _reap(pid)
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return
+        time.sleep(0.2)
+    os.kill(pid, signal.SIGKILL)
+    _reap(pid)
 
 
 def free_port() -> int:
@@ -82,6 +107,13 @@ class LocalBroker:
     port: int = 9092
     controller_port: int = 9093
     heap: str = "512m"
+    node_id: int = 1
+    # KRaft voters "id@host:port,...": None = this node alone (the single-node dev broker)
+    quorum: str | None = None
+    # copies of Kafka's internal topics (consumer offsets, transactions) and the topic defaults
+    replication: int = 1
+    # True once this object launched the java process: only then may its owner stop it
+    launched: bool = field(default=False, init=False, compare=False)
 
     @property
     def bootstrap(self) -> str:
@@ -97,10 +129,11 @@ class LocalBroker:
 
     def _properties(self) -> str:
         data = self.state_dir / "data"
+        min_isr = max(1, self.replication - 1)  # with 3 copies: 2 in sync, one node may fail
         return "\n".join([
             "process.roles=broker,controller",
-            "node.id=1",
-            f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+            f"node.id={self.node_id}",
+            f"controller.quorum.voters={self.quorum or f'{self.node_id}@127.0.0.1:{self.controller_port}'}",
             f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
             f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
             "controller.listener.names=CONTROLLER",
@@ -108,16 +141,22 @@ class LocalBroker:
             "inter.broker.listener.name=PLAINTEXT",
             f"log.dirs={data}",
             "num.partitions=1",
-            "offsets.topic.replication.factor=1",
+            f"default.replication.factor={self.replication}",
+            f"min.insync.replicas={min_isr}",
+            f"offsets.topic.replication.factor={self.replication}",
             "offsets.topic.num.partitions=4",
-            "transaction.state.log.replication.factor=1",
-            "transaction.state.log.min.isr=1",
+            f"transaction.state.log.replication.factor={self.replication}",
+            f"transaction.state.log.min.isr={min_isr}",
+            "unclean.leader.election.enable=false",
             # single node: no reason to wait for more members before the first rebalance
             "group.initial.rebalance.delay.ms=0",
             "auto.create.topics.enable=false",
             "message.max.bytes=16777216",
             "replica.fetch.max.bytes=16777216",
             "log.cleaner.dedupe.buffer.size=33554432",
+            # a killed node is noticed (and its partitions get new leaders) in seconds, not 18 s
+            "broker.session.timeout.ms=6000",
+            "broker.heartbeat.interval.ms=1000",
             "",
         ])
 
@@ -135,8 +174,12 @@ class LocalBroker:
     def running(self) -> bool:
         return self.pid() is not None and port_open(self.port)
 
-    def start(self, timeout_s: float = 90.0) -> str:
-        """Start the broker (format storage on first start); return its bootstrap address."""
+    def start(self, timeout_s: float = 90.0, cluster_id: str | None = None, wait: bool = True) -> str:
+        """Start the broker (format storage on first start); return its bootstrap address.
+
+        A broker already running from this state dir is used as it is, and ``launched`` stays
+        False: whoever started it stops it, not us.
+        """
         if self.running():
             return self.bootstrap
         if port_open(self.port):
@@ -148,7 +191,7 @@ class LocalBroker:
         classpath = f"{libs}/*"
         java = shutil.which("java") or "java"
         if not (self.state_dir / "data" / "meta.properties").exists():
-            cluster_id = _cluster_id()
+            cluster_id = cluster_id or _cluster_id()
             fmt = subprocess.run(
                 [java, "-cp", classpath, f"-Dlog4j.configuration=file:{LOG4J}",
                  "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)],
@@ -164,12 +207,21 @@ class LocalBroker:
         )
         log.close()
         self.pid_file.write_text(str(proc.pid))
+        self.launched = True
+        self._proc = proc
+        if wait:
+            self.wait_ready(timeout_s)
+        return self.bootstrap
+
+    def wait_ready(self, timeout_s: float = 90.0) -> None:
+        """Wait until the node answers metadata requests (stop it and raise when it does not)."""
+        proc = getattr(self, "_proc", None)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if proc.poll() is not None:
+            if proc is not None and proc.poll() is not None:
                 raise BrokerError(f"Kafka exited with {proc.returncode}; see {self.log_file}:\n{self._tail()}")
             if port_open(self.port) and _metadata_ok(self.bootstrap):
-                return self.bootstrap
+                return
             time.sleep(0.3)
         self.stop()
         raise BrokerError(f"Kafka did not come up within {timeout_s:.0f}s; see {self.log_file}")
@@ -179,18 +231,7 @@ class LocalBroker:
         pid = self.pid()
         if pid is None:
             return False
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except OSError:
-                break
-            _reap(pid)
-            time.sleep(0.2)
-        else:
-            os.kill(pid, signal.SIGKILL)
-            _reap(pid)
+        terminate_pid(pid, timeout_s)
         self.pid_file.unlink(missing_ok=True)
         return True
 
@@ -207,6 +248,105 @@ class LocalBroker:
             return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+class LocalCluster:
+    """Three (or ``size``) KRaft nodes on 127.0.0.1, each broker and controller, from the same jars.
+
+    For fault tests of a replicated deployment: every node can be SIGKILLed and restarted on
+    its own, the partition leaders and the active controller can be looked up.
+    """
+
+    def __init__(self, state_dir: Path, size: int = 3, heap: str = "384m") -> None:
+        ports = [(free_port(), free_port()) for _ in range(size)]
+        quorum = ",".join(f"{i + 1}@127.0.0.1:{cport}" for i, (_, cport) in enumerate(ports))
+        self.cluster_id = _cluster_id()
+        self.nodes = {
+            i + 1: LocalBroker(state_dir / f"node-{i + 1}", port=port, controller_port=cport, heap=heap,
+                               node_id=i + 1, quorum=quorum, replication=size)
+            for i, (port, cport) in enumerate(ports)
+        }
+
+    @property
+    def bootstrap(self) -> str:
+        return ",".join(node.bootstrap for node in self.nodes.values())
+
+    def start(self, timeout_s: float = 180.0) -> str:
+        """Start every node at once (a quorum needs a majority to elect a controller), wait for all."""
+        for node in self.nodes.values():
+            node.start(cluster_id=self.cluster_id, wait=False)
+        for node in self.nodes.values():
+            node.wait_ready(timeout_s)
+        self.wait_brokers(len(self.nodes), timeout_s)
+        return self.bootstrap
+
+    def restart(self, node_id: int, timeout_s: float = 120.0) -> None:
+        self.nodes[node_id].start(timeout_s, cluster_id=self.cluster_id)
+
+    def kill(self, node_id: int) -> None:
+        self.nodes[node_id].kill()
+
+    def stop(self) -> None:
+        for node in self.nodes.values():
+            node.stop()
+
+    def alive(self) -> list[int]:
+        return [i for i, node in self.nodes.items() if node.pid() is not None]
+
+    def _admin(self):  # noqa: ANN202
+        from kafka import KafkaAdminClient
+
+        live = ",".join(self.nodes[i].bootstrap for i in self.alive())
+        return KafkaAdminClient(bootstrap_servers=live.split(","), request_timeout_ms=10000)
+
+    def wait_brokers(self, count: int, timeout_s: float = 120.0) -> None:
+        """Wait until ``count`` brokers are registered (a restarted node rejoined)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with contextlib.suppress(Exception):
+                admin = self._admin()
+                try:
+                    if len(admin.describe_cluster()["brokers"]) >= count:
+                        return
+                finally:
+                    admin.close()
+            time.sleep(0.5)
+        raise BrokerError(f"fewer than {count} brokers registered within {timeout_s:.0f}s")
+
+    def leaders(self, topic: str) -> dict[int, int]:
+        """partition -> node id of its leader."""
+        admin = self._admin()
+        try:
+            [described] = admin.describe_topics([topic])
+            return {p["partition"]: p["leader"] for p in described["partitions"]}
+        finally:
+            admin.close()
+
+    def fully_replicated(self, topics: list[str]) -> bool:
+        """Every partition of ``topics`` has all its replicas in sync (a restarted node caught up)."""
+        admin = self._admin()
+        try:
+            return all(set(p["isr"]) == set(p["replicas"])
+                       for t in admin.describe_topics(topics) for p in t["partitions"])
+        finally:
+            admin.close()
+
+    def controller(self) -> int:
+        """The active controller: the Raft leader of the metadata quorum, as the live voters record it
+        (``quorum-state``; in KRaft, clients' metadata names a random broker as "controller")."""
+        import json
+        from collections import Counter
+
+        votes: Counter = Counter()
+        for i in self.alive():
+            with contextlib.suppress(OSError, ValueError):
+                state = json.loads((self.nodes[i].state_dir / "data" / "__cluster_metadata-0" / "quorum-state")
+                                   .read_text())
+                if state.get("leaderId", -1) in self.nodes:
+                    votes[(state.get("leaderEpoch", 0), state["leaderId"])] += 1
+        if not votes:
+            raise BrokerError("no live node knows a controller")
+        return max(votes)[1]  # the newest epoch's leader
 
 
 def _reap(pid: int) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import threading
 import time
 import uuid
@@ -220,6 +221,8 @@ def run_demo(settings: Settings, output: Path, timeout_s: float) -> int:
             console.print(f"[bold red]{missing} of {len(wanted)} articles did not arrive[/]; "
                           f"worker log: {data_dir / 'worker.log'}")
             return 1
+        if not index_and_search(run_settings, bootstrap, wanted, timeout_s):
+            return 1
         console.print(
             f"[bold green]done[/]: {len(articles)} articles in {output} "
             f"({time.monotonic() - started:.0f}s, everything started was stopped)"
@@ -227,23 +230,77 @@ def run_demo(settings: Settings, output: Path, timeout_s: float) -> int:
     return 0
 
 
-def run_continuously(settings: Settings, feeds_file: Path) -> int:
-    """Broker (unless external) + worker process + reader in this process, until Ctrl-C/SIGTERM."""
-    feeds = load_feeds_file(feeds_file)
-    with ExitStack() as stack:
-        if settings.kafka_bootstrap:
-            bootstrap = settings.kafka_bootstrap
-        else:
-            from agents.broker import default_broker
+DEMO_QUERY = "partnership agreement Pyongyang"
 
-            broker = default_broker()
-            bootstrap = broker.start()
-            stack.callback(broker.stop)
-        worker = start_cli(["worker"], {"WIREFEED_KAFKA_BOOTSTRAP": bootstrap}, Path(settings.data_dir) / "worker.log")
-        stack.callback(stop_process, worker)
-        console.print(f"broker {bootstrap}; worker pid {worker.pid} (log {settings.data_dir}/worker.log); "
-                      f"reading {len(feeds)} feeds — Ctrl-C to stop")
-        from agents.reader import run_reader
 
-        run_reader(settings, bootstrap, feeds)
+def index_and_search(settings: Settings, bootstrap: str, wanted: set[str], timeout_s: float) -> bool:
+    """Run the index sink until it caught up with wire.articles, then search the embedded index."""
+    from agents.index import IndexSink
+    from pipeline.index.embedded import EmbeddedIndex
+    from pipeline.index.factory import embedded_path
+    from pipeline.index.search import SearchQuery, render, search
+
+    path = embedded_path(settings)
+    with console.status("indexing wire.articles into the embedded index …"):
+        sink = IndexSink(settings, bootstrap, EmbeddedIndex(path))
+        stats = sink.run(until_caught_up=True, timeout_s=timeout_s)
+    index = EmbeddedIndex(path)
+    try:
+        indexed = wanted & set(index.ids())
+        console.print(f"index: {stats.written} documents written to [bold]{path}[/] "
+                      f"({len(indexed)} of {len(wanted)} sample articles searchable)")
+        groups = search(index, SearchQuery(DEMO_QUERY, include_duplicates=True))
+    finally:
+        index.close()
+    console.print(f"[bold]wirefeed search[/] \"{DEMO_QUERY}\" --duplicates:")
+    console.print(render(groups))
+    if len(indexed) != len(wanted) or not groups:
+        console.print("[bold red]the index does not hold every sample article[/]")
+        return False
+    return True
+
+
+def run_continuously(settings: Settings, feeds_file: Path, poll_s: float = 1.0) -> int:
+    """Broker (unless external or already running) + a worker and a reader process, until Ctrl-C/SIGTERM.
+
+    Returns 0 after a requested stop, 1 when a child process died on its own (the other is
+    then stopped too: a half pipeline must not look healthy). A broker this command did not
+    start is left running.
+    """
+    load_feeds_file(feeds_file)  # a bad feeds file fails here, before anything starts
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    data_dir, feeds_file = Path(settings.data_dir).resolve(), feeds_file.resolve()  # children run elsewhere
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with ExitStack() as stack:
+            if settings.kafka_bootstrap:
+                bootstrap = settings.kafka_bootstrap
+            else:
+                from agents.broker import default_broker
+
+                broker = default_broker()
+                bootstrap = broker.start()
+                if broker.launched:
+                    stack.callback(broker.stop)
+                else:
+                    console.print(f"using the broker already running at {bootstrap} (left running at exit)")
+            env = {"WIREFEED_KAFKA_BOOTSTRAP": bootstrap, "WIREFEED_DATA_DIR": str(data_dir)}
+            children = {
+                "worker": start_cli(["worker"], env, data_dir / "worker.log"),
+                "reader": start_cli(["read", "--feeds", str(feeds_file)], env, data_dir / "reader.log"),
+            }
+            for proc in children.values():
+                stack.callback(stop_process, proc)
+            console.print(f"broker {bootstrap}; worker pid {children['worker'].pid}, reader pid "
+                          f"{children['reader'].pid} (logs in {data_dir}); reading {feeds_file} — Ctrl-C to stop")
+            while not stop.wait(poll_s):
+                for name, proc in children.items():
+                    if proc.poll() is not None:
+                        console.print(f"[bold red]{name} (pid {proc.pid}) exited with {proc.returncode}[/]; "
+                                      f"stopping the rest. Log: {data_dir / (name + '.log')}")
+                        return 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0

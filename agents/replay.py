@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from agents.kafka import ensure_topics, make_producer
@@ -53,15 +55,45 @@ def records(paths: list[Path], url_prefix: str, source: str) -> Iterator[tuple[b
             yield canonical_url(url).encode(), page.model_dump_json().encode()
 
 
-def replay_paths(settings: Settings, bootstrap: str, paths: list[Path], url_prefix: str, source: str) -> int:
+@dataclass
+class ReplayResult:
+    """What the broker acknowledged, and every record it did not (with why)."""
+
+    sent: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def replay_paths(
+    settings: Settings, bootstrap: str, paths: list[Path], url_prefix: str, source: str
+) -> ReplayResult:
+    """Send every record and wait for each delivery result: a record is counted as sent only once
+    the broker acknowledged it; one that could not be sent (too large, broker gone, timeout) is
+    listed in ``failed``, never passed over."""
     ensure_topics(settings, bootstrap)
     producer = make_producer(settings, bootstrap)
-    sent = 0
-    try:
-        for key, value in records(paths, url_prefix, source):
-            producer.send(settings.topic_raw, key=key, value=value)
-            sent += 1
+    result = ReplayResult()
+    pending: list[tuple[str, Any]] = []
+
+    def settle() -> None:
         producer.flush(60)
+        for label, future in pending:
+            try:
+                future.get(0)  # raises the delivery error (a future still pending after flush: timeout)
+                result.sent += 1
+            except Exception as exc:  # noqa: BLE001 - every kind of failed delivery is reported
+                result.failed.append(f"{label}: {type(exc).__name__}: {str(exc)[:200]}")
+        pending.clear()
+
+    try:
+        for number, (key, value) in enumerate(records(paths, url_prefix, source), start=1):
+            label = f"record {number} ({(key or b'no key').decode(errors='replace')[:120]}, {len(value)} bytes)"
+            try:
+                pending.append((label, producer.send(settings.topic_raw, key=key, value=value)))
+            except Exception as exc:  # noqa: BLE001 - refused before sending (size, serialisation)
+                result.failed.append(f"{label}: {type(exc).__name__}: {str(exc)[:200]}")
+            if len(pending) >= 1000:  # bounded memory on long replays
+                settle()
+        settle()
     finally:
         producer.close(30)
-    return sent
+    return result

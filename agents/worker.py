@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import signal
 import threading
 from collections import defaultdict
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import faust
 
 from agents.app import WorkerHealth, create_app
 from agents.kafka import ensure_topics
+from agents.processes import claim_worker_dir
 from pipeline.config import Settings
 from pipeline.health import BrokerProbe
 from pipeline.logs import logging_config
@@ -25,36 +24,15 @@ log = logging.getLogger("wirefeed.worker")
 FAILED_STOP_S = 60.0
 
 
-def claim_state_dir(data_dir: Path, slots: int = 256) -> tuple[Path, IO[bytes]]:
-    """A state directory no other worker on this machine uses: ``<data_dir>/workers/<n>``, the first
-    one whose lock file no running worker holds (the lock goes with the process, however it ends).
-
-    RocksDB allows one process per database, so two workers sharing the data dir crashed; with
-    slots, ``wirefeed worker`` can be started N times on one machine, and a restarted worker
-    takes the lowest free slot and reuses its tables' local state.
-    """
-    root = data_dir / "workers"
-    root.mkdir(parents=True, exist_ok=True)
-    for n in range(slots):
-        slot = root / str(n)
-        slot.mkdir(exist_ok=True)
-        lock = open(slot / "lock", "ab")  # noqa: SIM115 - held for the life of the process
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.close()
-            continue
-        return slot, lock
-    raise RuntimeError(f"all {slots} worker state slots under {root} are in use")
-
-
 def run_worker(settings: Settings, bootstrap: str) -> None:
     # Faust's worker changes into its workdir; keep every path absolute so that does not matter
     settings = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
+    # one state dir per live worker (RocksDB locks its files): a second worker on this machine just works
+    state_dir, _claim = claim_worker_dir(settings.data_dir)
+    settings = settings.model_copy(update={"data_dir": state_dir})
     ensure_topics(settings, bootstrap)
-    state_dir, _lock = claim_state_dir(settings.data_dir)
     health = WorkerHealth()
-    app = create_app(settings, bootstrap, health, state_dir=state_dir / "faust")
+    app = create_app(settings, bootstrap, health)
     ours = {settings.topic_raw, settings.topic_extracted, settings.topic_deduped}
 
     @app.task

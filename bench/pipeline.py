@@ -80,7 +80,7 @@ def offline(lines: list[str], workdir: Path) -> dict[str, float]:
     src.write_text("\n".join(lines) + "\n", encoding="utf-8")
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "process", "--input", str(src), "--output", os.devnull,
+        [sys.executable, "-m", "agents.cli", "process", "--input", str(src), "--output", os.devnull,
          "--dlq", os.devnull, "--quiet"], check=True, cwd=ROOT,
     )
     whole = time.perf_counter() - start
@@ -163,7 +163,7 @@ def stream(lines: list[str], paced: list[str], workers: int, workdir: Path, rate
             wenv = {**os.environ, **env, "WIREFEED_METRICS_PORT": str(port),
                     "WIREFEED_DATA_DIR": str(workdir / f"worker{w}")}
             log = open(workdir / f"worker{w}.log", "wb")  # noqa: SIM115
-            procs.append(subprocess.Popen([sys.executable, "-m", "pipeline.cli", "worker"], env=wenv,
+            procs.append(subprocess.Popen([sys.executable, "-m", "agents.cli", "worker"], env=wenv,
                                           stdout=log, stderr=subprocess.STDOUT, cwd=ROOT))
         for port in ports:
             wait_ready(port)

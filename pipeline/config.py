@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PREFIX = "WIREFEED_"
@@ -16,6 +16,10 @@ PREFIX = "WIREFEED_"
 
 class ConfigError(ValueError):
     """A setting has a value wirefeed cannot use; ``str()`` is one line per bad setting."""
+
+
+class TopicMismatchError(RuntimeError):
+    """Existing Kafka topics contradict the settings (partitions, replicas, configs)."""
 
 
 class Settings(BaseSettings):
@@ -33,6 +37,21 @@ class Settings(BaseSettings):
     kafka_sasl_username: str | None = None
     kafka_sasl_password: str | None = None
     kafka_ssl_cafile: str | None = None
+    kafka_ssl_certfile: str | None = Field(default=None, description="Client certificate (PEM) for mTLS.")
+    kafka_ssl_keyfile: str | None = Field(default=None, description="Its private key (PEM) for mTLS.")
+    kafka_ssl_password: str | None = Field(default=None, description="Password of the key file, if any.")
+    kafka_compression: Literal["zstd", "lz4", "gzip", "none"] = Field(
+        default="zstd", description="Producer compression (bench/kafka_compression.py: zstd 5.7x on pages)."
+    )
+    replication_factor: int = Field(
+        default=1, ge=1, description="Replicas of every wirefeed topic and Faust changelog (3 on a cluster)."
+    )
+    min_insync_replicas: int = Field(
+        default=1, ge=1, description="min.insync.replicas of those topics: acks=all waits for this many (2 of 3)."
+    )
+    topic_check: Literal["fail", "warn"] = Field(
+        default="fail", description="Existing topics that contradict these settings: refuse to start, or warn."
+    )
     topic_raw: str = "wire.raw"
     topic_extracted: str = "wire.extracted"
     topic_deduped: str = "wire.deduped"
@@ -43,7 +62,7 @@ class Settings(BaseSettings):
 
     # worker
     app_id: str = "wirefeed"
-    data_dir: Path = Path(".wirefeed")
+    data_dir: Path = Field(default=Path(".wirefeed"), description="Every stateful path defaults under it.")
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(
         default=9308, ge=0, le=65535, description="Worker's /metrics, /healthz, /readyz; 0 = off."
@@ -70,7 +89,7 @@ class Settings(BaseSettings):
 
     # reader
     feeds_file: Path = Path("feeds.yaml")
-    reader_state: Path = Path(".wirefeed/reader-state.json")
+    reader_state: Path | None = Field(default=None, description="Default: DATA_DIR/reader-state.json.")
     poll_interval_s: float = Field(default=300.0, ge=0)
     fetch_timeout_s: float = Field(default=15.0, gt=0)
     fetch_max_bytes: int = Field(default=5_000_000, ge=1)
@@ -94,6 +113,23 @@ class Settings(BaseSettings):
     sitemap_window_hours: float = Field(default=48.0, gt=0, description="Sitemap entries older than this are skipped.")
     sitemap_max_children: int = Field(default=50, ge=1, description="Sitemaps read from one index per poll.")
 
+    # search index sink (wirefeed index / wirefeed search)
+    opensearch_url: str | None = Field(
+        default=None, description="OpenSearch base URL; when unset the embedded SQLite index is used."
+    )
+    opensearch_username: str | None = None
+    opensearch_password: str | None = None
+    opensearch_ca_certs: str | None = None
+    opensearch_alias: str = Field(default="wire-articles", description="Alias the sink writes and search reads.")
+    opensearch_timeout_s: float = 30.0
+    index_path: Path | None = Field(default=None, description="Embedded index file; default DATA_DIR/index.sqlite.")
+    index_group: str | None = Field(default=None, description="Sink's consumer group; default APP_ID-index.")
+    index_batch_docs: int = Field(default=500, ge=1)
+    index_batch_bytes: int = Field(default=5_000_000, ge=1)
+    index_batch_wait_s: float = Field(default=0.25, gt=0)
+    index_retry_cap_s: float = Field(default=10.0, gt=0, description="Longest pause between retries.")
+    index_metrics_port: int = Field(default=9310, description="Index sink's /metrics, /healthz, /readyz; 0 = off.")
+
     # the local dev broker (`wirefeed broker start`, `make demo`) and where its jars are cached
     broker_port: int = Field(
         default=9092, ge=1, le=65534, description="Local dev broker's port; its controller uses the next one."
@@ -107,6 +143,24 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         """``info`` and ``sasl_ssl`` mean what their upper-case spellings mean."""
         return value.strip().upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _derived_and_consistent(self) -> Settings:
+        """Stateful paths default under ``data_dir`` (one volume holds all state); Kafka settings agree."""
+        if self.reader_state is None:
+            self.reader_state = self.data_dir / "reader-state.json"
+        if self.min_insync_replicas > self.replication_factor:
+            raise ValueError(
+                f"WIREFEED_MIN_INSYNC_REPLICAS ({self.min_insync_replicas}) > WIREFEED_REPLICATION_FACTOR "
+                f"({self.replication_factor}): no write could ever be acknowledged"
+            )
+        if (self.kafka_ssl_certfile or self.kafka_ssl_keyfile) and not self.kafka_security_protocol.upper().endswith(
+            "SSL"
+        ):
+            raise ValueError("a client certificate is set but WIREFEED_KAFKA_SECURITY_PROTOCOL is not SSL/SASL_SSL")
+        if bool(self.kafka_ssl_certfile) != bool(self.kafka_ssl_keyfile):
+            raise ValueError("mTLS needs both WIREFEED_KAFKA_SSL_CERTFILE and WIREFEED_KAFKA_SSL_KEYFILE")
+        return self
 
 
 # What a pydantic error type means for a person setting an environment variable.

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from pipeline.clean import TemplateMemory, clean_blocks
+from pipeline.clean import Block, TemplateMemory, clean_blocks
 from pipeline.clean.html import html_blocks
 from pipeline.clean.text import text_blocks
 from pipeline.errors import RecordError
@@ -41,6 +41,9 @@ class Extraction:
     author: str | None = None
     published_at: datetime | None = None
     lang: str | None = None
+    # every block with the rule that cut it (None: kept), in page order; for benchmarks and debugging
+    blocks: list[Block] = field(default_factory=list)
+    base: str = ""  # which extractor gave the blocks (HTML pages)
 
     @property
     def body(self) -> str:
@@ -63,14 +66,16 @@ class Extractor:
 
     def extract(self, page: RawPage) -> Extraction:
         author = published_at = lang = None
+        base = ""
         if page.content_type == "text/plain":
             blocks = text_blocks(page.content)
-            meta_title, guess = page.title, True
+            # a dump's first line may be its headline; with a title given, it is text
+            meta_title, guess = page.title, not page.title
         else:
             html = html_blocks(page.content, page.url)
             if html is None:
                 raise RecordError(STAGE, "no_content", "the HTML could not be parsed", url=page.url)
-            blocks = html.blocks
+            blocks, base = html.blocks, html.base
             meta_title, guess = page.title or html.meta.title, False
             author, published_at, lang = html.meta.author, html.meta.published_at, html.meta.lang
         if not blocks:
@@ -90,4 +95,6 @@ class Extractor:
             author=author,
             published_at=published_at,
             lang=lang,
+            blocks=cleaned.blocks,
+            base=base,
         )

@@ -58,6 +58,11 @@ STORY_SIZE = Histogram(
 )
 DLQ = Counter("wirefeed_dlq", "Dead letters by stage and reason", ["stage", "reason"], registry=None)
 REMOVED_BLOCKS = Counter("wirefeed_removed_blocks", "Blocks the cleaner removed, by rule", ["rule"], registry=None)
+UNTAGGED_TOPICS = Counter(
+    "wirefeed_untagged_topics",
+    "Articles given no topics, by reason (unsupported_language, unknown_language, no_evidence)",
+    ["reason"], registry=None,
+)
 CONSUMER_LAG = Gauge(
     "wirefeed_consumer_lag", "The worker group's committed offset behind the high-water mark, read from the broker",
     ["topic", "partition"], registry=None,
@@ -103,7 +108,7 @@ READER_REGISTRY = process_registry(
 )
 WORKER_REGISTRY = process_registry(
     STAGE_PROCESSED, STAGE_FAILED, STAGE_SECONDS, END_TO_END_SECONDS, END_TO_END_SKIPPED, ARTICLES_PUBLISHED,
-    DUPLICATES, STORY_SIZE, DLQ, REMOVED_BLOCKS,
+    DUPLICATES, STORY_SIZE, DLQ, REMOVED_BLOCKS, UNTAGGED_TOPICS,
 )
 
 
@@ -165,3 +170,30 @@ def serve_http(
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="wirefeed-http", daemon=True).start()
     return server
+
+# the search-index sink (wirefeed index)
+INDEX_DOCS = Counter(
+    "wirefeed_index_docs", "Index actions acknowledged, by op and outcome", ["op", "outcome"], registry=None
+)
+INDEX_FAILED = Counter(
+    "wirefeed_index_failed", "Index items that failed, by reason and what happened to them", ["reason", "action"],
+    registry=None,
+)
+INDEX_BULK_SECONDS = Histogram(
+    "wirefeed_index_bulk_seconds", "Latency of one bulk request to the index", ["backend"], buckets=_LATENCY_BUCKETS,
+    registry=None,
+)
+INDEX_LAG = Gauge(
+    "wirefeed_index_lag", "Records on wire.articles not yet committed by the sink", ["partition"], registry=None
+)
+INDEX_LAST_COMMIT = Gauge(
+    "wirefeed_index_last_commit_timestamp_seconds", "When the sink last committed offsets", registry=None
+)
+INDEX_SEARCHABLE_SECONDS = Histogram(
+    "wirefeed_index_publish_to_ack_seconds", "Record timestamp on wire.articles to bulk acknowledged",
+    buckets=_E2E_BUCKETS, registry=None,
+)
+# `wirefeed index` exports its own families and the dead letters it writes (stage "index")
+INDEX_REGISTRY = process_registry(
+    INDEX_DOCS, INDEX_FAILED, INDEX_BULK_SECONDS, INDEX_LAG, INDEX_LAST_COMMIT, INDEX_SEARCHABLE_SECONDS, DLQ,
+)

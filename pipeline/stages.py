@@ -26,7 +26,7 @@ from pipeline.errors import RecordError, as_record_error
 from pipeline.extract import Extractor
 from pipeline.ids import article_id, canonical_url, content_hash
 from pipeline.parse import parse_raw_page
-from pipeline.tagging import Tagger
+from pipeline.tagging import TAGGED, Tagger
 from schemas import Article, DeadLetter, RawPage
 
 
@@ -68,6 +68,7 @@ class Observed:
     seconds: dict[str, float] = field(default_factory=dict)  # stage -> time, for each stage that finished
     removed_rules: list[str] = field(default_factory=list)
     duplicate_kind: str | None = None
+    untagged: str | None = None  # why the tag stage gave no topics (``Tags.topic_status``), if it gave none
 
     def record(self) -> None:
         for stage, seconds in self.seconds.items():
@@ -77,6 +78,8 @@ class Observed:
             metrics.REMOVED_BLOCKS.labels(rule).inc()
         if self.duplicate_kind:
             metrics.DUPLICATES.labels(self.duplicate_kind).inc()
+        if self.untagged:
+            metrics.UNTAGGED_TOPICS.labels(self.untagged).inc()
 
 
 class Pipeline:
@@ -167,6 +170,7 @@ class Pipeline:
     def tag(self, article: Article) -> Article:
         with self._timed("tag"):
             tags = self.tagger.tag(article.title, article.body)
+            self.observed.untagged = None if tags.topic_status == TAGGED else tags.topic_status
             return article.model_copy(
                 update={"topics": tags.topics, "entities": tags.entities, "lang": tags.lang or article.lang}
             )

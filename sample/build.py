@@ -4,7 +4,7 @@ The seed's lines come from tests/fixtures/wire/seed_labels.json (body, subheadin
 boilerplate); ``PLACES`` says where each boilerplate line sits on the page (photo figure,
 inline insert, aside, ad slot, comment prompt, UI string, masthead). Re-run after changing:
 
-    /work/main/.venv/bin/python sample/build.py
+    .venv/bin/python sample/build.py
 """
 
 from __future__ import annotations

@@ -60,3 +60,37 @@ def settings_from(env: dict[str, str]) -> Settings:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def opensearch_node() -> Iterator[object]:
+    """The session's local OpenSearch 2.19 node (``agents.opensearch.LocalOpenSearch``), None when external."""
+    if os.environ.get("WIREFEED_OPENSEARCH_URL"):
+        yield None
+        return
+    import shutil
+    import tempfile
+
+    from agents.opensearch import LocalOpenSearch
+
+    # not under pytest's tmp dir: the node runs as nobody, who cannot enter root's 0700 directories
+    state = Path(tempfile.mkdtemp(prefix="wirefeed-test-opensearch-"))
+    node = LocalOpenSearch(state)
+    node.start()
+    try:
+        yield node
+    finally:
+        node.stop()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def opensearch_url(opensearch_node: object) -> str:
+    """A real OpenSearch on 127.0.0.1 (started once per session), or WIREFEED_OPENSEARCH_URL when set."""
+    return os.environ.get("WIREFEED_OPENSEARCH_URL") or opensearch_node.url
+
+
+@pytest.fixture
+def opensearch_alias(opensearch_url: str) -> str:
+    """A fresh alias (and index pattern) for one test on the shared node."""
+    return f"t{uuid.uuid4().hex[:8]}-articles"

@@ -2,11 +2,13 @@
 
 Order of work on a page's blocks:
 
-1. block rules (``rules``): ads, share widgets, captions and credits, prompts, footers, mastheads;
+1. block rules (``rules``): ads, share widgets, captions and credits, prompts, footers, mastheads,
+   menu lines, short layout-table cells, and the site furniture phrased in ``furniture.tsv``;
 2. stray UI strings in another script than the page's (``scripts``);
 3. the title (moved to metadata, never left in the body);
 4. the site's learnt template lines (``templates``);
-5. context rules (``context``): related lists and inserts, lone labels, repeated lines.
+5. context rules (``context``): related lists and inserts, lone labels, repeated lines;
+6. hard-wrapped source lines joined into their paragraphs (``join_wrapped``).
 
 Every cut block keeps the name of the rule that cut it.
 """
@@ -37,6 +39,7 @@ class Cleaned:
     title: str | None
     paragraphs: list[str]
     removed: list[tuple[str, str]] = field(default_factory=list)  # (rule, text)
+    blocks: list[Block] = field(default_factory=list)  # every block in page order, with its rule
 
 
 def _is_ui_string(text: str) -> bool:
@@ -81,22 +84,62 @@ def _similar_title(text: str, title: str) -> bool:
 
 
 def _mark_title(blocks: list[Block], title: str | None, guess: bool) -> str | None:
-    """Cut blocks that repeat the title; for text dumps, the leading headline is the title."""
+    """Cut blocks that repeat the title; for text dumps without one, the leading headline is the title.
+
+    Never cuts the only text there is: a snippet whose one paragraph repeats or looks like a
+    title is still the article's text (a feed item's description often is).
+    """
     if title:
         for b in blocks:
             if b.kept and len(words(b.text)) <= 40 and _similar_title(b.text, title):
                 b.rule = "title"
-    if not guess:
+        if not any(b.kept for b in blocks):
+            _restore_last(blocks, "title")
+    if not guess or title:
         return title
-    for b in blocks:
-        if not b.kept:
-            continue
+    kept = [b for b in blocks if b.kept]
+    for i, b in enumerate(kept):
         if is_sentence(b.text) and len(words(b.text)) >= 8:
             break  # prose started: no title in this dump
-        if is_headline(b.text, 30) and len(words(b.text)) >= 3:
+        # a headline heads something: prose must follow it, or it is the text itself
+        follows = any(is_sentence(x.text) for x in kept[i + 1 :])
+        if follows and is_headline(b.text, 30) and len(words(b.text)) >= 3:
             b.rule = "title"
-            return title or b.text
+            return b.text
     return title
+
+
+def _restore_last(blocks: list[Block], rule: str) -> None:
+    """Keep the longest block ``rule`` cut (the text the page has, when nothing else is left)."""
+    cut = [b for b in blocks if b.rule == rule]
+    if cut:
+        max(cut, key=lambda b: len(b.text)).rule = None
+
+
+def _continues(prev: Block, block: Block) -> bool:
+    """``block`` carries on the sentence ``prev`` left open: a hard-wrapped source line."""
+    return (
+        prev.kind == block.kind == "p"
+        and not block.gap_before
+        and block.text[:1].islower()
+        and (prev.text[-1:].isalpha() or prev.text[-1:] in ",-\u2013")
+    )
+
+
+def join_wrapped(blocks: list[Block]) -> list[str]:
+    """The kept blocks' texts, with lines that continue the line before them joined to it."""
+    out: list[str] = []
+    prev: Block | None = None
+    for b in blocks:
+        if not b.kept:
+            prev = None  # never join across a cut
+            continue
+        if prev is not None and out and _continues(prev, b):
+            out[-1] = f"{out[-1]} {b.text}"
+        else:
+            out.append(b.text)
+        prev = b
+    return out
 
 
 def clean_blocks(
@@ -117,6 +160,7 @@ def clean_blocks(
     apply_context_rules(blocks)
     return Cleaned(
         title=title,
-        paragraphs=[b.text for b in blocks if b.kept],
+        paragraphs=join_wrapped(blocks),
         removed=[(b.rule, b.text) for b in blocks if b.rule and b.rule != "empty"],
+        blocks=blocks,
     )

@@ -80,8 +80,21 @@ def _own_paragraph(blocks: list[Block], i: int, gaps: bool) -> bool:
     )
 
 
+# Characters of code, data rows and formulas: lines holding them repeat because the content does.
+_CODE_CHARS = frozenset(";[]{}=<>@")
+
+
 def _repeatable(b: Block) -> bool:
-    return b.rule != "title" and len(words(b.text)) <= 25 and not is_sentence(b.text) and "@" not in b.text
+    """A line whose second showing is page furniture (a headline, a label): it starts like a title,
+    not mid-sentence (a hard-wrapped line of a repeated passage) and is not code or data."""
+    text = b.text.lstrip("\"'\u201c\u2018([-\u2022 ")
+    return (
+        b.rule != "title"
+        and len(words(b.text)) <= 25
+        and not is_sentence(b.text)
+        and text[:1].isupper()
+        and not _CODE_CHARS.intersection(b.text)
+    )
 
 
 def _mark_related_list(blocks: list[Block], label: int, gaps: bool) -> None:

@@ -1,4 +1,8 @@
-"""HTML pages: trafilatura finds the article, we keep its structure as blocks.
+"""HTML pages: trafilatura finds the article (readability-lxml where it looks wrong), we keep its structure as blocks.
+
+Which candidate is used is decided in ``pipeline/clean/base.py``. A table that holds a long
+running-text cell is a page layout: its rows become one block per cell, so the cleaner can cut
+the menus and labels around the article cell instead of keeping or losing the row whole.
 
 trafilatura's settings were chosen by measurement on the dev benchmark
 (bench/extraction.py): ``include_comments=False`` gains precision at no recall
@@ -8,13 +12,15 @@ same score, ``favor_precision`` and ``include_links`` lose recall.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from lxml.etree import XPath
-from lxml.html import HtmlElement
+from lxml.html import HtmlElement, fragment_fromstring
 from trafilatura.xml import xmltotxt
 
-from pipeline.clean.blocks import Block, normalise
+from pipeline.clean import base
+from pipeline.clean.blocks import Block, is_sentence, normalise, words
 from pipeline.clean.metadata import PageMeta, read_metadata
 from pipeline.clean.trafilatura_fast import TRAFILATURA_OPTIONS, article_body, parse_html
 
@@ -28,12 +34,33 @@ _CAPTION_XPATH = XPath(
 _MIN_LINK_CHARS = 12
 _LONG_LINKS = XPath(f".//a[string-length(normalize-space(.)) >= {_MIN_LINK_CHARS}]")
 _KINDS = {"head": "head", "item": "item", "quote": "quote", "cell": "cell"}
+# trafilatura writes a table row as "| cell | cell |", with "|" inside a cell escaped as "\\|".
+_ROW = re.compile(r"^\|.*\|$")
+_CELL_SPLIT = re.compile(r"(?<!\\)\|")
+# A table with a cell of this much running text is a page layout, not data: its rows are split
+# into cells, and each cell is judged on its own.
+LAYOUT_CELL_WORDS = 30
+# readability-lxml re-measures the text of every container it scores, so its cost grows faster than
+# the page; on pages larger than this (news pages are far smaller) trafilatura's candidate stands.
+SECOND_OPINION_MAX_CHARS = 2_000_000
+# When caption text is at least this share of a candidate, the page is a gallery: captions are its text.
+CAPTION_CONTENT_SHARE = 0.5
+# Tags whose text readability-lxml's summary holds as blocks, and the block kind each gives.
+_FRAGMENT_KINDS = {
+    **{f"h{i}": "head" for i in range(1, 7)},
+    "li": "item", "dt": "item", "dd": "item", "blockquote": "quote", "td": "cell", "th": "cell",
+    "p": "p", "pre": "p", "figcaption": "caption", "caption": "caption",
+}  # fmt: skip
+_CONTAINERS = {"div", "section", "article", "main", "ul", "ol", "dl", "table", "tbody", "thead", "tfoot", "tr",
+               "figure", "body", "html", "form", "center", "header", "footer", "aside", "nav", "span"}
+_SKIP = {"script", "style", "noscript", "iframe", "template", "select", "button"}
 
 
 @dataclass
 class HtmlPage:
     meta: PageMeta
     blocks: list[Block] = field(default_factory=list)
+    base: str = ""  # the extractor whose candidate the blocks come from
 
 
 def _texts(nodes: list[HtmlElement], min_chars: int, max_chars: int = 600) -> set[str]:
@@ -63,6 +90,115 @@ class _LinkIndex:
         return best / n if n else 0.0
 
 
+def _row_cells(line: str) -> list[str]:
+    cells = (c.strip().replace("\\|", "|") for c in _CELL_SPLIT.split(line.strip()[1:-1]))
+    return [c for c in cells if c]
+
+
+def _split_layout_tables(lines: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Rows of a layout table (a run of rows with a long running-text cell) become their cells."""
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(lines):
+        if not _ROW.match(lines[i][0]):
+            out.append(lines[i])
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and _ROW.match(lines[j][0]):
+            j += 1
+        rows = [_row_cells(text) for text, _ in lines[i:j]]
+        if any(len(words(c)) >= LAYOUT_CELL_WORDS and is_sentence(c) for cells in rows for c in cells):
+            for cells in rows:
+                out += [(c, "p" if len(words(c)) >= LAYOUT_CELL_WORDS else "cell") for c in cells]
+        else:
+            out += lines[i:j]
+        i = j
+    return out
+
+
+def _to_blocks(lines: list[tuple[str, str]], captions: set[str], links: _LinkIndex) -> list[Block]:
+    blocks = []
+    for line, kind in _split_layout_tables(lines):
+        key = normalise(line)
+        if key in captions:
+            kind = "caption"
+        elif kind == "cell" and len(words(line)) >= base.PROSE_MIN_WORDS and is_sentence(line):
+            kind = "p"  # a table cell holding running text: a paragraph of a page laid out as a table
+        share = links.lead_share(key) if len(key) >= _MIN_LINK_CHARS else 0.0
+        blocks.append(Block(text=line, kind=kind, link_only=share >= 0.6, link_lead=share >= 0.25))
+    captioned = sum(len(words(b.text)) for b in blocks if b.kind == "caption")
+    if captioned and captioned >= CAPTION_CONTENT_SHARE * sum(len(words(b.text)) for b in blocks):
+        for b in blocks:  # a gallery or slideshow: the captions are the article
+            if b.kind == "caption":
+                b.kind = "p"
+    return blocks
+
+
+def _trafilatura_lines(body) -> list[tuple[str, str]]:  # noqa: ANN001 - trafilatura's XML element
+    kinds: dict[str, str] = {}
+    for element in body.iter(*_KINDS):
+        kinds.setdefault(normalise("".join(element.itertext())), _KINDS[element.tag])
+    lines = []
+    for line in xmltotxt(body, False).split("\n"):
+        line = line.strip()
+        if line:
+            lines.append((line, kinds.get(normalise(line), "p")))
+    return lines
+
+
+def fragment_lines(root: HtmlElement) -> list[tuple[str, str]]:
+    """An HTML fragment's text as (line, kind): a line per block element, ``<br>`` ends a line."""
+    lines: list[tuple[str, str]] = []
+    buffer: list[str] = []
+    kind_stack: list[str] = ["p"]
+
+    def flush() -> None:
+        text = " ".join("".join(buffer).split())
+        buffer.clear()
+        if text:
+            lines.append((text, kind_stack[-1]))
+
+    def walk(el: HtmlElement) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in _SKIP:
+            buffer.append(el.tail or "")
+            return
+        block = tag in _FRAGMENT_KINDS or tag in _CONTAINERS
+        if block:
+            flush()
+            kind_stack.append(_FRAGMENT_KINDS.get(tag, kind_stack[-1]))
+        elif tag == "br":
+            flush()
+        buffer.append(el.text or "")
+        for child in el:
+            walk(child)
+        if block:
+            flush()
+            kind_stack.pop()
+        buffer.append(el.tail or "")
+
+    walk(root)
+    flush()
+    return lines
+
+
+def readability_lines(content: str) -> list[tuple[str, str]]:
+    """readability-lxml's article (its ``summary()``) as lines, or nothing when it finds none.
+
+    It is given the page text, not our tree: it edits the tree it parses and, when its first
+    pass finds too little, parses the input again for a second, gentler pass. No URL: it would
+    rewrite every link on the page to an absolute one, a third of its time, for nothing we read.
+    """
+    from readability import Document  # imported on first use: most pages never need it
+
+    try:
+        summary = Document(content).summary(html_partial=True)
+        return fragment_lines(fragment_fromstring(summary, create_parent="div"))
+    except Exception:  # readability gives up on some pages (no body, odd trees): no candidate
+        return []
+
+
 def html_blocks(content: str, url: str | None = None) -> HtmlPage | None:
     """The page's metadata and its article text as blocks, or None if there is no article."""
     tree = parse_html(content)
@@ -73,18 +209,13 @@ def html_blocks(content: str, url: str | None = None) -> HtmlPage | None:
     captions = _texts(_CAPTION_XPATH(tree), 3)
     links = _LinkIndex(_texts(_LONG_LINKS(tree), _MIN_LINK_CHARS, 300))
     body = article_body(tree, url)
-    if body is None:
-        return HtmlPage(meta=meta)
-    kinds: dict[str, str] = {}
-    for element in body.iter(*_KINDS):
-        kinds.setdefault(normalise("".join(element.itertext())), _KINDS[element.tag])
-    blocks = []
-    for line in xmltotxt(body, False).split("\n"):
-        line = line.strip()
-        if not line:
-            continue
-        key = normalise(line)
-        kind = "caption" if key in captions else kinds.get(key, "p")
-        share = links.lead_share(key) if len(key) >= _MIN_LINK_CHARS else 0.0
-        blocks.append(Block(text=line, kind=kind, link_only=share >= 0.6, link_lead=share >= 0.25))
-    return HtmlPage(meta=meta, blocks=blocks)
+    blocks = _to_blocks(_trafilatura_lines(body), captions, links) if body is not None else []
+    first = base.features(blocks)
+    if not first.doubtful:
+        return HtmlPage(meta=meta, blocks=blocks, base="trafilatura")
+    if len(content) > SECOND_OPINION_MAX_CHARS:
+        return HtmlPage(meta=meta, blocks=blocks, base="trafilatura")
+    second = _to_blocks(readability_lines(content), captions, links)
+    if base.prefer_second(first, base.features(second)):
+        return HtmlPage(meta=meta, blocks=second, base="readability")
+    return HtmlPage(meta=meta, blocks=blocks, base="trafilatura")

@@ -9,8 +9,9 @@ newsletter or a photo is never cut.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from pipeline.clean.blocks import Block, words
+from pipeline.clean.blocks import Block, is_sentence, words
 
 _I = re.IGNORECASE
 
@@ -255,7 +256,9 @@ RELATED_LABEL = re.compile(
     r"other (topics|stories|news|articles) of interest|"
     r"(other|more|further|recommended) (reading|stories|news)|"
     r"recommended( for you| articles| stories)?|don'?t miss( this)?|must read|editor'?s? picks?|"
-    r"top (stories|news|headlines)|most (read|popular|viewed|shared|watched)|trending( now| stories)?|"
+    r"top (stories|news|headlines)|"
+    r"((today|this week)'?s )?most[- ](read|popular|viewed|shared|watched|e-?mailed|commented)"
+    r"( (articles|stories|news))?|trending( now| stories)?|also in (the )?news|(stories|more) from (around )?the web|"
     r"latest( (news|stories|headlines|videos))?|what to read next|further reading|in (other|related) news|"
     r"popular (now|stories|on \w+)|(see|view) all|keep reading|up next|next (story|article)|"
     r"previous (story|article)|more headlines|around the web|from the web|from our partners|"
@@ -399,13 +402,64 @@ _FOOTER_SPLIT, _PROMPT_SPLIT, _CONTRIBUTORS_SPLIT, _CREDIT_SPLIT = (
 )
 
 
+# Boilerplate is a short line; a block of a few words and thousands of characters is a token dump
+# (a data blob, a hostile page), and searching it with every pattern would cost seconds.
+MAX_RULE_CHARS = 2000
+# A caption this long is a video's or gallery's description, mostly article text (measured on the
+# dev sets: below it captions are mostly furniture, above it mostly gold); credits are still cut.
+CAPTION_MAX_WORDS = 10
+FURNITURE_FILE = Path(__file__).with_name("furniture.tsv")
+
+
+def load_furniture(path: Path = FURNITURE_FILE) -> list[tuple[str, int, re.Pattern[str]]]:
+    """(rule, most words, pattern) per run of lines of the phrase file with the same rule and bound.
+
+    A run's patterns are searched as one alternation (one scan of the text instead of one per
+    line); runs keep file order, so the first matching line still names the rule.
+    """
+    runs: list[tuple[str, int, list[str]]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        rule, max_words, pattern = line.split("\t", 2)
+        re.compile(pattern)  # a bad line fails here, naming itself
+        if runs and runs[-1][:2] == (rule, int(max_words)):
+            runs[-1][2].append(pattern)
+        else:
+            runs.append((rule, int(max_words), [pattern]))
+    return [(rule, bound, re.compile("|".join(f"(?:{p})" for p in pats), _I)) for rule, bound, pats in runs]
+
+
+FURNITURE = load_furniture()
+# A line of menu items: "Home · News | Sport | Weather" (four or more short items, no sentence).
+_MENU_SEPARATORS = re.compile(r"\s+[|\u00b7\u2022\u00bb/\u2013-]\s+|\s*(?<!\\)\|\s*")
+# Short cells of a page laid out as a table (see pipeline/clean/html.py): labels and menu items.
+LAYOUT_CELL_MAX_WORDS = 6
+
+
+def furniture_rule(text: str, n: int) -> str | None:
+    for rule, max_words, pattern in FURNITURE:
+        if n <= max_words and pattern.search(text):
+            return rule
+    return None
+
+
+def is_menu_line(text: str) -> bool:
+    items = [t for t in _MENU_SEPARATORS.split(text.strip().strip("|")) if t and t.strip()]
+    return (
+        len(items) >= 4
+        and all(0 < len(words(t)) <= 4 and not is_sentence(t) for t in items)
+        and sum(any(c.isdigit() for c in t) for t in items) <= 1
+    )
+
+
 def block_rule(block: Block) -> str | None:
     """The rule that marks this block as boilerplate on its own, or None."""
     text = block.text.strip()
     n = len(words(text))
     if n == 0:
         return "empty" if not any(ch.isalnum() for ch in text) else None
-    if n > 60:
+    if n > 60 or len(text) > MAX_RULE_CHARS:
         return None
     # Long blocks are mostly prose: only ask whether they *start* like boilerplate (fast), plus
     # a few unmistakable phrases; short blocks get the full search.
@@ -422,7 +476,7 @@ def block_rule(block: Block) -> str | None:
         return "ad"
     if _social_only(text) or (n <= 8 and _SHARE_PREFIX.match(text)):
         return "share"
-    if block.kind == "caption":
+    if block.kind == "caption" and n < CAPTION_MAX_WORDS:
         return "caption"
     if _CREDIT_SPLIT.search(text) or (_STAMP.search(text) and n <= 60) or _DATE_TAIL.search(text):
         return "credit"
@@ -436,7 +490,11 @@ def block_rule(block: Block) -> str | None:
         return "byline"
     if n <= 12 and _YEAR.search(text) and _CLOCK.search(text) and not text.rstrip().endswith("."):
         return "byline"
-    return None
+    if block.kind == "cell" and n <= LAYOUT_CELL_MAX_WORDS and not is_sentence(text):
+        return "layout"
+    if is_menu_line(text):
+        return "nav"
+    return furniture_rule(text, n)
 
 
 def is_related_label(text: str) -> bool:

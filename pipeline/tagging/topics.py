@@ -1,20 +1,30 @@
-"""IPTC Media Topic classification from a hand-written weighted lexicon.
+"""IPTC Media Topic classification from hand-written weighted lexicons, one per language.
 
 How it works
 ------------
-* ``data/lexicon.txt`` lists, per Media Topic, weighted terms (words and phrases, including names of
-  entities that are strong topic cues: football clubs, central banks, parliaments...). A second-level
-  topic's terms also count for its top-level parent (a term's parent weight is the max of the two).
+* ``data/lexicon.txt`` (English) and ``data/lexicon.<lang>.txt`` (German, French, Spanish, Russian) list,
+  per Media Topic, weighted terms (words and phrases, including names of entities that are strong topic
+  cues: football clubs, central banks, parliaments...). A second-level topic's terms also count for its
+  top-level parent (a term's parent weight is the max of the two). An article is matched only against
+  the lexicon of its own language; a language without a lexicon gets no topics at all.
+* English terms match their surface form and simple plurals; the other languages are inflected, so
+  both the terms and the text are reduced to Snowball stems (PyStemmer) before matching. A German
+  compound that is not a term is read by its longest known last part ("Drohnenangriff" -> "Angriff").
+* A term written ``?term`` is ambiguous ("ill", "strike", "fish"): it adds evidence to a topic only if
+  an unambiguous term of the same topic is in the article too. A term written with capitals
+  (``=Apple``) matches only that spelling.
 * The text is tokenised (lower case, hyphens split) and matched greedily, longest term first (up to
   four words), so "European Union" is not also read as the labour term "union" and "Premier League" is
   not read as a "premier".
-* Evidence for a topic: ``E = sum(weight * (1 + ln(count)))`` over its matched terms; title matches
-  count twice. Repeats add little, breadth of vocabulary adds a lot.
-* Score: a logistic calibration of two features, ``ln(1 + E)`` (how much evidence) and
-  ``ln(E / E_best)`` (how it compares with the best topic of the article), with coefficients in
-  ``data/calibration.json``, fitted on the project's own hand-labelled set (``bench/tagging.py --fit``).
-  A score is the estimated probability that a news editor would put the topic on the article; see the
-  bench output for precision at the 0.5 threshold.
+* Evidence for a topic: ``E = sum(weight * (1 + ln(count)))`` over its matched terms, title and body
+  read as one text: a title word is one more occurrence, not a doubled weight, so one word in a
+  headline cannot decide the topic on its own. A wire dateline ("LAKE FOREST, Ill. (AP) -") is not
+  topic evidence.
+* Score: a logistic calibration of three features, ``ln(1 + E)`` (how much evidence), ``ln(E / E_best)``
+  (how it compares with the best topic of the article) and, for the best topic, its margin over the
+  runner-up, with coefficients in ``data/calibration.json`` fitted by ``bench/tagging.py --fit`` on the
+  project's labelled sets. A score estimates the probability that the topic is right; the bench prints
+  the reliability table.
 """
 
 from __future__ import annotations
@@ -24,18 +34,46 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
-from pipeline.tagging.text import lower_word_tokens, normalise, term_key
+import Stemmer
+
+from pipeline.tagging.text import lower_word_tokens, normalise, term_key, word_tokens
 from pipeline.tagging.vocabulary import MediaTopic, media_topics
 
 MAX_TERM_WORDS = 4
-TITLE_WEIGHT = 2
 # Topics scoring below this are not emitted (the best top-level topic always is, if it has evidence).
 EMIT_THRESHOLD = 0.2
 _SECTION = re.compile(r"^\[(medtop:\d{8})\]$")
 _LINE = re.compile(r"^([0-9.]+):\s*(.*)$")
+# Lexicon file and Snowball stemmer per supported language (English keeps surface forms and plurals).
+LANGUAGES: dict[str, tuple[str, str | None]] = {
+    "en": ("lexicon.txt", None),
+    "de": ("lexicon.de.txt", "german"),
+    "fr": ("lexicon.fr.txt", "french"),
+    "es": ("lexicon.es.txt", "spanish"),
+    "ru": ("lexicon.ru.txt", "russian"),
+}
+# A wire dateline at the start of a body: "LAKE FOREST, Ill. (AP) - ", "NEW YORK (Reuters) - ",
+# "ATHENS, Greece - ", "AP - ", "BOCHUM - ". Place names and agency tags are not topic evidence.
+_DATELINE = re.compile(
+    r"^\s*(?:[A-Z][A-Z.'\u00c0-\u00de-]*(?:[ ,/]+[A-Z][A-Za-z.'\u00c0-\u00ff-]*){0,5}\s*)?"
+    r"(?:\([^)]{1,40}\)\s*)?(?:-{1,2}|\u2013|\u2014|:)\s"
+)
+
+
+def strip_dateline(body: str) -> str:
+    """``body`` without a leading wire dateline (the first line only; short, mostly capitals)."""
+    match = _DATELINE.match(body[:120])
+    if not match:
+        return body
+    prefix = match.group(0)
+    letters = [c for c in prefix if c.isalpha()]
+    # a dateline is mostly capitals ("NEW YORK", "LAKE FOREST, Ill.", "AP"); a sentence is not
+    if letters and sum(c.isupper() for c in letters) / len(letters) < 0.6:
+        return body
+    return body[len(prefix):]
 
 
 def _plurals(key: tuple[str, ...]) -> list[tuple[str, ...]]:
@@ -55,10 +93,19 @@ def _plurals(key: tuple[str, ...]) -> list[tuple[str, ...]]:
 
 @dataclass(frozen=True)
 class Lexicon:
-    """term tuple -> ((topic code, weight), ...); ``first_words`` of multi-word terms."""
+    """term tuple -> ((topic code, weight), ...); ``first_words`` of multi-word terms.
+
+    ``ambiguous``: terms that count only beside unambiguous evidence for the same topic.
+    ``exact``: one-word terms (lower-case key -> required spelling) that match only with that case.
+    ``stem``: how text tokens are reduced before matching (None: surface forms).
+    """
 
     terms: dict[tuple[str, ...], tuple[tuple[str, float], ...]]
     multi_first: frozenset[str]
+    ambiguous: frozenset[tuple[str, ...]] = frozenset()
+    exact: dict[tuple[str, ...], str] = field(default_factory=dict)
+    stem: object = None
+    compounds: bool = False  # read unknown compounds by their last part (German)
     single_words: frozenset[str] = field(init=False)  # one-word terms, unwrapped for set intersection
     second_words: dict[str, frozenset[str]] = field(init=False)  # first word -> second words of its terms
 
@@ -69,10 +116,40 @@ class Lexicon:
                 seconds.setdefault(key[0], set()).add(key[1])
         object.__setattr__(self, "single_words", frozenset(key[0] for key in self.terms if len(key) == 1))
         object.__setattr__(self, "second_words", {first: frozenset(s) for first, s in seconds.items()})
+        object.__setattr__(self, "_heads", {})
+
+    def tokens(self, lower: list[str]) -> list[str]:
+        """Lower-case text tokens as this lexicon's keys are written (stemmed for inflected languages)."""
+        if self.stem is None:
+            return lower
+        stems = self.stem.stemWords(lower)
+        if not self.compounds:
+            return stems
+        heads = self._heads
+        return [heads[t] if t in heads else self._head(t) for t in stems]
+
+    def _head(self, stem: str) -> str:
+        """A German compound that is no term is read by its longest known last part
+        ("drohnenangriff" -> "angriff", "fußballtrainer" -> "trainer"); other words stay as they are."""
+        head = stem
+        if len(stem) >= 9 and stem not in self.single_words:
+            for start in range(4, len(stem) - 3):
+                if stem[start:] in self.single_words:
+                    head = stem[start:]
+                    break
+        if len(self._heads) < 200_000:  # the vocabulary of a language, not of a corpus
+            self._heads[stem] = head
+        return head
 
 
-def parse_lexicon(text: str, topics: dict[str, MediaTopic]) -> Lexicon:
+def parse_lexicon(
+    text: str, topics: dict[str, MediaTopic], stemmer: str | None = None, compounds: bool = False
+) -> Lexicon:
+    stem = Stemmer.Stemmer(stemmer) if stemmer else None
     weights: dict[tuple[str, ...], dict[str, float]] = {}
+    ambiguous: set[tuple[str, ...]] = set()
+    sure: set[tuple[str, ...]] = set()
+    exact: dict[tuple[str, ...], str] = {}
     section: str | None = None
     for raw_line in text.splitlines():
         line = raw_line.strip()
@@ -90,41 +167,85 @@ def parse_lexicon(text: str, topics: dict[str, MediaTopic]) -> Lexicon:
         owners = [section]
         if topics[section].parent:
             owners.append(topics[section].parent)  # a subtopic's evidence is its parent's too
-        for term in match.group(2).split(","):
+        for raw_term in match.group(2).split(","):
+            term = raw_term.strip()
+            is_ambiguous = term.startswith("?")
+            term = term.lstrip("?")
+            is_exact = term.startswith("=")
+            term = term.lstrip("=")
             key = term_key(term)
             if not key:
                 continue
-            for form in _plurals(key):
+            if stem is not None:
+                key = tuple(stem.stemWords(list(key)))
+            forms = [key] if stem is not None or is_exact else _plurals(key)
+            for form in forms:
+                (ambiguous if is_ambiguous else sure).add(form)
+                if is_exact and len(form) == 1:
+                    exact[form] = word_tokens(normalise(term))[0]
                 slot = weights.setdefault(form, {})
                 for owner in owners:
                     slot[owner] = max(slot.get(owner, 0.0), weight)
     terms = {key: tuple(sorted(slot.items())) for key, slot in weights.items()}
-    return Lexicon(terms, frozenset(key[0] for key in terms if len(key) > 1))
+    return Lexicon(
+        terms, frozenset(key[0] for key in terms if len(key) > 1), frozenset(ambiguous - sure), exact, stem,
+        compounds,
+    )
+
+
+@cache
+def language_lexicon(lang: str) -> Lexicon | None:
+    """The lexicon for ISO 639-1 ``lang``, or None when the language has none."""
+    if lang not in LANGUAGES:
+        return None
+    name, stemmer = LANGUAGES[lang]
+    text = resources.files(__package__).joinpath(f"data/{name}").read_text("utf-8")
+    return parse_lexicon(text, media_topics(), stemmer, compounds=lang == "de")
+
+
+def default_lexicon() -> Lexicon:
+    lexicon = language_lexicon("en")
+    assert lexicon is not None
+    return lexicon
 
 
 @lru_cache(maxsize=1)
-def default_lexicon() -> Lexicon:
-    text = resources.files(__package__).joinpath("data/lexicon.txt").read_text("utf-8")
-    return parse_lexicon(text, media_topics())
+def topic_priors() -> dict[str, float]:
+    """Top-level code -> evidence factor (``data/topic_priors.tsv``), applied to the code and its subtopics."""
+    text = resources.files(__package__).joinpath("data/topic_priors.tsv").read_text("utf-8")
+    factors = {}
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            code, factor = line.split("\t")
+            factors[code] = float(factor)
+    topics = media_topics()
+    return {code: factors[t.top_level] for code, t in topics.items() if t.top_level in factors}
 
 
 @dataclass(frozen=True)
 class Calibration:
     evidence: float
     relative: float
+    margin: float
     bias: float
 
-    def score(self, evidence: float, best: float) -> float:
+    def score(self, evidence: float, best: float, margin: float = 0.0) -> float:
+        """``margin``: for the best topic, 1 - E_second / E_best; 0 for the others."""
         if evidence <= 0.0:
             return 0.0
-        z = self.evidence * math.log1p(evidence) + self.relative * math.log(evidence / best) + self.bias
+        z = (
+            self.evidence * math.log1p(evidence)
+            + self.relative * math.log(evidence / best)
+            + self.margin * margin
+            + self.bias
+        )
         return 1.0 / (1.0 + math.exp(-z))
 
 
 @lru_cache(maxsize=1)
 def default_calibration() -> Calibration:
     raw = json.loads(resources.files(__package__).joinpath("data/calibration.json").read_text("utf-8"))
-    return Calibration(raw["evidence"], raw["relative"], raw["bias"])
+    return Calibration(raw["evidence"], raw["relative"], raw.get("margin", 0.0), raw["bias"])
 
 
 def match_counts(tokens: list[str], lexicon: Lexicon) -> dict[tuple[str, ...], int]:
@@ -169,30 +290,47 @@ def match_counts(tokens: list[str], lexicon: Lexicon) -> dict[tuple[str, ...], i
 
 def topic_evidence(title: str | None, body: str, lexicon: Lexicon) -> dict[str, float]:
     """Topic code -> evidence E (see module docstring)."""
-    title_tokens = lower_word_tokens(normalise(title)) if title else None
-    return token_evidence(title_tokens, lower_word_tokens(normalise(body)), lexicon)
+    body = strip_dateline(normalise(body))
+    text = f"{normalise(title)}\n{body}" if title else body
+    return token_evidence(lower_word_tokens(text), lexicon, set(word_tokens(text)) if lexicon.exact else None)
 
 
-def token_evidence(title: list[str] | None, body: list[str], lexicon: Lexicon) -> dict[str, float]:
-    """``topic_evidence`` from lower-case tokens of the (normalised) title and body."""
-    counts = match_counts(body, lexicon)
-    if title:
-        for key, count in match_counts(title, lexicon).items():
-            counts[key] = counts.get(key, 0) + TITLE_WEIGHT * count
+def token_evidence(tokens: list[str], lexicon: Lexicon, spelled: set[str] | None = None) -> dict[str, float]:
+    """``topic_evidence`` from lower-case tokens of the (normalised) title and body.
+
+    ``spelled``: the case-preserving tokens of the text, needed only by lexicons with exact-case terms.
+    """
+    counts = match_counts(lexicon.tokens(tokens), lexicon)
     evidence: dict[str, float] = {}
+    pending: list[tuple[tuple[str, ...], float]] = []
+    exact, ambiguous = lexicon.exact, lexicon.ambiguous
     for key, count in counts.items():
+        if exact and key in exact and (spelled is None or exact[key] not in spelled):
+            continue
         factor = 1.0 + math.log(count)
+        if key in ambiguous:
+            pending.append((key, factor))
+            continue
         for code, weight in lexicon.terms[key]:
             evidence[code] = evidence.get(code, 0.0) + weight * factor
+    for key, factor in pending:  # ambiguous words need unambiguous support for the same topic
+        for code, weight in lexicon.terms[key]:
+            if code in evidence:
+                evidence[code] += weight * factor
+    priors = topic_priors()
+    for code in priors.keys() & evidence.keys():
+        evidence[code] *= priors[code]
     return evidence
 
 
 class TopicClassifier:
-    """Scores every vocabulary topic for a text; stateless once built."""
+    """Scores every vocabulary topic for a text in one language; stateless once built."""
 
-    def __init__(self, lexicon: Lexicon | None = None, calibration: Calibration | None = None) -> None:
+    def __init__(
+        self, lexicon: Lexicon | None = None, calibration: Calibration | None = None, lang: str = "en"
+    ) -> None:
         self.topics = media_topics()
-        self.lexicon = lexicon or default_lexicon()
+        self.lexicon = lexicon or language_lexicon(lang) or default_lexicon()
         self.calibration = calibration or default_calibration()
 
     def scores(self, title: str | None, body: str) -> dict[str, float]:
@@ -202,16 +340,19 @@ class TopicClassifier:
     def _calibrated(self, evidence: dict[str, float]) -> dict[str, float]:
         if not evidence:
             return {}
-        best = max(e for code, e in evidence.items() if self.topics[code].parent is None)
-        return {code: self.calibration.score(e, best) for code, e in evidence.items()}
+        tops = sorted((e for code, e in evidence.items() if self.topics[code].parent is None), reverse=True)
+        best = tops[0]
+        margin = 1.0 - (tops[1] / best if len(tops) > 1 else 0.0)
+        score = self.calibration.score
+        return {code: score(e, best, margin if e == best else 0.0) for code, e in evidence.items()}
 
     def classify(self, title: str | None, body: str) -> list[tuple[str, str, float]]:
         """(code, label, score) above the emit threshold, every subtopic with its parent, best first."""
         return self._chosen(self.scores(title, body))
 
-    def classify_tokens(self, title: list[str] | None, body: list[str]) -> list[tuple[str, str, float]]:
+    def classify_tokens(self, tokens: list[str], spelled: set[str] | None = None) -> list[tuple[str, str, float]]:
         """``classify`` from lower-case tokens of the normalised title and body (see ``Tagger.tag``)."""
-        return self._chosen(self._calibrated(token_evidence(title, body, self.lexicon)))
+        return self._chosen(self._calibrated(token_evidence(tokens, self.lexicon, spelled)))
 
     def _chosen(self, scores: dict[str, float]) -> list[tuple[str, str, float]]:
         if not scores:

@@ -29,7 +29,7 @@ def run_demo(tmp_path: Path, kafka_bootstrap: str) -> tuple[subprocess.Completed
     output = tmp_path / "demo-output.jsonl"
     env = {**os.environ, "WIREFEED_KAFKA_BOOTSTRAP": kafka_bootstrap, "WIREFEED_DATA_DIR": str(tmp_path / "d")}
     proc = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "demo", "--output", str(output), "--timeout", "180"],
+        [sys.executable, "-m", "agents.cli", "demo", "--output", str(output), "--timeout", "180"],
         env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
     )
     records = [json.loads(line) for line in output.read_text().splitlines()] if output.exists() else []
@@ -53,6 +53,10 @@ def test_the_demo_publishes_one_clean_article_per_seed_and_runs_twice(tmp_path: 
             elif label["label"] in ("body", "subheading"):
                 assert label["text"] in lines, label["text"]
     assert "wirefeed demo" in first.stderr and "done" in first.stderr
+    # the last hop: all five in the embedded index, and the demo's search printed hits
+    assert "(5 of 5 sample articles searchable)" in " ".join(first.stderr.split())
+    assert 'wirefeed search "partnership agreement Pyongyang"' in first.stderr
+    assert re.search(r"^\s*1\. ", first.stderr, re.M), first.stderr[-2000:]
 
     second, again = run_demo(tmp_path, kafka_bootstrap)
     assert second.returncode == 0, second.stderr[-3000:]

@@ -108,3 +108,7 @@ def test_every_kind_of_poison_on_every_topic_is_one_dead_letter_and_good_records
         got = sum(n for stage, n in stages.items() if stage in expected_stages)
         assert got == len(records), f"{name}: {got} dead letters from {expected_stages}, want {len(records)}"
     assert all(json.loads(v)["reason"] for v in letters)
+    # each dead letter says where its input is, so it can be found and replayed
+    where = Counter(json.loads(v)["topic"] for v in letters)
+    assert where == {topic: len(records) for topic, _good in topics.values()}, where
+    assert all(json.loads(v)["partition"] is not None and json.loads(v)["offset"] is not None for v in letters)

@@ -1,8 +1,9 @@
-"""A real Prometheus scrapes a running worker and reader, loads the alert rules, and answers queries.
+"""A real Prometheus scrapes a running worker, reader and index sink, loads the alert rules, and answers queries.
 
 The scrape jobs carry the names deploy/prometheus/prometheus.yml gives them (``wirefeed-worker``,
-``wirefeed-reader``), because alerts.yml and the Grafana dashboard select on them. The flow has
-good pages, a page that becomes a dead letter, a duplicate and a dead feed, so every series an
+``wirefeed-reader``, ``wirefeed-index``), because alerts.yml and the Grafana dashboard select on them. The flow has
+good pages, a page that becomes a dead letter, a duplicate, a dead feed and an article the index
+rejects, so every series an
 alert or a panel selects exists, with the labels it selects on; this test proves it. The two
 scrapes it ends with are the source of the series in alerts_test.yml (``WIREFEED_CAPTURE_DIR``
 set: they are written there; see tests/fixtures/scrapes/README.md).
@@ -23,10 +24,12 @@ import yaml
 
 from agents.broker import free_port
 from agents.kafka import make_producer
+from pipeline.index.documents import MAX_KEYWORD_BYTES
 from tests.conftest import REPO_ROOT, settings_from
 from tests.helpers import scrape, start_cli, stop, wait_for
 from tests.integration.faultkit import feed_site, page
 from tests.promql_names import selectors
+from tests.unit.test_index import article as index_article
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
@@ -42,13 +45,14 @@ def prometheus_binary() -> str:
     return binary
 
 
-def write_config(path: Path, worker_port: int, reader_port: int) -> None:
+def write_config(path: Path, worker_port: int, reader_port: int, index_port: int) -> None:
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(ALERTS)],
         "scrape_configs": [
             {"job_name": "wirefeed-worker", "static_configs": [{"targets": [f"127.0.0.1:{worker_port}"]}]},
             {"job_name": "wirefeed-reader", "static_configs": [{"targets": [f"127.0.0.1:{reader_port}"]}]},
+            {"job_name": "wirefeed-index", "static_configs": [{"targets": [f"127.0.0.1:{index_port}"]}]},
         ],
     }
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -104,18 +108,20 @@ def test_prometheus_scrapes_worker_and_reader_and_every_selected_series_exists(
     tmp_path: Path, isolated_env: dict[str, str]
 ) -> None:
     binary = prometheus_binary()
-    worker_port, reader_port, prom_port = free_port(), free_port(), free_port()
+    worker_port, reader_port, index_port, prom_port = free_port(), free_port(), free_port(), free_port()
     env = {
         **isolated_env,
         "WIREFEED_LOG_LEVEL": "INFO",
         "WIREFEED_METRICS_PORT": str(worker_port),
         "WIREFEED_READER_METRICS_PORT": str(reader_port),
+        "WIREFEED_INDEX_METRICS_PORT": str(index_port),
+        "WIREFEED_INDEX_PATH": str(tmp_path / "index.sqlite"),
         "WIREFEED_ALLOW_PRIVATE_HOSTS": "127.0.0.1",
         "WIREFEED_PER_HOST_DELAY_S": "0",
         "WIREFEED_POLL_INTERVAL_S": "1",
     }
     config = tmp_path / "prometheus.yml"
-    write_config(config, worker_port, reader_port)
+    write_config(config, worker_port, reader_port, index_port)
     log = open(tmp_path / "prometheus.log", "wb")  # noqa: SIM115 - handed to the child
     prometheus = subprocess.Popen(
         [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
@@ -124,9 +130,9 @@ def test_prometheus_scrapes_worker_and_reader_and_every_selected_series_exists(
     )
     log.close()
     api = PrometheusApi(prom_port)
-    worker = reader = None
+    worker = reader = sink = None
     run = env["WIREFEED_APP_ID"][-8:]
-    worker_log, reader_log = tmp_path / "worker.log", tmp_path / "reader.log"
+    worker_log, reader_log, index_log = tmp_path / "worker.log", tmp_path / "reader.log", tmp_path / "index.log"
     try:
         with feed_site(run, PAGES, page_delay_s=0) as site:
             # a second feed: the same story again under another URL (a duplicate) and a blank page
@@ -150,12 +156,13 @@ def test_prometheus_scrapes_worker_and_reader_and_every_selected_series_exists(
             worker = start_cli(["worker"], env, worker_log)
             assert wait_for(lambda: "partitions assigned" in worker_log.read_text(errors="replace"), timeout_s=120)
             reader = start_cli(["read", "--feeds", str(feeds)], env, reader_log)
+            sink = start_cli(["index"], env, index_log)
             assert wait_for(api.ready, timeout_s=30), (tmp_path / "prometheus.log").read_text()[-3000:]
 
             # every page came through, as Prometheus (not our own scrape) sees it
             assert wait_for(lambda: api.value("sum(wirefeed_articles_published_total)") == PAGES + 1, timeout_s=120), (
                 worker_log.read_text(errors="replace")[-3000:])
-            for job in ("wirefeed-worker", "wirefeed-reader"):
+            for job in ("wirefeed-worker", "wirefeed-reader", "wirefeed-index"):
                 assert wait_for(lambda job=job: api.value(f'up{{job="{job}"}}') == 1, timeout_s=10), job
             assert wait_for(lambda: api.value('sum(wirefeed_pages_produced_total{job="wirefeed-reader"})') == PAGES + 2,
                             timeout_s=10)
@@ -179,7 +186,18 @@ def test_prometheus_scrapes_worker_and_reader_and_every_selected_series_exists(
             # one process, its own families
             assert api.count('{job="wirefeed-reader", __name__=~"wirefeed_(articles|stage|dlq|end_to_end).*"}') == 0
             assert api.count('{job="wirefeed-worker", __name__=~"wirefeed_(feed|pages|fetch|consumer).*"}') == 0
-            assert api.count('wirefeed_build_info{version!=""}') == 2
+            assert api.count('wirefeed_build_info{version!=""}') == 3
+            # the sink indexed every article, and dead-letters one the index rejects (a source over the
+            # keyword limit) while it goes on
+            assert wait_for(lambda: api.value('sum(wirefeed_index_docs_total{job="wirefeed-index"})') == PAGES + 1,
+                            timeout_s=60), index_log.read_text(errors="replace")[-3000:]
+            rejected = index_article("rejected", source="x" * (MAX_KEYWORD_BYTES + 1))
+            producer = make_producer(settings_from(env), env["WIREFEED_KAFKA_BOOTSTRAP"])
+            producer.send(env["WIREFEED_TOPIC_ARTICLES"], key=rejected.id.encode(),
+                          value=rejected.model_dump_json().encode()).get(30)
+            producer.close()
+            assert wait_for(lambda: api.value(
+                'sum(wirefeed_index_failed_total{job="wirefeed-index", action="dead_lettered"})') == 1, timeout_s=60)
 
             # every series an alert, a panel or a dashboard variable selects exists, with those labels
             missing = {s: where for s, where in every_selector().items() if api.count(s) == 0}
@@ -227,6 +245,8 @@ def test_prometheus_scrapes_worker_and_reader_and_every_selected_series_exists(
                 f'sum(wirefeed_consumer_lag{{job="wirefeed-reader", topic="{env["WIREFEED_TOPIC_RAW"]}"}})') == 5,
                 timeout_s=60)
     finally:
+        if sink is not None:
+            stop(sink)
         if reader is not None:
             stop(reader)
         if worker is not None:

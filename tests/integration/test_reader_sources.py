@@ -53,7 +53,7 @@ def test_robots_and_news_sitemaps_through_the_reader_and_broker(
         feeds = tmp_path / "feeds.yaml"
         feeds.write_text(f"feeds:\n  - url: {srv.url('/')}\n    type: site\n    name: site\n", encoding="utf-8")
         for run in (1, 2):
-            done = subprocess.run([sys.executable, "-m", "pipeline.cli", "read", "--once", "--feeds", str(feeds)],
+            done = subprocess.run([sys.executable, "-m", "agents.cli", "read", "--once", "--feeds", str(feeds)],
                                   env={**_base_env(), **env}, cwd=REPO_ROOT, capture_output=True, text=True,
                                   timeout=180)
             assert done.returncode == 0, done.stderr[-3000:]

@@ -179,7 +179,7 @@ def test_the_process_command_turns_a_mixed_file_into_articles_and_dead_letters(t
     env = {**os.environ, "PYTHONPATH": str(ROOT), "WIREFEED_DROP_DUPLICATES": "false"}
 
     result = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "process",
+        [sys.executable, "-m", "agents.cli", "process",
          "--input", str(mixed), "--output", str(output), "--dlq", str(dlq)],
         capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env,
     )

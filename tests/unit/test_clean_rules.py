@@ -115,3 +115,15 @@ def test_a_text_page_with_nothing_but_boilerplate_is_a_no_content_error(content:
     with pytest.raises(RecordError) as err:
         Extractor().extract(RawPage(url="https://x.example/a", content=content, content_type="text/plain"))
     assert err.value.reason == "no_content"
+
+
+def test_repeated_code_rows_and_wrapped_lines_are_content_but_a_repeated_headline_is_not() -> None:
+    from pipeline.clean import Block
+
+    sql = "SELECT n FROM unnest(array[2, 3, 5]) AS n;"
+    wrapped = "quis nostrud exercitation ullamco laboris nisi ut aliquip ex"
+    head = "Markets Rally As Rates Hold"
+    blocks = [Block(text=t) for t in (P1, sql, wrapped, head, P2, sql, wrapped, head, P3)]
+    rules = [(b.text, b.rule) for b in clean_blocks(blocks).blocks]
+    assert rules.count((sql, None)) == 2 and rules.count((wrapped, None)) == 2
+    assert rules.count((head, "duplicate")) == 2

@@ -18,7 +18,7 @@ from schemas import RawPage
 ROOT = Path(__file__).resolve().parents[2]
 LABELS = json.loads((ROOT / "tests/fixtures/wire/seed_labels.json").read_text(encoding="utf-8"))
 MANIFEST = json.loads((ROOT / "sample/manifest.json").read_text(encoding="utf-8"))
-SEEDS_DIR = Path("/work/shared/seeds")
+SEEDS_DIR = ROOT.parent / "shared" / "seeds"  # ../shared beside the repo; skipped when absent
 
 
 def _lines(seed: str, *labels: str) -> list[str]:

@@ -29,7 +29,7 @@ BAD_SETTINGS = [
 def wirefeed(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("WIREFEED_")}
     return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args], env={**clean, **env, "COLUMNS": "300"},
+        [sys.executable, "-m", "agents.cli", *args], env={**clean, **env, "COLUMNS": "300"},
         capture_output=True, text=True, timeout=120, cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
     )
 

@@ -72,29 +72,73 @@ def metrics_port(service: dict[str, Any]) -> int:
 
 
 # -- docker-compose.yml ---------------------------------------------------------------------------
+def kafka_nodes() -> dict[str, dict[str, Any]]:
+    return {name: service for name, service in services().items() if name.startswith("kafka")}
+
+
 def test_compose_has_every_service_of_the_stack() -> None:
-    assert {"kafka", "reader", "worker", "prometheus", "grafana"} <= set(services())
+    assert {"reader", "worker", "prometheus", "grafana"} <= set(services())
+    assert len(kafka_nodes()) == 3, "three brokers: replication 3 with min ISR 2 survives the loss of one"
 
 
-def test_kafka_is_the_official_image_in_kraft_mode() -> None:
-    kafka = services()["kafka"]
-    settings = env(kafka)
-    assert kafka["image"].split(":")[0] == "apache/kafka"
-    assert set(settings["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
-    node_id = settings["KAFKA_NODE_ID"]
-    voters = settings["KAFKA_CONTROLLER_QUORUM_VOTERS"].split(",")
-    assert any(voter.startswith(f"{node_id}@kafka:") for voter in voters)
-    assert settings["KAFKA_CONTROLLER_LISTENER_NAMES"] in settings["KAFKA_LISTENERS"]
-    assert "ZOOKEEPER" not in " ".join(settings).upper()
-    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", settings["CLUSTER_ID"]), "CLUSTER_ID is a base64 UUID"
+def test_kafka_is_the_official_image_in_kraft_mode_with_a_three_node_quorum() -> None:
+    ids, cluster_ids = set(), set()
+    for name, kafka in kafka_nodes().items():
+        settings = env(kafka)
+        assert kafka["image"].split(":")[0] == "apache/kafka"
+        assert set(settings["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
+        node_id = settings["KAFKA_NODE_ID"]
+        voters = settings["KAFKA_CONTROLLER_QUORUM_VOTERS"].split(",")
+        assert f"{node_id}@{kafka['hostname']}:9093" in voters, name
+        assert len(voters) == 3
+        assert settings["KAFKA_CONTROLLER_LISTENER_NAMES"] in settings["KAFKA_LISTENERS"]
+        assert "ZOOKEEPER" not in " ".join(settings).upper()
+        assert re.fullmatch(r"[A-Za-z0-9_-]{22}", settings["CLUSTER_ID"]), "CLUSTER_ID is a base64 UUID"
+        ids.add(node_id)
+        cluster_ids.add(settings["CLUSTER_ID"])
+        assert settings["KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE"] == "false"
+        assert int(settings["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"]) == 3
+        assert int(settings["KAFKA_MIN_INSYNC_REPLICAS"]) == 2
+        [volume] = [v for v in kafka["volumes"] if v.endswith(":" + settings["KAFKA_LOG_DIRS"])]
+        assert volume.split(":")[0] in compose()["volumes"], "each broker keeps its log on a volume"
+    assert len(ids) == 3 and len(cluster_ids) == 1
 
 
-def test_wirefeed_processes_bootstrap_from_an_advertised_kafka_listener() -> None:
-    advertised = env(services()["kafka"])["KAFKA_ADVERTISED_LISTENERS"]
-    addresses = {urlsplit(listener).netloc for listener in advertised.split(",")}
+def test_wirefeed_topics_are_replicated_three_times_with_two_in_sync() -> None:
     for name in ("reader", "worker"):
-        assert env(services()[name])["WIREFEED_KAFKA_BOOTSTRAP"] in addresses, name
-        assert "kafka" in services()[name]["depends_on"]
+        settings = env(services()[name])
+        replicas, in_sync = int(settings["WIREFEED_REPLICATION_FACTOR"]), int(settings["WIREFEED_MIN_INSYNC_REPLICAS"])
+        assert (replicas, in_sync) == (3, 2), name
+        assert replicas <= len(kafka_nodes()) and in_sync < replicas  # one broker may be down, writes go on
+
+
+def test_wirefeed_processes_bootstrap_from_every_advertised_kafka_listener() -> None:
+    addresses = set()
+    for kafka in kafka_nodes().values():
+        advertised = env(kafka)["KAFKA_ADVERTISED_LISTENERS"]
+        addresses |= {urlsplit(listener).netloc for listener in advertised.split(",")}
+    for name in ("reader", "worker"):
+        bootstrap = env(services()[name])["WIREFEED_KAFKA_BOOTSTRAP"].split(",")
+        assert len(bootstrap) == 3 and set(bootstrap) <= addresses, name
+        assert set(kafka_nodes()) <= set(services()[name]["depends_on"])
+
+
+def test_every_stateful_path_of_the_wirefeed_services_lies_on_a_volume() -> None:
+    """The reader crash-looped: its seen-state defaulted to a path relative to the working dir."""
+    from pipeline.config import Settings
+
+    for name in ("reader", "worker"):
+        service = services()[name]
+        settings_env = env(service)
+        volumes = {v.split(":")[1]: v.split(":")[0] for v in service.get("volumes", [])}
+        data_dir = settings_env["WIREFEED_DATA_DIR"]
+        assert volumes.get(data_dir) in compose()["volumes"], f"{name}: {data_dir} is not a named volume"
+        settings = Settings(**{k.removeprefix("WIREFEED_").lower(): v for k, v in settings_env.items()
+                               if k.startswith("WIREFEED_")})
+        for field, value in settings:
+            if isinstance(value, Path) and field != "feeds_file":
+                assert PurePosixPath(data_dir) in PurePosixPath(value).parents or str(value) == data_dir, (
+                    f"{name}: {field} = {value} is not under {data_dir}")
 
 
 def test_reader_and_worker_run_the_wirefeed_commands_from_the_image() -> None:
@@ -138,7 +182,9 @@ def test_every_build_context_and_dockerfile_exists() -> None:
         assert (context / build.get("dockerfile", "Dockerfile")).is_file(), name
 
 
-def test_host_ports_bind_loopback_only() -> None:
+def test_host_ports_bind_loopback_only_and_do_not_collide() -> None:
+    published = [str(port).rsplit(":", 1)[0] for service in services().values() for port in service.get("ports", [])]
+    assert len(published) == len(set(published))
     for name, service in services().items():
         for port in service.get("ports", []):
             assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"
@@ -178,7 +224,7 @@ def test_dockerfile_copies_only_paths_that_exist() -> None:
 
 def test_dockerfile_installs_the_project_and_runs_its_console_script() -> None:
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    assert any("pip install ." in args for args in instruction("RUN"))
+    assert any(re.search(r"pip install( --[\w-]+)* \.( |$)", args) for args in instruction("RUN"))
     assert json.loads(instruction("ENTRYPOINT")[-1]) == ["wirefeed"]
     assert "wirefeed" in scripts
 
@@ -188,6 +234,106 @@ def test_dockerfile_exposes_the_metrics_ports_and_checks_health() -> None:
     assert {metrics_port(services()["reader"]), metrics_port(services()["worker"])} <= exposed
     [healthcheck] = instruction("HEALTHCHECK")
     assert "/healthz" in healthcheck and "WIREFEED_METRICS_PORT" in healthcheck
+
+
+LOCK = ROOT / "requirements.lock"
+
+
+def locked() -> dict[str, str]:
+    """name -> version of every package pinned in the lock file."""
+    pins = re.findall(r"^([A-Za-z0-9_.-]+)==([^\s\\]+)", LOCK.read_text(), flags=re.M)
+    return {canonical(name): version for name, version in pins}
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def declared(group: str | None = None) -> dict[str, str]:
+    """name -> version range of pyproject's runtime dependencies (or an optional group)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    requirements = project["dependencies"] if group is None else project["optional-dependencies"][group]
+    out = {}
+    for requirement in requirements:
+        name, spec = re.fullmatch(r"([A-Za-z0-9_.-]+)(?:\[[^]]*\])?\s*(.*)", requirement).groups()
+        out[canonical(name)] = spec
+    return out
+
+
+def test_the_image_installs_the_lock_file_with_hashes_before_copying_any_source() -> None:
+    steps = dockerfile_instructions()
+    install = next(i for i, (op, args) in enumerate(steps) if op == "RUN" and "requirements.lock" in args)
+    assert "--require-hashes" in steps[install][1] and "--no-deps" in steps[install][1]
+    copies_before = [args for op, args in steps[:install] if op == "COPY"]
+    assert copies_before == ["requirements.lock ./"], "only the lock before the dependency layer: it stays cached"
+    project = next(i for i, (op, args) in enumerate(steps) if op == "RUN" and "pip install" in args and i > install)
+    assert "--no-deps" in steps[project][1], "the project install must not resolve dependencies again"
+
+
+def test_the_lock_pins_every_runtime_dependency_within_its_declared_range_with_hashes() -> None:
+    from packaging.specifiers import SpecifierSet
+
+    pins = locked()
+    for name, spec in declared().items():
+        assert name in pins, f"{name} is declared but not locked: run `make lock`"
+        assert SpecifierSet(spec).contains(pins[name], prereleases=True), f"{name}=={pins[name]} not in {spec}"
+    entries = re.split(r"\n(?=[A-Za-z0-9])", LOCK.read_text().split("\n", 1)[1].strip())
+    pinned = [e for e in entries if "==" in e.split("\n")[0]]
+    assert pinned and all("--hash=sha256:" in e for e in pinned)
+
+
+def lock_entries() -> dict[str, str]:
+    """name -> its whole entry (pin, hashes, ``# via`` lines) in the lock file."""
+    text = LOCK.read_text()
+    starts = list(re.finditer(r"^([A-Za-z0-9_.-]+)==", text, flags=re.M))
+    return {canonical(m.group(1)): text[m.start():(starts[i + 1].start() if i + 1 < len(starts) else len(text))]
+            for i, m in enumerate(starts)}
+
+
+def test_the_image_has_no_test_lint_or_bench_tools() -> None:
+    """The lock is built from the runtime dependencies only: a dev package is there only when a
+    runtime package needs it (the lock's ``# via``)."""
+    entries = lock_entries()
+    dev_only = set(declared("dev")) - set(declared())
+    assert {"pytest", "ruff", "hypothesis"} <= dev_only
+    for name in dev_only & set(entries):
+        via = re.findall(r"#\s+(?:via\s+)?([A-Za-z0-9_.-]+)\s*$", entries[name], flags=re.M)
+        assert via and set(map(canonical, via)) <= set(entries), f"{name} is in the image only for the tools"
+
+
+def third_party_imports(folder: str) -> set[str]:
+    import ast
+    import sys
+
+    modules = set()
+    for path in (ROOT / folder).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules.add(node.module.split(".")[0])
+    own = {"pipeline", "agents", "schemas", "tests", "bench", "sample"}
+    return {m for m in modules if m not in sys.stdlib_module_names and m not in own}
+
+
+@pytest.mark.parametrize(("folder", "groups"), [
+    ("pipeline", [None]), ("agents", [None]), ("schemas", [None]),
+    ("tests", [None, "dev"]), ("bench", [None, "dev"]),
+])
+def test_every_imported_package_is_declared_in_pyproject(folder: str, groups: list[str | None]) -> None:
+    """A package that arrives only as someone else's dependency can vanish on any upgrade."""
+    from importlib.metadata import packages_distributions
+
+    allowed = {name for group in groups for name in declared(group)}
+    distributions = packages_distributions()
+    undeclared = {}
+    # other extractors bench/extraction.py compares against only when they are installed (never needed)
+    optional = {"rs_trafilatura", "readability"} if folder == "bench" else set()
+    for module in third_party_imports(folder) - optional:
+        names = {canonical(d) for d in distributions.get(module, [module])}
+        if not names & allowed:
+            undeclared[module] = sorted(names)
+    assert undeclared == {}, f"imported in {folder}/ but not declared in pyproject.toml"
 
 
 # -- Prometheus -----------------------------------------------------------------------------------

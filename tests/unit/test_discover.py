@@ -47,7 +47,7 @@ def test_the_command_prints_a_feeds_file_fragment() -> None:
     with Routes({"/": (200, {"Content-Type": "text/html"}, HOME),
                  "/robots.txt": (200, {}, b"User-agent: *\nSitemap: https://wire.example/news.xml\n")}) as srv:
         env = {**os.environ, "WIREFEED_ALLOW_PRIVATE_HOSTS": "127.0.0.1"}
-        done = subprocess.run([sys.executable, "-m", "pipeline.cli", "feeds", "discover", srv.url("/"), "--yaml"],
+        done = subprocess.run([sys.executable, "-m", "agents.cli", "feeds", "discover", srv.url("/"), "--yaml"],
                               env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("feeds:\n")

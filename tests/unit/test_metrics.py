@@ -33,7 +33,7 @@ def test_the_reader_exports_no_worker_series_and_the_worker_no_reader_series() -
 
 
 def test_every_defined_metric_belongs_to_a_process() -> None:
-    exported = families(metrics.READER_REGISTRY) | families(metrics.WORKER_REGISTRY)
+    exported = families(metrics.READER_REGISTRY) | families(metrics.WORKER_REGISTRY) | families(metrics.INDEX_REGISTRY)
     defined = {
         family.name for obj in vars(metrics).values() if isinstance(obj, metrics.Gauge | metrics.Counter |
                                                                     metrics.Histogram)

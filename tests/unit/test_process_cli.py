@@ -18,7 +18,7 @@ from tests.conftest import REPO_ROOT
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIREFEED_")}
     env.update(PYTHONPATH=str(REPO_ROOT), COLUMNS="300")
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", "process", *args],
+    return subprocess.run([sys.executable, "-m", "agents.cli", "process", *args],
                           capture_output=True, text=True, timeout=180, cwd=cwd, env=env, stdin=subprocess.DEVNULL)
 
 
@@ -64,7 +64,7 @@ def test_limits_as_rules() -> None:
 def test_an_empty_input_does_not_load_the_pipeline(tmp_path: Path) -> None:
     """Starting on nothing must be instant: no extractor, tagger or language model is loaded."""
     code = (
-        "import sys\nfrom pipeline.cli import app\n"
+        "import sys\nfrom agents.cli import app\n"
         "try:\n    app(['process', '-i', '/dev/null', '-q'])\nexcept SystemExit as e:\n    assert not e.code, e\n"
         "print(sorted(m for m in sys.modules if m.startswith(('pipeline.stages', 'pipeline.tagging', "
         "'pipeline.extract', 'trafilatura'))))"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -227,3 +228,229 @@ def test_the_language_model_loaded_in_one_piece_answers_as_py3langids_own_loader
         "先日、不正に改造したiPhoneを販売したとして逮捕された。",
     ]
     assert [ours.classify(t) for t in texts] == [theirs.classify(t) for t in texts]
+
+
+# --- language-aware topics ------------------------------------------------------------------------
+
+LANG_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures/tagging/lang"
+TOPS = set(top_level_codes())
+
+
+def _labelled(name: str) -> list[dict]:
+    return [json.loads(line) for line in (LANG_FIXTURES / f"{name}.jsonl").read_text("utf-8").splitlines()]
+
+
+def _top(tags) -> str | None:
+    scores = {t.code: t.score for t in tags.topics if t.code in TOPS}
+    return min(scores, key=lambda c: (-scores[c], c)) if scores else None
+
+
+@pytest.mark.parametrize("lang", ["de", "fr", "es", "ru"])
+def test_each_wire_language_is_tagged_from_its_own_lexicon(tagger, lang) -> None:
+    rows = _labelled(lang)
+    assert len(rows) >= 100
+    right = tagged = 0
+    for row in rows:
+        tags = tagger.tag(row["title"], row["body"])
+        assert tags.lang == lang
+        top = _top(tags)
+        if top is not None:
+            tagged += 1
+            right += top in {f"medtop:{c}000000" for c in row["topics"]}
+    assert tagged >= 0.95 * len(rows)
+    assert right / tagged >= 0.8
+
+
+def test_an_unsupported_language_gets_no_topics_and_says_why(tagger) -> None:
+    rows = _labelled("unsupported")
+    for row in rows:
+        tags = tagger.tag(row["title"], row["body"])
+        assert tags.topics == []
+        assert tags.topic_status == "unsupported_language"
+        assert tags.lang not in {"en", "de", "fr", "es", "ru"}
+
+
+def test_the_tag_stage_reports_why_an_article_got_no_topics_to_the_metrics(tagger) -> None:
+    from pipeline import metrics
+    from pipeline.config import Settings
+    from pipeline.stages import Pipeline
+    from schemas import Article
+
+    def untagged() -> float:
+        return metrics.UNTAGGED_TOPICS.labels("unsupported_language")._value.get()
+
+    pipeline = Pipeline(Settings(), tagger=tagger, build=())
+    before = untagged()
+    rows = _labelled("unsupported")
+    for n, row in enumerate(rows):
+        article = Article(id=f"a{n}", url=f"https://example.org/{n}", canonical_url=f"https://example.org/{n}",
+                          title=row["title"], body=row["body"], content_hash="0" * 16)
+        pipeline.tag(article)
+        observed = pipeline.observe()
+        assert observed.untagged == "unsupported_language"
+        observed.record()  # where the metrics are served: the worker's or process's own registry
+    assert untagged() - before == len(rows)
+
+
+def test_too_little_text_to_tell_the_language_gets_no_topics(tagger) -> None:
+    tags = tagger.tag(None, "Bank shares")
+    assert tags.topics == [] and tags.topic_status == "unknown_language"
+
+
+def test_german_words_that_look_english_are_not_english_cues(tagger) -> None:
+    tags = tagger.tag(
+        "Neuer Chef für den Bäckereiverband",
+        "Der Verband war lange ohne Führung. Nun hat er einen neuen Chef gewählt, und das ging fast ohne "
+        "Streit: Die Mitglieder stimmten am Montag in Köln mit großer Mehrheit für den Kandidaten.",
+    )
+    codes = {t.code for t in tags.topics}
+    assert tags.lang == "de"
+    assert not codes & {"medtop:16000000", "medtop:12000000", "medtop:10000000", "medtop:13000000"}
+
+
+# --- context over single words --------------------------------------------------------------------
+
+
+def test_a_team_name_consumes_its_words() -> None:
+    scores = TopicClassifier().scores(
+        "Packers Beat Bears", "Brett Favre threw two touchdown passes as the Green Bay Packers beat the Bears."
+    )
+    assert max((c for c in scores if c in TOPS), key=scores.get) == "medtop:15000000"
+    assert "medtop:06000000" not in scores  # "green" is part of the team's name
+
+
+def test_a_dateline_is_not_topic_evidence() -> None:
+    scores = TopicClassifier().scores(
+        "Bears Sign Linebacker",
+        "LAKE FOREST, Ill. (Sports Network) - The Chicago Bears signed linebacker Joe Smith to a one-year "
+        "contract on Tuesday, the team said.",
+    )
+    assert "medtop:07000000" not in scores  # "Ill." is Illinois, not "ill"
+    assert max((c for c in scores if c in TOPS), key=scores.get) == "medtop:15000000"
+
+
+def test_an_ambiguous_word_needs_support_from_the_rest_of_the_text() -> None:
+    classifier = TopicClassifier()
+    alone = classifier.scores(None, "The pitcher threw a two-strike, two-out fastball in the ninth inning.")
+    assert "medtop:09000000" not in alone  # "strike" without any other labour cue
+    backed = classifier.scores(None, "The union called a strike after pay talks with the employer failed.")
+    assert "medtop:09000000" in backed
+
+
+def test_exact_case_terms_match_only_their_spelling() -> None:
+    from pipeline.tagging.topics import parse_lexicon
+
+    lexicon = parse_lexicon("[medtop:13000000]\n3: =Apple, iphone\n", media_topics())
+    classifier = TopicClassifier(lexicon)
+    assert "medtop:13000000" in classifier.scores(None, "Apple reported strong demand for its computers.")
+    assert "medtop:13000000" not in classifier.scores(None, "An apple a day keeps the doctor away.")
+
+
+def test_a_title_word_is_one_more_occurrence_not_a_doubled_weight() -> None:
+    from pipeline.tagging.topics import default_lexicon, topic_evidence
+
+    lexicon = default_lexicon()
+    with_title = topic_evidence("Election", "Voters went to the polls.", lexicon)
+    in_body = topic_evidence(None, "Election. Voters went to the polls.", lexicon)
+    assert with_title == in_body
+
+
+# --- calibration ----------------------------------------------------------------------------------
+
+
+def test_scores_grow_with_evidence_and_with_the_lead_over_the_runner_up() -> None:
+    from pipeline.tagging.topics import default_calibration
+
+    calibration = default_calibration()
+    assert calibration.score(2.0, 2.0) < calibration.score(8.0, 8.0)
+    assert calibration.score(4.0, 4.0, margin=0.0) < calibration.score(4.0, 4.0, margin=0.8)
+    assert calibration.score(2.0, 8.0) < calibration.score(8.0, 8.0)
+    assert calibration.score(0.0, 8.0) == 0.0
+
+
+# --- entities -------------------------------------------------------------------------------------
+
+
+def _entities(tagger, title, body) -> dict[str, object]:
+    return {e.name: e for e in tagger.tag(title, body).entities}
+
+
+def test_officials_with_titles_agencies_states_and_world_cities_are_found(tagger) -> None:
+    found = _entities(
+        tagger,
+        None,
+        "REDMOND, Wash. (AP) - President Bush met Governor Arnold Schwarzenegger of California in Sacramento. "
+        "SRINAGAR (IANS) - Police arrested three men, coach Dusty Baker said in Porto Alegre.",
+    )
+    assert found["Washington"].type == "place" and found["Washington"].country == "US"
+    assert found["Associated Press"].type == "organisation"
+    assert found["Indo-Asian News Service"].type == "organisation"
+    assert found["George W. Bush"].type == "person"  # "President Bush": a title makes the short form count
+    assert found["Arnold Schwarzenegger"].type == "person"
+    assert found["Dusty Baker"].type == "person"
+    assert found["California"].country == "US"
+    assert {"Sacramento", "Srinagar", "Porto Alegre", "Redmond"} <= found.keys()
+
+
+def test_a_place_name_inside_a_persons_name_is_not_a_place(tagger) -> None:
+    found = _entities(tagger, None, "Michael Jordan and Kobe Bryant watched as Chad Henne threw for Michigan.")
+    assert {"Michael Jordan", "Kobe Bryant", "Chad Henne"} <= {n for n, e in found.items() if e.type == "person"}
+    assert not {"Jordan", "Kobe", "Bryant", "Chad"} & found.keys()
+
+
+def test_sports_teams_are_organisations(tagger) -> None:
+    found = _entities(tagger, None, "The New York Yankees beat the Boston Red Sox; Bayern Munich lost.")
+    assert all(found[n].type == "organisation" for n in ("New York Yankees", "Boston Red Sox", "FC Bayern München"))
+
+
+def test_german_capitalised_nouns_are_not_names(tagger) -> None:
+    tags = tagger.tag(
+        "Nach den Charlie Anschlägen",
+        "Der Service der Bahn war schlecht. Die Lage in der Ukraine bleibt angespannt, sagte "
+        "Außenministerin Annalena Baerbock in Berlin. Sachsens Ministerpräsident Michael Kretschmer "
+        "kritisierte die Deutsche Bahn.",
+    )
+    found = {e.name: e.type for e in tags.entities}
+    assert found["Annalena Baerbock"] == "person"
+    assert found["Michael Kretschmer"] == "person"
+    assert found["Deutsche Bahn"] == "organisation"
+    assert found["Ukraine"] == "place" and found["Berlin"] == "place"
+    junk = {"Charlie Anschlägen", "Der Service", "Service", "Lage", "Sachsens Ministerpräsident Michael Kretschmer"}
+    assert not junk & found.keys()
+
+
+@pytest.mark.parametrize(("lang", "precision", "recall"), [("en", 0.9, 0.85), ("de", 0.9, 0.85)])
+def test_entity_samples_meet_precision_and_recall(tagger, lang, precision, recall) -> None:
+    import importlib.util
+    import sys
+
+    bench_file = Path(__file__).resolve().parents[2] / "bench/tagging.py"
+    spec = importlib.util.spec_from_file_location("bench_tagging", bench_file)
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["bench_tagging"] = bench
+    spec.loader.exec_module(bench)
+    tp, fp, fn = bench.entity_scores(tagger, lang, errors=False)
+    assert tp + fn >= 250
+    assert tp / (tp + fp) >= precision
+    assert tp / (tp + fn) >= recall
+
+
+def test_a_german_compound_is_read_by_its_last_known_part() -> None:
+    from pipeline.tagging.topics import language_lexicon
+
+    lexicon = language_lexicon("de")
+    assert lexicon is not None
+    assert lexicon.tokens(["drohnenangriffe"]) == lexicon.tokens(["angriffe"])  # a new compound of a term
+    assert lexicon.tokens(["bürgermeister"]) == lexicon.tokens(["bürgermeister"])  # a term stays whole
+    classifier = TopicClassifier(lexicon)
+    scores = classifier.scores("Drohnenangriff auf Raffinerie", "Bei dem Drohnenangriff brach ein Feuer aus.")
+    assert "medtop:16000000" in scores
+
+
+def test_the_untagged_reason_can_be_read_back_from_a_tagged_article() -> None:
+    from pipeline.tagging import untagged_reason
+
+    assert untagged_reason(True, "en") is None
+    assert untagged_reason(False, "en") == "no_evidence"
+    assert untagged_reason(False, "it") == "unsupported_language"
+    assert untagged_reason(False, None) == "unknown_language"

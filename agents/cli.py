@@ -1,4 +1,5 @@
-"""The ``wirefeed`` command line: read, worker, process, replay, tail, broker, demo, run, feeds.
+"""The ``wirefeed`` command line: read, worker, process, replay, tail, index, search, feeds, broker,
+opensearch, demo, run.
 
 Commands that talk to Kafka import ``agents`` lazily, so ``process`` starts fast
 and never needs a broker.
@@ -31,6 +32,8 @@ broker_app = typer.Typer(help="The local single-node Kafka broker for dev and CI
 app.add_typer(broker_app, name="broker")
 feeds_app = typer.Typer(help="Build a feeds file: what sites advertise.", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
+opensearch_app = typer.Typer(help="A local single-node OpenSearch for dev and CI.", no_args_is_help=True)
+app.add_typer(opensearch_app, name="opensearch")
 err = Console(stderr=True)
 
 
@@ -200,10 +203,16 @@ def replay(
 
     settings = get_settings()
     try:
-        sent = replay_paths(settings, _bootstrap(settings), paths, url_prefix=url_prefix, source=source)
+        result = replay_paths(settings, _bootstrap(settings), paths, url_prefix=url_prefix, source=source)
     except FileNotFoundError as exc:
         raise _fail(f"no such file: {exc.filename}") from None
-    err.print(f"[bold]replay[/]: {sent} records sent to {settings.topic_raw}")
+    for failure in result.failed[:20]:
+        err.print(f"[red]not sent[/]: {escape(failure)}", highlight=False)
+    if len(result.failed) > 20:
+        err.print(f"… and {len(result.failed) - 20} more not sent")
+    err.print(f"[bold]replay[/]: {result.sent} records sent to {settings.topic_raw}, {len(result.failed)} not sent")
+    if result.failed:  # a record that did not reach the broker is a failed replay
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -313,11 +322,112 @@ def feeds_discover(
             print(f"{found.kind:10} {found.url}  ({found.via}{': ' + found.title if found.title else ''})")
     if not result.found:
         err.print(f"nothing advertised at {redact(url)}")
+@app.command()
+def index(
+    rebuild: bool = typer.Option(
+        False, "--rebuild", help="Build a new index version from wire.articles, then swap the alias to it."
+    ),
+) -> None:
+    """The search-index sink: wire.articles -> OpenSearch (WIREFEED_OPENSEARCH_URL) or the embedded index."""
+    from pipeline.index.factory import open_backend
+    from pipeline.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    bootstrap = _bootstrap(settings)
+    if rebuild:
+        from agents.index import rebuild_index
+
+        err.print(rebuild_index(settings, bootstrap))
+        return
+    from agents.index import run_index
+
+    stats = run_index(settings, bootstrap, open_backend(settings))
+    err.print(f"[bold]index[/]: {stats.records} records, {stats.written} written, {stats.stale} stale, "
+              f"{stats.dead_letters} dead letters")
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="Words to look for (any may match; ranked by BM25)."),
+    lang: str = typer.Option(None, "--lang", help="Only articles in this language (ISO 639-1)."),
+    since: str = typer.Option(None, "--since", help="Published (else fetched) at or after, ISO 8601."),
+    until: str = typer.Option(None, "--until", help="Published (else fetched) at or before, ISO 8601."),
+    topic: str = typer.Option(None, "--topic", help="IPTC code (medtop:11000000) or label."),
+    duplicates: bool = typer.Option(False, "--duplicates", help="Show duplicates too (hidden by default)."),
+    limit: int = typer.Option(10, "--limit", "-n", help="Stories to show."),
+    json_lines: bool = typer.Option(False, "--json", help="One JSON object per story."),
+) -> None:
+    """Search the index (OpenSearch when WIREFEED_OPENSEARCH_URL is set, else the embedded one)."""
+    import dataclasses
+    import json
+
+    from pipeline.index.factory import open_backend
+    from pipeline.index.search import SearchQuery, parse_when, render
+    from pipeline.index.search import search as run_search
+
+    settings = get_settings()
+    try:
+        q = SearchQuery(query, lang=lang, since=parse_when(since), until=parse_when(until), topic=topic,
+                        include_duplicates=duplicates, limit=limit)
+    except ValueError as exc:
+        raise _fail(f"bad date: {exc}") from None
+    backend = open_backend(settings)
+    try:
+        groups = run_search(backend, q)
+    finally:
+        backend.close()
+    if json_lines:
+        for group in groups:
+            print(json.dumps(dataclasses.asdict(group), ensure_ascii=False))
+        return
+    if not groups:
+        err.print("no hits")
+        raise typer.Exit(1)
+    Console().print(render(groups))
+
+
+@opensearch_app.command("start")
+def opensearch_start() -> None:
+    """Start the local OpenSearch (fetching it on first use); prints its URL."""
+    from agents.opensearch import OpenSearchError, default_node
+
+    try:
+        url = default_node().start()
+    except OpenSearchError as exc:
+        raise _fail(str(exc)) from None
+    err.print(f"OpenSearch running at [bold]{url}[/]  (export WIREFEED_OPENSEARCH_URL={url})")
+
+
+@opensearch_app.command("stop")
+def opensearch_stop() -> None:
+    """Stop the local OpenSearch."""
+    from agents.opensearch import default_node
+
+    err.print("stopped" if default_node().stop() else "not running")
+
+
+@opensearch_app.command("status")
+def opensearch_status() -> None:
+    """Say whether the local OpenSearch runs (exit 1 when it does not)."""
+    from agents.opensearch import default_node
+
+    node = default_node()
+    if node.running():
+        err.print(f"running at {node.url} (pid {node.pid()})")
+    else:
+        err.print("stopped")
         raise typer.Exit(1)
 
 
 def main() -> None:
-    app()
+    from pipeline.config import TopicMismatchError
+
+    try:
+        app()
+    except TopicMismatchError as exc:  # a deployment mistake, said plainly (no traceback)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,118 @@
+"""The base stage: a second extractor where trafilatura's candidate is doubtful, layout tables split."""
+
+from __future__ import annotations
+
+from pipeline.clean import base
+from pipeline.clean.blocks import Block
+from pipeline.clean.html import fragment_lines, html_blocks
+from pipeline.extract import Extractor
+from schemas import RawPage
+
+SENTENCE = "The council voted on Tuesday to close the old bridge to lorries while engineers inspect its piers."
+PARAS = [f"{SENTENCE} Paragraph {i} adds a detail of its own about the works and the detours." for i in range(8)]
+
+
+def _blocks(texts: list[str], **kw: object) -> list[Block]:
+    return [Block(text=t, **kw) for t in texts]
+
+
+def test_a_candidate_with_little_running_text_is_doubtful_and_one_with_an_article_is_not() -> None:
+    assert base.features(_blocks(["Home", "World", "Sport", "A short teaser."])).doubtful
+    assert not base.features(_blocks(PARAS)).doubtful
+
+
+def test_a_candidate_made_of_links_or_layout_cells_is_doubtful_however_long() -> None:
+    assert base.features(_blocks(PARAS, link_only=True)).doubtful
+    assert base.features(_blocks(PARAS[:4]) + _blocks(PARAS, kind="cell")).doubtful
+
+
+def test_the_second_candidate_wins_only_with_clearly_more_running_text() -> None:
+    short = base.features(_blocks(PARAS[:2]))
+    assert base.prefer_second(short, base.features(_blocks(PARAS)))
+    assert not base.prefer_second(short, base.features(_blocks(PARAS[:2])))
+    assert not base.prefer_second(short, base.features(_blocks(PARAS, link_only=True)))
+    assert not base.prefer_second(short, base.features([]))
+
+
+def test_fragment_lines_gives_a_line_per_block_and_per_br() -> None:
+    from lxml.html import fragment_fromstring
+
+    root = fragment_fromstring(
+        "<div><h2>Head</h2><p>One <b>bold</b> word<br>next line</p><ul><li>item</li></ul>tail text</div>"
+    )
+    assert fragment_lines(root) == [
+        ("Head", "head"),
+        ("One bold word", "p"),
+        ("next line", "p"),
+        ("item", "item"),
+        ("tail text", "p"),
+    ]
+
+
+def _page(body: str) -> str:
+    return f"<html><head><title>Bridge closed</title></head><body>{body}</body></html>"
+
+
+def test_a_page_laid_out_as_a_table_loses_its_menu_cells_and_keeps_the_article() -> None:
+    menu = "<tr><td>Home</td><td>News</td><td>Sport</td><td>Jobs</td></tr>"
+    article = "".join(f"<p>{p}</p>" for p in PARAS)
+    page = _page(f"<table>{menu}<tr><td>Local news</td><td>{article}</td></tr>{menu}</table>")
+    result = Extractor().extract(RawPage(url="https://paper.example/bridge", content=page))
+    assert result.body.count("Paragraph") == len(PARAS)
+    assert not any(p in ("Home", "News", "Sport", "Jobs") or p.startswith("|") for p in result.paragraphs)
+
+
+def test_a_data_table_in_an_article_stays_whole_rows() -> None:
+    rows = "".join(f"<tr><td>Team {i}</td><td>{i}</td><td>{10 - i}</td></tr>" for i in range(4))
+    page = _page("<article>" + "".join(f"<p>{p}</p>" for p in PARAS) + f"<table>{rows}</table></article>")
+    html = html_blocks(page)
+    assert html is not None
+    assert any(b.text.startswith("| Team 1 |") for b in html.blocks)
+
+
+def test_when_trafilatura_takes_a_teaser_box_readability_finds_the_article(monkeypatch) -> None:  # noqa: ANN001
+    from lxml.etree import Element, SubElement
+
+    from pipeline.clean import html as html_module
+
+    def teaser_box(tree, url):  # noqa: ANN001, ANN202 - stands in for trafilatura picking the wrong box
+        body = Element("body")
+        for text in ("Subscribe today and save.", "Best deals of the week."):
+            SubElement(body, "p").text = text
+        return body
+
+    monkeypatch.setattr(html_module, "article_body", teaser_box)
+    page = _page("<article>" + "".join(f"<p>{p}</p>" for p in PARAS) + "</article>")
+    html = html_blocks(page)
+    assert html is not None and html.base == "readability"
+    assert [b.text for b in html.blocks if "Paragraph" in b.text] == PARAS
+
+
+def test_a_sound_trafilatura_candidate_is_kept_without_asking_readability(monkeypatch) -> None:  # noqa: ANN001
+    from pipeline.clean import html as html_module
+
+    monkeypatch.setattr(html_module, "readability_lines", lambda content: 1 / 0)
+    html = html_blocks(_page("<article>" + "".join(f"<p>{p}</p>" for p in PARAS) + "</article>"))
+    assert html is not None and html.base == "trafilatura"
+
+
+def test_a_gallery_whose_text_sits_in_captions_keeps_its_captions() -> None:
+    slides = "".join(f"<div class='slide'><div class='caption'><p>{p}</p></div></div>" for p in PARAS[:4])
+    page = _page(f"<article><h1>Twelve gifts</h1>{slides}</article>")
+    result = Extractor().extract(RawPage(url="https://blog.example/gifts", content=page))
+    assert result.body.count("Paragraph") == 4
+
+
+def test_a_caption_beside_an_article_is_still_cut() -> None:
+    figure = "<figure><img src='a.jpg'><figcaption>Engineers at the bridge on Monday</figcaption></figure>"
+    page = _page("<article>" + "".join(f"<p>{p}</p>" for p in PARAS) + figure + "</article>")
+    result = Extractor().extract(RawPage(url="https://paper.example/bridge", content=page))
+    assert "Engineers at the bridge on Monday" not in result.paragraphs
+
+
+def test_a_long_caption_is_a_description_and_stays_but_a_short_one_goes() -> None:
+    from pipeline.clean.rules import block_rule
+
+    long = "Two former officials join the host to talk about schools, unions and what reform has meant for pupils."
+    assert block_rule(Block(text=long, kind="caption")) is None
+    assert block_rule(Block(text="The bridge at dawn", kind="caption")) == "caption"
