@@ -47,6 +47,8 @@ log = logging.getLogger("wirefeed.worker")
 # Records handed to the stage process at once, and how long to wait to fill a batch.
 BATCH_SIZE = 32
 BATCH_WINDOW_S = 0.05
+# Table writes waiting to be produced before Faust stops delivering records to the agents (its default: 100).
+CHANGELOG_BUFFER = 20_000
 
 
 def _faust_credentials(settings: Settings) -> Any:
@@ -209,6 +211,14 @@ def create_app(settings: Settings, bootstrap: str, health: WorkerHealth | None =
     )
     # the parent only dedupes: its pipeline never builds the extractor or the tagger
     store = TableStore(dedupe_table)
+
+    @app.on_partitions_revoked.connect
+    async def _forget_on_revoke(sender: Any, revoked: set, **_: Any) -> None:
+        store.forget()  # the table's partitions may move: its cached reads are no longer ours to trust
+
+    @app.on_partitions_assigned.connect
+    async def _forget_on_assign(sender: Any, assigned: set, **_: Any) -> None:
+        store.forget()
     pipeline = Pipeline(settings, deduper=Deduper(store=store, settings=settings), build=("dedupe",))
     runner = StageRunner(settings, steps=("front", "tag"), start_method="spawn")
     atexit.register(runner.close)
@@ -255,6 +265,13 @@ def create_app(settings: Settings, bootstrap: str, health: WorkerHealth | None =
 
         await in_flight.add(settle())
 
+    @app.task
+    async def _changelog_buffer() -> None:
+        # Faust holds back every incoming record, on every topic, while more than 100 table writes
+        # wait to be produced: with a batch's changelog records (hundreds at once) that throttled the
+        # whole worker to a few records a second. The dedupe agent drains its own writes instead.
+        app.producer.buffer.max_messages = CHANGELOG_BUFFER
+
     @app.agent(raw)
     @fatal_on_error(health, "extract")
     async def extract(stream: faust.StreamT) -> None:
@@ -284,6 +301,7 @@ def create_app(settings: Settings, bootstrap: str, health: WorkerHealth | None =
                 except Exception as exc:
                     outputs.append(letter_for(exc, "dedupe", event))
                 pipeline.observe().record()
+                await asyncio.sleep(0)  # let the changelog and the other agents' sends go meanwhile
                 last = n + 1 == len(events)
                 if last or events[n + 1].message.partition != event.message.partition:
                     # the batch's table writes, each key once; Faust sends a table's changelog to the
@@ -293,6 +311,9 @@ def create_app(settings: Settings, bootstrap: str, health: WorkerHealth | None =
                         store.flush()
                     finally:
                         _current_event.set(None)
+            # the batch's changelog records go to the producer before its outputs: this agent waits for
+            # them, rather than Faust's conductor holding every topic's records back (see CHANGELOG_BUFFER)
+            await app.producer.buffer.flush()
             await deliver(stream, events, outputs, in_flight)
 
     @app.agent(deduped)

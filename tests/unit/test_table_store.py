@@ -52,3 +52,39 @@ def test_the_deduper_gives_the_same_verdicts_on_the_batched_store_with_fewer_cha
         store.flush()
     assert table == plain.store
     assert table.records < plain.store.records * 0.8
+
+
+class ReadCountingTable(CountingTable):
+    """A table that counts its reads (a Faust table read is a RocksDB lookup and JSON decoding)."""
+
+    reads = 0
+
+    def __getitem__(self, key: str) -> object:
+        self.reads += 1
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self.reads += 1
+        return super().__contains__(key)
+
+
+def test_each_key_is_read_from_the_table_once_until_the_assignment_changes() -> None:
+    table = ReadCountingTable(old=1)
+    store = TableStore(table)
+    assert [store.get("old"), store.get("old"), store.get("missing"), store.get("missing")] == [1, 1, None, None]
+    assert "missing" not in store and store["old"] == 1
+    assert table.reads == 2  # one for each key: present, and known absent
+    store["missing"] = 5
+    store.flush()
+    assert store["missing"] == 5 and table.reads == 2
+    table["old"] = 7  # another worker owned the partition meanwhile (its changelog was recovered)
+    store.forget()
+    assert store["old"] == 7
+
+
+def test_the_read_cache_is_bounded() -> None:
+    table = ReadCountingTable({f"k{i}": i for i in range(50)})
+    store = TableStore(table, cache_keys=10)
+    for _ in range(3):
+        assert [store[f"k{i}"] for i in range(50)] == list(range(50))
+    assert len(store._cache) <= 10  # noqa: SLF001
