@@ -174,10 +174,24 @@ class Follower:
         self.ledger = ledger
         self.topics = {settings.topic_articles: ledger.add_articles, settings.topic_dlq: ledger.add_dead_letters}
         self.consumer = make_consumer(
-            settings, bootstrap, settings.topic_articles, auto_offset_reset="earliest", enable_auto_commit=False,
-            group_id=None,
+            settings, bootstrap, None, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None,
         )
-        self.consumer.subscribe(list(self.topics))
+        # Assign every partition explicitly, once the topics are in the metadata. A group-less
+        # subscription that first saw "topic not found" (just created, on a fresh broker) was not
+        # assigned again before the next metadata refresh, 5 minutes later: the ledger stayed empty.
+        from kafka import TopicPartition
+
+        deadline = time.monotonic() + 60
+        partitions: list[TopicPartition] = []
+        for topic in self.topics:
+            while not (found := self.consumer.partitions_for_topic(topic)):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{topic} is not in the broker's metadata")
+                time.sleep(0.2)
+                self.consumer.topics()  # asks the broker again
+            partitions += [TopicPartition(topic, p) for p in sorted(found)]
+        self.consumer.assign(partitions)
+        self.consumer.seek_to_beginning(*partitions)
 
     def poll(self, timeout_ms: int = 1000) -> int:
         got = 0
