@@ -211,6 +211,20 @@ class Follower:
                 return True
         return False
 
+    def follow_while_progressing(self, done, stall_s: float = 120.0, timeout_s: float = 900.0) -> bool:  # noqa: ANN001
+        """Poll until ``done(ledger)``; give up when nothing new arrived for ``stall_s`` (a stall), or
+        after ``timeout_s`` in all. A loaded machine is slow, not stalled: a bound on the whole run
+        would fail it for being slow; this fails it only for stopping."""
+        import time
+
+        start = last = time.monotonic()
+        while time.monotonic() - start < timeout_s and time.monotonic() - last < stall_s:
+            if self.poll():  # any article or dead letter is progress
+                last = time.monotonic()
+            if done(self.ledger):
+                return True
+        return False
+
     def drain(self, idle_s: float = 3.0, timeout_s: float = 30.0) -> None:
         """Keep reading until nothing new arrived for ``idle_s`` (late re-deliveries)."""
         import time

@@ -120,7 +120,7 @@ def test_worker_sigkilled_mid_stream_loses_nothing_and_redelivers_identical_reco
     worker = start_cli(["worker"], env, logs[0])
     try:
         # SIGKILL (no shutdown, no commit, no table flush) while the stream is flowing
-        assert follower.follow_until(lambda led: len(led.copies) >= PAGES * 0.3, DEADLINE_S), (
+        assert follower.follow_while_progressing(lambda led: len(led.copies) >= PAGES * 0.3), (
             logs[0].read_text(errors="replace")[-3000:]
         )
         worker.send_signal(signal.SIGKILL)
@@ -132,7 +132,7 @@ def test_worker_sigkilled_mid_stream_loses_nothing_and_redelivers_identical_reco
         worker = start_cli(["worker"], env, logs[1])
         assert follower.follow_until(lambda led: len(led.copies) > at_kill, DEADLINE_S)
         stalled = time.monotonic() - killed
-        finished = follower.follow_until(lambda led: led.missing == 0, DEADLINE_S - (time.monotonic() - start))
+        finished = follower.follow_while_progressing(lambda led: led.missing == 0)
         elapsed = time.monotonic() - start
         follower.drain()  # late re-deliveries belong in the idempotence check too
     finally:
@@ -404,5 +404,5 @@ def test_two_workers_on_one_machine_share_the_stream(
         follower.close()
     report("two workers, one data dir", ledger, running=running, finished=finished)
     assert running == [True, True], "\n".join(log.read_text(errors="replace")[-2000:] for log in logs)
-    assert sorted(p.name for p in (Path(env["WIREFEED_DATA_DIR"]) / "workers").iterdir()) == ["0", "1"]
+    assert sorted(p.name for p in (Path(env["WIREFEED_DATA_DIR"]) / "workers").iterdir() if p.is_dir()) == ["0", "1"]
     assert_complete_and_idempotent(ledger, logs)
