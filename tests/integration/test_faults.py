@@ -33,7 +33,7 @@ from tests.integration.faultkit import (
     stage_process_pids,
 )
 
-pytestmark = [pytest.mark.broker, pytest.mark.slow]
+pytestmark = [pytest.mark.broker, pytest.mark.slow, pytest.mark.faults]
 
 PAGES = 10_000
 DEADLINE_S = 240
