@@ -72,7 +72,7 @@ _NOT_NAMES = (
 
 LEAD_CHARS = 1500
 TITLE_WEIGHT = 2
-MAX_TERMS = 64  # distinct terms kept per article: the most frequent (bounded work and state)
+MAX_TERMS = 48  # distinct terms kept per article: the most frequent (bounded work, state and table writes)
 
 # Words prose writes in lower case inside a sentence (title case capitalises them).
 _FUNCTION_WORDS = _words(
@@ -86,7 +86,7 @@ _UPPER = "A-ZÀ-ÖØ-ÞĀ-ſΑ-ΩА-ЯЁ"  # capitals of the Latin, Greek and Cy
 # a capital not preceded by a word character, apostrophe or hyphen (the look-behind comes after
 # the capital so that the regex engine tests it only where a capital stands: 2-3x faster)
 _CAPITAL = re.compile(rf"[{_UPPER}](?<![\w'’-].)[\w'’]*")
-_LONG_WORD = re.compile(r"(?<!\S)[^\W\d_]\S{3}")
+_LONG_WORD = re.compile(r"[^\W\d_](?<!\S.)\S{3}")  # a word of 4+ characters (look-behind after the letter: faster)
 _OPENERS = frozenset(".!?:;\"“”‘'()[]—–-•*|>")  # what may stand before a sentence's first word
 _NUMERIC_DATE = re.compile(r"(?<!\d)(\d{1,2})[./](\d{1,2})[./](20\d\d)(?!\d)")
 _MONTH_WORD = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*")
@@ -180,7 +180,7 @@ def names(text: str) -> set[str]:
     inside: set[str] = set()  # capitalised inside a sentence: a name
     initial: set[str] = set()  # capitalised at a sentence start: a name only if also inside
     for line in text.splitlines():
-        capitals = [(m.group(), _starts_sentence(line, m.start())) for m in _CAPITAL.finditer(line)]
+        capitals = [(m.group(), _starts_sentence(line, m.start())) for m in _CAPITAL.finditer(line)] if line else []
         if not capitals or _title_case(line, capitals):
             continue
         for word, starts in capitals:
