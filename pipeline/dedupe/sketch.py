@@ -109,9 +109,9 @@ def shingle_hashes(text: str, size: int = SHINGLE_WORDS) -> tuple[np.ndarray, in
     data = np.frombuffer(raw, dtype=np.uint8)
     # word edges: where the mask flips (padded with non-word at both ends); flips alternate
     # start, end, start... so the even ones start words and the odd ones end them
-    padded = np.zeros(len(word) + 2, dtype=np.int8)
+    padded = np.zeros(len(word) + 2, dtype=np.bool_)
     padded[1:-1] = word
-    flips = np.flatnonzero(np.diff(padded))
+    flips = (padded[1:] != padded[:-1]).nonzero()[0]  # (methods, not np.* wrappers: called per article)
     starts, ends = flips[0::2], flips[1::2]
     if cjk is not None:  # a CJK character is a word of its own: cut before it and after it
         breaks = cjk.copy()
@@ -126,7 +126,7 @@ def shingle_hashes(text: str, size: int = SHINGLE_WORDS) -> tuple[np.ndarray, in
     powers, inverse = _power_tables(len(data) + 1)
     with np.errstate(over="ignore"):
         prefix = np.zeros(len(data) + 1, dtype=np.uint64)
-        np.cumsum(np.multiply(data, inverse[: len(data)], dtype=np.uint64), out=prefix[1:])
+        np.multiply(data, inverse[: len(data)], dtype=np.uint64).cumsum(out=prefix[1:])
         hashed = (prefix[ends] - prefix[starts]) * powers[ends - 1]
         hashed += (ends - starts).astype(np.uint64)
         hashed ^= hashed >> _U64(31)
