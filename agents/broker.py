@@ -33,10 +33,7 @@ def cache_root() -> Path:
     """Where fetched servers live: WIREFEED_CACHE_DIR, else ``$XDG_CACHE_HOME/wirefeed``."""
     from pipeline.config import load_settings  # WIREFEED_CACHE_DIR, documented with every other setting
 
-    base = load_settings().cache_dir or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "wirefeed"
-    )
-    return Path(base)
+    return load_settings().cache_root
 
 
 def cache_dir() -> Path:

@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -19,10 +19,32 @@ from typing import IO, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from pipeline.config import ConfigError, Settings, get_settings, misspelt_variables
 
+ONLY_HELP = "wirefeed.only_help"
+
+
+class _WirefeedGroup(TyperGroup):
+    """Notes, before the settings check runs, whether the command line only asks for help.
+
+    Click clears the words after the command before it calls the group's callback, so the
+    check could not tell ``wirefeed process --help`` from ``wirefeed process``: help would fail
+    on a bad setting, which is when it is needed most.
+    """
+
+    def resolve_command(self, ctx: typer.Context, args: list[str]) -> tuple[str | None, Any, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        words = rest[: rest.index("--")] if "--" in rest else rest
+        ctx.meta[ONLY_HELP] = any(word in ctx.help_option_names for word in words) or (
+            isinstance(command, TyperGroup) and not words  # a group given no command shows its help
+        )
+        return name, command, rest
+
+
 app = typer.Typer(
+    cls=_WirefeedGroup,
     help="wirefeed: wire feeds in, clean deduplicated topic-tagged articles out, on Kafka.",
     no_args_is_help=True,
     add_completion=False,
@@ -44,8 +66,13 @@ def _fail(message: str) -> typer.Exit:
 
 
 @app.callback()
-def _check_settings() -> None:
-    """Refuse a bad WIREFEED_* setting before any command starts: one line per setting, exit 2."""
+def _check_settings(ctx: typer.Context) -> None:
+    """Refuse a bad WIREFEED_* setting before any command starts: one line per setting, exit 2.
+
+    Help needs no settings, so it is shown whatever the environment holds.
+    """
+    if ctx.meta.get(ONLY_HELP) or ctx.resilient_parsing:
+        return
     try:
         get_settings()
     except ConfigError as exc:
@@ -67,6 +94,14 @@ def _bootstrap(settings: Settings) -> str:
             "or point WIREFEED_KAFKA_BOOTSTRAP at yours"
         )
     return broker.bootstrap
+
+
+def _say_status(running: bool, address: str, pid: Callable[[], int | None]) -> None:
+    """A local server's status line; exit 1 when it is stopped, so scripts can test it."""
+    if not running:
+        err.print("stopped")
+        raise typer.Exit(1)
+    err.print(f"running at {address} (pid {pid()})")
 
 
 @contextmanager
@@ -285,11 +320,7 @@ def broker_status() -> None:
     from agents.broker import default_broker
 
     broker = default_broker()
-    if broker.running():
-        err.print(f"running at {broker.bootstrap} (pid {broker.pid()})")
-    else:
-        err.print("stopped")
-        raise typer.Exit(1)
+    _say_status(broker.running(), broker.bootstrap, broker.pid)
 
 
 @feeds_app.command("discover")
@@ -413,11 +444,7 @@ def opensearch_status() -> None:
     from agents.opensearch import default_node
 
     node = default_node()
-    if node.running():
-        err.print(f"running at {node.url} (pid {node.pid()})")
-    else:
-        err.print("stopped")
-        raise typer.Exit(1)
+    _say_status(node.running(), node.url, node.pid)
 
 
 def main() -> None:
@@ -427,6 +454,9 @@ def main() -> None:
         app()
     except TopicMismatchError as exc:  # a deployment mistake, said plainly (no traceback)
         err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        sys.exit(2)
+    except ConfigError as exc:  # settings read past the up-front check (e.g. `--help` taken as a value)
+        _fail(str(exc))
         sys.exit(2)
 
 

@@ -67,10 +67,16 @@ def ensure_distribution(quiet: bool = True) -> Path:
     return dist
 
 
+def opensearch_home() -> Path:
+    """Where the distribution is unpacked: WIREFEED_OPENSEARCH_HOME, else one folder per version in the temp dir."""
+    from pipeline.config import load_settings
+
+    return load_settings().opensearch_home or Path(tempfile.gettempdir()) / f"wirefeed-opensearch-{OPENSEARCH_VERSION}"
+
+
 def install_home() -> Path:
     """The unpacked distribution plus analysis-common, readable by every user (the node runs as nobody)."""
-    home = Path(os.environ.get("WIREFEED_OPENSEARCH_HOME")
-                or Path(tempfile.gettempdir()) / f"wirefeed-opensearch-{OPENSEARCH_VERSION}")
+    home = opensearch_home()
     if (home / ".complete").exists():
         return home
     dist = ensure_distribution()
@@ -241,4 +247,6 @@ def default_node() -> LocalOpenSearch:
     """The dev node of this checkout (state in the temp dir, keyed by the checkout; port remembered there)."""
     key = hashlib.sha1(str(REPO_ROOT).encode()).hexdigest()[:10]
     state = Path(tempfile.gettempdir()) / f"wirefeed-opensearch-node-{key}"
-    return LocalOpenSearch(state, port=int(os.environ.get("WIREFEED_OPENSEARCH_PORT", "0")))
+    from pipeline.config import load_settings
+
+    return LocalOpenSearch(state, port=load_settings().opensearch_port)

@@ -22,20 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.data import AEB_TRUTH, DATA  # noqa: E402
 from bench.syndicate import Item, pairs, syndicate  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.dedupe import Deduper  # noqa: E402
 from pipeline.dedupe.sketch import tokens  # noqa: E402
 
-# ../shared beside the repository (a worktree sits one level deeper, hence both)
-DEFAULT_DATA = next(
-    (
-        parent / "shared" / "data" / "aeb-dev" / "ground-truth.json"
-        for parent in Path(__file__).resolve().parents[1:4]
-        if (parent / "shared" / "data" / "aeb-dev" / "ground-truth.json").exists()
-    ),
-    Path("../shared/data/aeb-dev/ground-truth.json"),
-)
+DEFAULT_DATA = DATA / AEB_TRUTH
 
 
 def load_bodies(path: Path, half: str) -> list[str]:
@@ -59,7 +52,7 @@ def score(items: list[Item], predicted: dict[str, str]) -> tuple[float, float, i
 
 
 def run_ours(items: list[Item]) -> tuple[dict[str, str], dict[str, str], float, Deduper]:
-    deduper = Deduper({}, Settings())
+    deduper = Deduper({}, settings=Settings())
     start = time.process_time()
     verdicts = [deduper.check(it.article) for it in items]
     seconds = time.process_time() - start

@@ -50,7 +50,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"  # a worktree's ../shared, as HELPERS.md lays it out
-SEEDS = ROOT.parent / "shared" / "seeds"
+SEEDS = ROOT / "tests" / "fixtures" / "dedupe" / "seeds"  # the repo's copy of ../shared/seeds
 WIRE = ROOT / "tests" / "fixtures" / "wire"
 SAMPLE = ROOT / "sample"
 CACHE = Path(tempfile.gettempdir()) / "wt-extract-cache"

@@ -41,6 +41,7 @@ from agents.broker import LocalBroker, free_port  # noqa: E402
 from agents.index import IndexSink  # noqa: E402
 from agents.kafka import ensure_topics, make_producer  # noqa: E402
 from agents.opensearch import LocalOpenSearch  # noqa: E402
+from bench.data import SEEDS  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.index.documents import build_document  # noqa: E402
 from pipeline.index.embedded import EmbeddedIndex  # noqa: E402
@@ -49,7 +50,6 @@ from pipeline.index.opensearch import OpenSearchIndex  # noqa: E402
 from schemas import Article  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT.parent / "shared" / "seeds"
 console = Console(stderr=True)
 T0 = datetime(2024, 6, 18, tzinfo=UTC)
 

@@ -7,22 +7,24 @@ the worker's intermediate topics). Encoding and decoding use the kafka-python co
 functions, i.e. the same libraries the clients load. CPU is process time, the median of
 5 passes over all records, reported next to "none" (a plain copy) in the same run.
 
-    .venv/bin/python bench/kafka_compression.py
+    .venv/bin/python bench/kafka_compression.py [--data ../shared/data]
 """
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from kafka import codec
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = next((p for p in (ROOT.parent / "shared" / "data",) if p.exists()), None)  # ../shared beside the repo
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.data import ROOT, add_data_argument  # noqa: E402
 
 CODECS: dict[str, tuple[Callable[[bytes], bytes], Callable[[bytes], bytes]]] = {
     "none": (bytes, bytes),
@@ -32,8 +34,8 @@ CODECS: dict[str, tuple[Callable[[bytes], bytes], Callable[[bytes], bytes]]] = {
 }
 
 
-def records() -> list[bytes]:
-    pages = sorted(DATA.glob("*/html/*.html.gz")) if DATA else []
+def records(data: Path) -> list[bytes]:
+    pages = sorted(data.glob("*/html/*.html.gz"))
     out = []
     for path in pages:
         html = gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
@@ -60,7 +62,9 @@ def measure(batches: list[bytes], encode: Callable, decode: Callable) -> tuple[i
 
 
 def main() -> None:
-    recs = records()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_data_argument(parser, "*/html/*.html.gz (aeb-dev, extract-dev); without them, the sample pages")
+    recs = records(parser.parse_args().data)
     raw_bytes = sum(map(len, recs))
     print(f"{len(recs)} RawPage records, {raw_bytes / 1e6:.1f} MB of JSON")
     for per_batch in (1, 16):

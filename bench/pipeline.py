@@ -1,8 +1,8 @@
 """Stream vs offline twin on the same pages, same run.
 
-    python bench/pipeline.py [--pages 2000] [--workers 1]
+    python bench/pipeline.py [--pages 2000] [--workers 1] [--data ../shared/data]
 
-Builds N RawPages from ../shared/data/aeb-dev (HTML) and ../shared/seeds (text),
+Builds N RawPages from <data>/aeb-dev (HTML) and the seeds (text, tests/fixtures),
 each with its own URL, then:
   1. offline: ``wirefeed process`` over them (in-process loop, and the whole CLI run);
   2. stream: a real local Kafka broker and worker process(es); all pages produced at
@@ -38,28 +38,28 @@ from rich.table import Table  # noqa: E402
 
 from agents.broker import LocalBroker, free_port  # noqa: E402
 from agents.kafka import ensure_topics, make_producer  # noqa: E402
+from bench.data import SEEDS, add_data_argument  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.process import process_lines  # noqa: E402
 from pipeline.stages import Pipeline  # noqa: E402
 from schemas import RawPage  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
 console = Console(stderr=True)
 
 
-def base_pages() -> list[tuple[str, str, str]]:
-    """(name, content, content_type) of every page at hand."""
+def base_pages(data: Path) -> list[tuple[str, str, str]]:
+    """(name, content, content_type) of every page at hand: aeb-dev's HTML under ``data``, the seeds."""
     pages = []
-    for path in sorted((SHARED / "data" / "aeb-dev" / "html").glob("*.html.gz")):
+    for path in sorted((data / "aeb-dev" / "html").glob("*.html.gz")):
         pages.append((path.name[:16], gzip.decompress(path.read_bytes()).decode("utf-8", "replace"), "text/html"))
-    for path in sorted((SHARED / "seeds").glob("*.txt")):
+    for path in sorted(SEEDS.glob("*.txt")):
         pages.append((path.stem, path.read_text(encoding="utf-8"), "text/plain"))
     return pages
 
 
-def build_lines(n: int, run: str) -> list[str]:
-    pages = base_pages()
+def build_lines(n: int, run: str, data: Path) -> list[str]:
+    pages = base_pages(data)
     lines = []
     for i in range(n):
         name, content, ctype = pages[i % len(pages)]
@@ -199,10 +199,11 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--paced", type=int, default=300, help="pages in the latency phase")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (scale-out is the design)")
+    add_data_argument(parser, "aeb-dev/html/")
     args = parser.parse_args()
     run = uuid.uuid4().hex[:8]
-    lines = build_lines(args.pages, run)
-    paced = build_lines(args.paced, run + "p")
+    lines = build_lines(args.pages, run, args.data)
+    paced = build_lines(args.paced, run + "p", args.data)
     with tempfile.TemporaryDirectory(prefix="wirefeed-bench-") as tmp:
         workdir = Path(tmp)
         console.print(f"offline: wirefeed process over {len(lines)} pages …")

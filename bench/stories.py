@@ -43,6 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.data import AEB_TRUTH, DATA  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.dedupe import Deduper  # noqa: E402
 from pipeline.dedupe.features import Description  # noqa: E402
@@ -53,17 +54,8 @@ from schemas import Article  # noqa: E402
 STREAMS = ("allsides", "ecbplus", "ecbplus_2weeks")
 
 
-def _shared(*parts: str) -> Path:
-    """../shared beside the repository (a worktree sits one level deeper, hence the search)."""
-    for parent in Path(__file__).resolve().parents[1:4]:
-        candidate = parent.joinpath("shared", *parts)
-        if candidate.exists():
-            return candidate
-    return Path("..", "shared", *parts)
-
-
-DEFAULT_DATA = _shared("data", "stories-dev")
-DEFAULT_BODIES = _shared("data", "aeb-dev", "ground-truth.json")
+DEFAULT_DATA = DATA / "stories-dev"
+DEFAULT_BODIES = DATA / AEB_TRUTH
 
 
 # -- metrics ------------------------------------------------------------------------------
@@ -161,7 +153,7 @@ def ours(
     articles: list[tuple[str, Article | None]], settings: Settings
 ) -> tuple[dict[str, str], dict[str, str], float]:
     """(url -> story, url -> url of the original for duplicates, CPU seconds) from a fresh dedupe stage."""
-    pipeline = Pipeline(settings, deduper=Deduper({}, settings))
+    pipeline = Pipeline(settings, deduper=Deduper({}, settings=settings))
     stories: dict[str, str] = {}
     copies: dict[str, str] = {}
     url_of: dict[str, str] = {}
@@ -225,7 +217,7 @@ class _NoStories(Stories):
 
 
 def _timed_run(items: list, stories_on: bool) -> tuple[float, Deduper]:
-    deduper = Deduper({}, Settings())
+    deduper = Deduper({}, settings=Settings())
     if not stories_on:
         deduper.stories = _NoStories(deduper.store)
     start = time.process_time()

@@ -3,7 +3,7 @@
 * English labelled set: tests/fixtures/tagging/handwritten.txt (written for the project) and
   tests/fixtures/tagging/aeb_labels.tsv (hand labels for the English aeb-dev bodies in ../shared):
   per-topic precision/recall, 5-class accuracy.
-* AG News development half (../shared/data/topics-dev/ag_news.jsonl): top-1 through ``Tagger.tag``
+* AG News development half (<--data, default ../shared/data>/topics-dev/ag_news.jsonl): top-1 through ``Tagger.tag``
   (language detection included; an article without topics counts as wrong), and the reliability
   table of the scores (is a topic scored s right about s of the time?).
 * German, French, Spanish, Russian samples (tests/fixtures/tagging/lang/*.jsonl, labelled before the
@@ -37,6 +37,7 @@ import numpy as np
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.data import AEB_TRUTH, DATA, add_data_argument  # noqa: E402
 from pipeline.tagging import Tagger  # noqa: E402
 from pipeline.tagging.text import normalise, word_tokens  # noqa: E402
 from pipeline.tagging.topics import TopicClassifier, default_calibration, topic_evidence  # noqa: E402
@@ -44,8 +45,8 @@ from pipeline.tagging.vocabulary import media_topics, top_level_codes  # noqa: E
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests/fixtures/tagging"
-AEB = ROOT.parent / "shared/data/aeb-dev/ground-truth.json"
-AG_NEWS = ROOT.parent / "shared/data/topics-dev/ag_news.jsonl"
+AEB = DATA / AEB_TRUTH
+AG_NEWS = DATA / "topics-dev" / "ag_news.jsonl"
 LANGS = ("de", "fr", "es", "ru")
 CALIBRATION = ROOT / "pipeline/tagging/data/calibration.json"
 FIVE = {
@@ -304,11 +305,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--fit", action="store_true", help="refit data/calibration.json first")
     parser.add_argument("--errors", action="store_true", help="list 5-class mistakes")
+    add_data_argument(parser, "aeb-dev/ground-truth.json and topics-dev/ag_news.jsonl")
     args = parser.parse_args()
+    aeb = args.data / AEB_TRUTH
 
-    items = load_handwritten() + load_aeb()
+    items = load_handwritten() + load_aeb(truth=aeb)
     tagger = Tagger()
-    ag = load_ag()
+    ag = load_ag(args.data / "topics-dev" / "ag_news.jsonl")
     if args.fit:
         # AG (real wire snippets, labelled by others) weighs as much as our own sets together: on
         # those we wrote the lexicons, so they flatter the tagger
@@ -401,8 +404,8 @@ def main() -> None:
           f"mean body {chars:.0f} chars) vs target 300/s: x{count / cpu / 300:.1f}")
 
     # long realistic articles: every aeb-dev ground-truth body (not only the labelled ones)
-    if AEB.exists():
-        bodies = [page["articleBody"] for page in json.loads(AEB.read_text("utf-8")).values()]
+    if aeb.exists():
+        bodies = [page["articleBody"] for page in json.loads(aeb.read_text("utf-8")).values()]
         count, start = 0, time.process_time()
         while time.process_time() - start < 2.0:
             for body in bodies:

@@ -131,6 +131,22 @@ class Settings(BaseSettings):
     cache_dir: Path | None = Field(
         default=None, description="Cache of the broker's jars; default $XDG_CACHE_HOME/wirefeed (~/.cache/wirefeed)."
     )
+    # the local dev OpenSearch (`wirefeed opensearch start`, the tests' session node)
+    opensearch_home: Path | None = Field(
+        default=None, description="Where its distribution is unpacked; default <tmp>/wirefeed-opensearch-<version>."
+    )
+    opensearch_port: int = Field(
+        default=0, ge=0, le=65535, description="Port of `wirefeed opensearch start`; 0 = a free one, remembered."
+    )
+
+    @property
+    def cache_root(self) -> Path:
+        """Where fetched servers' files are cached: WIREFEED_CACHE_DIR, else ``$XDG_CACHE_HOME/wirefeed``.
+
+        A cache, not state, so it is no field default under ``data_dir``; XDG_CACHE_HOME is read here
+        with every other variable.
+        """
+        return self.cache_dir or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wirefeed"
 
     @field_validator("log_level", "kafka_security_protocol", mode="before")
     @classmethod

@@ -1,6 +1,6 @@
 """Pydantic v2 models for the three records that cross process boundaries.
 
-These are the contracts in ``DESIGN.md``. JSON Schema files beside this module
+These are the record contracts (README.md, "Topics and records"). JSON Schema files beside this module
 are generated from them (``python -m schemas.generate``) and a test fails when
 they are stale.
 """

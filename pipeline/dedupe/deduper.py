@@ -60,9 +60,10 @@ def _epoch(moment: datetime | None) -> int | None:
 class Deduper:
     """Flags copies of first-seen articles; assigns story ids."""
 
-    def __init__(self, store: MutableMapping[str, Any] | None = None, settings: Settings | None = None) -> None:
+    def __init__(self, store: MutableMapping[str, Any] | None = None, *, settings: Settings) -> None:
+        # settings come from the caller, never from the environment here: the core reads no environment
         self.store: MutableMapping[str, Any] = store if store is not None else {}
-        self.settings = settings or Settings()
+        self.settings = settings
         self.window = int(self.settings.dedupe_window_days * 86_400)
         self.stories = Stories(self.store)
 

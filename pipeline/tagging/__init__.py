@@ -84,11 +84,14 @@ class Tagger:
             tokens = lower_word_tokens_from_pieces(pieces, clean_body, lower)
         else:
             tokens = lower_word_tokens(topic_body)
+        title_words = 0
         if title:
             clean_title = normalise(title)
             title_pieces = split_pieces(clean_title)
             title_lower = lower_pieces(title_pieces)
-            tokens = lower_word_tokens_from_pieces(title_pieces, clean_title, title_lower) + tokens
+            title_tokens = lower_word_tokens_from_pieces(title_pieces, clean_title, title_lower)
+            title_words = len(title_tokens)
+            tokens = title_tokens + tokens
             pieces = [*title_pieces[:-1], f"{title_pieces[-1]}\n{pieces[0]}", *pieces[1:]]
             lower = title_lower + lower
         classifier = self.topics_for(lang)
@@ -96,7 +99,7 @@ class Tagger:
         if classifier is not None:
             # case-preserving tokens, for the lexicon's exact-case terms ("=Apple", "=UN")
             spelled = set(pieces[1::2]) if classifier.lexicon.exact else None
-            scored = classifier.classify_tokens(tokens, spelled)
+            scored = classifier.classify_tokens(tokens, spelled, title_words)
             topics = [Topic(code=c, label=label, score=s) for c, label, s in scored]
         status = untagged_reason(bool(topics), lang) or TAGGED
         if status != TAGGED:

@@ -12,7 +12,7 @@ import numpy as np
 from py3langid import langid
 
 # Enough text for a confident guess; longer samples only cost time.
-SAMPLE_CHARS = 800
+SAMPLE_CHARS = 400
 MIN_LETTERS = 20
 # MIN_LETTERS letters anywhere in the sample, non-letters between them. The two classes are complements,
 # so there is no backtracking, and the match stops at the 20th letter instead of listing them all.
@@ -88,11 +88,36 @@ def _identifier() -> langid.LanguageIdentifier:
     return _LOADER.get()
 
 
+# English fast path: most wire text is English, and English prose is dense in these function words,
+# which other languages' prose hardly contains. A sample where they make at least a fifth of the words
+# (and eight or more of them) is English without asking the model: py3langid's byte automaton walks a
+# 20 MB table, which costs more in a busy process (cache misses) than the rest of tagging together.
+# On every labelled and development text of the project the fast path agrees with the model.
+_ENGLISH = frozenset((
+    "the", "and", "of", "to", "that", "with", "was", "were", "is", "are", "for", "from", "by", "has", "have",
+    "had", "said", "this", "which", "would", "their", "been", "its", "not", "but", "he", "she", "his", "they",
+    "who", "will", "after", "about", "when", "you", "it", "be", "more", "there", "what", "than",
+))
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
+FAST_MIN_WORDS = 20
+FAST_MIN_HITS = 8
+
+
+def _plainly_english(sample: str) -> bool:
+    words = _LETTER_RUN.findall(sample)
+    if len(words) < FAST_MIN_WORDS:
+        return False
+    hits = sum(word.lower() in _ENGLISH for word in words)
+    return hits >= FAST_MIN_HITS and hits * 5 >= len(words)
+
+
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of ``text``'s language, or None when there are too few letters to tell."""
     sample = text[:SAMPLE_CHARS]
     if not _ENOUGH_LETTERS.match(sample):
         return None
+    if _plainly_english(sample):
+        return "en"
     code, _probability = _identifier().classify(sample)
     code = code.lower()
     # py3langid's label set is ISO 639-1 apart from a few legacy codes.

@@ -58,9 +58,11 @@ def lower_word_tokens_from_pieces(pieces: list[str], text: str, lower: list[str]
     """``lower_word_tokens(text)`` from ``split_pieces(text)``, without a second regex pass.
 
     The two tokenisations differ only where ``_WORD`` joins digit runs ("1,000.5") or makes a token of a
-    currency sign, which ``_PIECE`` leaves in a gap; those few places are patched.
+    currency sign, which ``_PIECE`` leaves in a gap; those few places are patched. ``lower``: the
+    lower-cased tokens of ``pieces`` if the caller has them (returned as they are when nothing needs patching).
     """
-    lower = list(map(str.lower, pieces[1::2]))
+    if lower is None:
+        lower = list(map(str.lower, pieces[1::2]))
     if not _NUMBER_OR_MONEY.search(text):
         return lower
     gaps = pieces[0::2]  # gaps[k] comes before token k; the last one trails

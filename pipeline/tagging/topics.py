@@ -10,16 +10,20 @@ How it works
 * English terms match their surface form and simple plurals; the other languages are inflected, so
   both the terms and the text are reduced to Snowball stems (PyStemmer) before matching. A German
   compound that is not a term is read by its longest known last part ("Drohnenangriff" -> "Angriff").
-* A term written ``?term`` is ambiguous ("ill", "strike", "fish"): it adds evidence to a topic only if
-  an unambiguous term of the same topic is in the article too. A term written with capitals
+* A term written ``?term`` is ambiguous for its topic ("ill", "strike", "fish", a headline's "slams"): it
+  adds evidence to that topic only if an unambiguous term of the same topic is in the article too.
+  Ambiguity belongs to a (term, topic) pair: "strike" can need support as a labour cue and still be
+  plain evidence elsewhere; once a term is marked ``?`` under a topic (or one of its subtopics), it
+  needs support for that topic even where another line lists it plainly. A term written with capitals
   (``=Apple``) matches only that spelling.
 * The text is tokenised (lower case, hyphens split) and matched greedily, longest term first (up to
   four words), so "European Union" is not also read as the labour term "union" and "Premier League" is
   not read as a "premier".
 * Evidence for a topic: ``E = sum(weight * (1 + ln(count)))`` over its matched terms, title and body
   read as one text: a title word is one more occurrence, not a doubled weight, so one word in a
-  headline cannot decide the topic on its own. A wire dateline ("LAKE FOREST, Ill. (AP) -") is not
-  topic evidence.
+  headline cannot decide the topic on its own; only between topics with (almost) equal evidence does
+  the one the headline names win (its title evidence is added again at weight ``TITLE_TIE_BREAK``). A
+  wire dateline ("LAKE FOREST, Ill. (AP) -") is not topic evidence.
 * Score: a logistic calibration of three features, ``ln(1 + E)`` (how much evidence), ``ln(E / E_best)``
   (how it compares with the best topic of the article) and, for the best topic, its margin over the
   runner-up, with coefficients in ``data/calibration.json`` fitted by ``bench/tagging.py --fit`` on the
@@ -43,10 +47,13 @@ from pipeline.tagging.text import lower_word_tokens, normalise, term_key, word_t
 from pipeline.tagging.vocabulary import MediaTopic, media_topics
 
 MAX_TERM_WORDS = 4
+# A title's own evidence is added once more at this tiny weight: it decides between topics that the whole
+# text supports (almost) equally, in favour of the one the headline is about, and changes nothing else.
+TITLE_TIE_BREAK = 0.001
 # Topics scoring below this are not emitted (the best top-level topic always is, if it has evidence).
 EMIT_THRESHOLD = 0.2
 _SECTION = re.compile(r"^\[(medtop:\d{8})\]$")
-_LINE = re.compile(r"^([0-9.]+):\s*(.*)$")
+_LINE = re.compile(r"^([0-9.]+)(!?):\s*(.*)$")  # "2:" terms; "1!:" names (no plural forms)
 # Lexicon file and Snowball stemmer per supported language (English keeps surface forms and plurals).
 LANGUAGES: dict[str, tuple[str, str | None]] = {
     "en": ("lexicon.txt", None),
@@ -95,15 +102,16 @@ def _plurals(key: tuple[str, ...]) -> list[tuple[str, ...]]:
 class Lexicon:
     """term tuple -> ((topic code, weight), ...); ``first_words`` of multi-word terms.
 
-    ``ambiguous``: terms that count only beside unambiguous evidence for the same topic.
-    ``exact``: one-word terms (lower-case key -> required spelling) that match only with that case.
+    ``ambiguous``: term -> the topics for which it counts only beside unambiguous evidence for that topic.
+    ``exact``: one-word terms that match only with one spelling, per topic (lower-case key -> {topic code:
+    required spelling}): "=Heat" is a team only as "Heat", and "heat" is still weather in any case.
     ``stem``: how text tokens are reduced before matching (None: surface forms).
     """
 
     terms: dict[tuple[str, ...], tuple[tuple[str, float], ...]]
     multi_first: frozenset[str]
-    ambiguous: frozenset[tuple[str, ...]] = frozenset()
-    exact: dict[tuple[str, ...], str] = field(default_factory=dict)
+    ambiguous: dict[tuple[str, ...], frozenset[str]] = field(default_factory=dict)
+    exact: dict[tuple[str, ...], dict[str, str]] = field(default_factory=dict)
     stem: object = None
     compounds: bool = False  # read unknown compounds by their last part (German)
     single_words: frozenset[str] = field(init=False)  # one-word terms, unwrapped for set intersection
@@ -147,9 +155,8 @@ def parse_lexicon(
 ) -> Lexicon:
     stem = Stemmer.Stemmer(stemmer) if stemmer else None
     weights: dict[tuple[str, ...], dict[str, float]] = {}
-    ambiguous: set[tuple[str, ...]] = set()
-    sure: set[tuple[str, ...]] = set()
-    exact: dict[tuple[str, ...], str] = {}
+    ambiguous: dict[tuple[str, ...], set[str]] = {}
+    exact: dict[tuple[str, ...], dict[str, str]] = {}
     section: str | None = None
     for raw_line in text.splitlines():
         line = raw_line.strip()
@@ -164,10 +171,11 @@ def parse_lexicon(
         if not match or section is None:
             raise ValueError(f"bad lexicon line: {raw_line!r}")
         weight = float(match.group(1))
+        names = bool(match.group(2))  # "France" has no plural: "Frances" is a name of its own
         owners = [section]
         if topics[section].parent:
             owners.append(topics[section].parent)  # a subtopic's evidence is its parent's too
-        for raw_term in match.group(2).split(","):
+        for raw_term in match.group(3).split(","):
             term = raw_term.strip()
             is_ambiguous = term.startswith("?")
             term = term.lstrip("?")
@@ -178,18 +186,22 @@ def parse_lexicon(
                 continue
             if stem is not None:
                 key = tuple(stem.stemWords(list(key)))
-            forms = [key] if stem is not None or is_exact else _plurals(key)
+            forms = [key] if stem is not None or is_exact or names else _plurals(key)
             for form in forms:
-                (ambiguous if is_ambiguous else sure).add(form)
+                if is_ambiguous:
+                    ambiguous.setdefault(form, set()).update(owners)
                 if is_exact and len(form) == 1:
-                    exact[form] = word_tokens(normalise(term))[0]
+                    spelling = word_tokens(normalise(term))[0]
+                    exact.setdefault(form, {}).update(dict.fromkeys(owners, spelling))
                 slot = weights.setdefault(form, {})
                 for owner in owners:
                     slot[owner] = max(slot.get(owner, 0.0), weight)
     terms = {key: tuple(sorted(slot.items())) for key, slot in weights.items()}
+    for key, codes in ambiguous.items():  # a term that needs support for a topic needs it for its subtopics
+        codes.update(code for code in weights[key] if topics[code].parent in codes)
     return Lexicon(
-        terms, frozenset(key[0] for key in terms if len(key) > 1), frozenset(ambiguous - sure), exact, stem,
-        compounds,
+        terms, frozenset(key[0] for key in terms if len(key) > 1),
+        {key: frozenset(codes) for key, codes in ambiguous.items()}, exact, stem, compounds,
     )
 
 
@@ -251,14 +263,13 @@ def default_calibration() -> Calibration:
 def match_counts(tokens: list[str], lexicon: Lexicon) -> dict[tuple[str, ...], int]:
     """Greedy longest-first matches of lexicon terms in lower-case ``tokens``.
 
-    Keys come in the order of their first match, as a left-to-right scan finds them (evidence is summed
-    in that order, so scores do not move by a float ulp). Only the few tokens that can start a multi-word
-    term are visited in Python; single words are counted by ``Counter`` in C.
+    Keys come sorted, whatever their positions, so evidence is always summed in the same order (scores do
+    not move by a float ulp between texts with the same terms). Only the few tokens that can start a
+    multi-word term are visited in Python; single words are counted by ``Counter`` in C.
     """
     terms, multi_first, second_words = lexicon.terms, lexicon.multi_first, lexicon.second_words
     n = len(tokens)
-    multi: dict[tuple[str, ...], int] = {}
-    first_at: dict[tuple[str, ...], int] = {}
+    found: dict[tuple[str, ...], int] = {}
     consumed: list[int] = []
     free = 0  # first position not inside an earlier multi-word match
     for i in [i for i, token in enumerate(tokens) if token in multi_first]:
@@ -267,56 +278,64 @@ def match_counts(tokens: list[str], lexicon: Lexicon) -> dict[tuple[str, ...], i
         for size in range(min(MAX_TERM_WORDS, n - i), 1, -1):
             key = tuple(tokens[i : i + size])
             if key in terms:
-                multi[key] = multi.get(key, 0) + 1
-                first_at.setdefault(key, i)
+                found[key] = found.get(key, 0) + 1
                 consumed.extend(range(i, i + size))
                 free = i + size
                 break
     singles = Counter(tokens)
     if consumed:
         singles.subtract(tokens[i] for i in consumed)
-    skipped = set(consumed)
-    first_seen = dict(zip(reversed(tokens), range(n - 1, -1, -1), strict=True))  # word -> first position
     for word in lexicon.single_words.intersection(singles):
         if singles[word] > 0:
-            at = first_seen[word]
-            while at in skipped:
-                at = tokens.index(word, at + 1)
-            key = (word,)
-            multi[key] = singles[word]
-            first_at[key] = at
-    return {key: multi[key] for key in sorted(multi, key=first_at.__getitem__)}
+            found[(word,)] = singles[word]
+    return {key: found[key] for key in sorted(found)}
 
 
 def topic_evidence(title: str | None, body: str, lexicon: Lexicon) -> dict[str, float]:
     """Topic code -> evidence E (see module docstring)."""
     body = strip_dateline(normalise(body))
     text = f"{normalise(title)}\n{body}" if title else body
-    return token_evidence(lower_word_tokens(text), lexicon, set(word_tokens(text)) if lexicon.exact else None)
+    title_words = len(lower_word_tokens(normalise(title))) if title else 0
+    return token_evidence(
+        lower_word_tokens(text), lexicon, set(word_tokens(text)) if lexicon.exact else None, title_words
+    )
 
 
-def token_evidence(tokens: list[str], lexicon: Lexicon, spelled: set[str] | None = None) -> dict[str, float]:
+def _summed(counts: dict[tuple[str, ...], int], lexicon: Lexicon, spelled: set[str] | None) -> dict[str, float]:
+    evidence: dict[str, float] = {}
+    pending: list[tuple[str, float]] = []
+    exact, ambiguous, terms = lexicon.exact, lexicon.ambiguous, lexicon.terms
+    for key, count in counts.items():
+        factor = 1.0 + math.log(count)
+        needs_support = ambiguous.get(key)
+        spellings = exact.get(key) if exact else None
+        for code, weight in terms[key]:
+            if spellings and code in spellings and (spelled is None or spellings[code] not in spelled):
+                continue  # "=Heat": the team only with its capital
+            if needs_support and code in needs_support:
+                pending.append((code, weight * factor))
+            else:
+                evidence[code] = evidence.get(code, 0.0) + weight * factor
+    for code, value in pending:  # ambiguous words need unambiguous support for the same topic
+        if code in evidence:
+            evidence[code] += value
+    return evidence
+
+
+def token_evidence(
+    tokens: list[str], lexicon: Lexicon, spelled: set[str] | None = None, title_words: int = 0
+) -> dict[str, float]:
     """``topic_evidence`` from lower-case tokens of the (normalised) title and body.
 
     ``spelled``: the case-preserving tokens of the text, needed only by lexicons with exact-case terms.
+    ``title_words``: how many of ``tokens`` are the title's; a topic the headline names wins a tie.
     """
-    counts = match_counts(lexicon.tokens(tokens), lexicon)
-    evidence: dict[str, float] = {}
-    pending: list[tuple[tuple[str, ...], float]] = []
-    exact, ambiguous = lexicon.exact, lexicon.ambiguous
-    for key, count in counts.items():
-        if exact and key in exact and (spelled is None or exact[key] not in spelled):
-            continue
-        factor = 1.0 + math.log(count)
-        if key in ambiguous:
-            pending.append((key, factor))
-            continue
-        for code, weight in lexicon.terms[key]:
-            evidence[code] = evidence.get(code, 0.0) + weight * factor
-    for key, factor in pending:  # ambiguous words need unambiguous support for the same topic
-        for code, weight in lexicon.terms[key]:
+    keys = lexicon.tokens(tokens)
+    evidence = _summed(match_counts(keys, lexicon), lexicon, spelled)
+    if title_words and evidence:
+        for code, value in _summed(match_counts(keys[:title_words], lexicon), lexicon, spelled).items():
             if code in evidence:
-                evidence[code] += weight * factor
+                evidence[code] += TITLE_TIE_BREAK * value
     priors = topic_priors()
     for code in priors.keys() & evidence.keys():
         evidence[code] *= priors[code]
@@ -350,9 +369,12 @@ class TopicClassifier:
         """(code, label, score) above the emit threshold, every subtopic with its parent, best first."""
         return self._chosen(self.scores(title, body))
 
-    def classify_tokens(self, tokens: list[str], spelled: set[str] | None = None) -> list[tuple[str, str, float]]:
-        """``classify`` from lower-case tokens of the normalised title and body (see ``Tagger.tag``)."""
-        return self._chosen(self._calibrated(token_evidence(tokens, self.lexicon, spelled)))
+    def classify_tokens(
+        self, tokens: list[str], spelled: set[str] | None = None, title_words: int = 0
+    ) -> list[tuple[str, str, float]]:
+        """``classify`` from lower-case tokens of the normalised title and body (see ``Tagger.tag``);
+        the first ``title_words`` of them are the title's."""
+        return self._chosen(self._calibrated(token_evidence(tokens, self.lexicon, spelled, title_words)))
 
     def _chosen(self, scores: dict[str, float]) -> list[tuple[str, str, float]]:
         if not scores:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import signal
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ import pytest
 
 from agents.broker import LocalCluster, free_port
 from agents.kafka import ensure_topics, topic_specs
-from tests.conftest import settings_from
+from tests.conftest import run_env, settings_from
 from tests.helpers import scrape, start_cli, stop, wait_for
 from tests.integration.faultkit import Follower
 from tests.integration.test_faults import (
@@ -54,18 +53,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
 
 @pytest.fixture
 def cluster_env(tmp_path: Path, cluster: LocalCluster) -> dict[str, str]:
-    run = uuid.uuid4().hex[:8]
-    env = {
-        "WIREFEED_KAFKA_BOOTSTRAP": cluster.bootstrap,
-        "WIREFEED_APP_ID": f"wirefeed-cluster-{run}",
-        "WIREFEED_DATA_DIR": str(tmp_path / "data"),
-        "WIREFEED_LOG_LEVEL": "WARNING",
-        "WIREFEED_REPLICATION_FACTOR": "3",
-        "WIREFEED_MIN_INSYNC_REPLICAS": "2",
-    }
-    for name in ("raw", "extracted", "deduped", "articles", "dlq"):
-        env[f"WIREFEED_TOPIC_{name.upper()}"] = f"c{run}.wire.{name}"
-    return env
+    env = run_env(cluster.bootstrap, tmp_path / "data", kind="cluster")
+    return {**env, "WIREFEED_REPLICATION_FACTOR": "3", "WIREFEED_MIN_INSYNC_REPLICAS": "2"}
 
 
 class Scenario:

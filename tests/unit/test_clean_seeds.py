@@ -14,11 +14,11 @@ import pytest
 from pipeline.clean.blocks import normalise
 from pipeline.extract import Extractor
 from schemas import RawPage
+from tests.conftest import SEEDS
 
 ROOT = Path(__file__).resolve().parents[2]
 LABELS = json.loads((ROOT / "tests/fixtures/wire/seed_labels.json").read_text(encoding="utf-8"))
 MANIFEST = json.loads((ROOT / "sample/manifest.json").read_text(encoding="utf-8"))
-SEEDS_DIR = ROOT.parent / "shared" / "seeds"  # ../shared beside the repo; skipped when absent
 
 
 def _lines(seed: str, *labels: str) -> list[str]:
@@ -33,12 +33,11 @@ def _check(seed: str, paragraphs: list[str]) -> None:
     assert missing == [], f"body lines lost in {seed}"
 
 
-@pytest.mark.skipif(not SEEDS_DIR.exists(), reason="seed dumps not available")
 @pytest.mark.parametrize("seed", sorted(LABELS))
 def test_a_seed_text_dump_keeps_its_body_and_sub_headings_and_loses_all_boilerplate(seed: str) -> None:
     page = RawPage(
         url=f"https://wire.example/{seed}",
-        content=(SEEDS_DIR / f"{seed}.txt").read_text(encoding="utf-8"),
+        content=(SEEDS / f"{seed}.txt").read_text(encoding="utf-8"),
         content_type="text/plain",
     )
     result = Extractor().extract(page)

@@ -94,7 +94,7 @@ COPIES: dict[str, Callable[[str], str]] = {
 
 @pytest.fixture
 def deduper() -> Deduper:
-    return Deduper({}, Settings())
+    return Deduper({}, settings=Settings())
 
 
 def test_the_first_copy_is_an_original_with_its_own_story(deduper: Deduper) -> None:
@@ -165,7 +165,7 @@ def test_the_same_stream_gives_the_same_verdicts_in_a_fresh_deduper() -> None:
         article(f"x{i}", COPIES[name](ORIGINAL), T0 + timedelta(minutes=i)) for i, name in enumerate(COPIES)
     ]
     stream.insert(3, article("o", OTHER, T0))
-    first, second = Deduper({}, Settings()), Deduper({}, Settings())
+    first, second = Deduper({}, settings=Settings()), Deduper({}, settings=Settings())
     verdicts = [first.check(a) for a in stream]
     assert [second.check(a) for a in stream] == verdicts
     assert first.store == second.store
@@ -173,7 +173,7 @@ def test_the_same_stream_gives_the_same_verdicts_in_a_fresh_deduper() -> None:
 
 # -- time and the window ----------------------------------------------------------------
 def test_a_copy_after_the_window_is_not_flagged_and_old_state_is_forgotten() -> None:
-    deduper = Deduper({}, Settings(dedupe_window_days=7))
+    deduper = Deduper({}, settings=Settings(dedupe_window_days=7))
     deduper.check(article("a0", ORIGINAL))
     for hour in range(1, 10):  # later arrivals push the clock and evict the original's state
         deduper.check(article(f"o{hour}", f"{OTHER} day {hour}", T0 + timedelta(days=8, hours=hour)))
@@ -183,7 +183,7 @@ def test_a_copy_after_the_window_is_not_flagged_and_old_state_is_forgotten() -> 
 
 
 def test_state_stays_bounded_by_the_window_over_a_long_stream() -> None:
-    deduper = Deduper({}, Settings(dedupe_window_days=1))
+    deduper = Deduper({}, settings=Settings(dedupe_window_days=1))
     words = ORIGINAL.split(" ")
     for i in range(240):  # ten days, one article an hour, each different
         body = (
@@ -196,7 +196,7 @@ def test_state_stays_bounded_by_the_window_over_a_long_stream() -> None:
 
 
 def test_a_bogus_publication_date_cannot_wipe_the_state() -> None:
-    deduper = Deduper({}, Settings(dedupe_window_days=7))
+    deduper = Deduper({}, settings=Settings(dedupe_window_days=7))
     deduper.check(article("a0", ORIGINAL))
     future = article("future", OTHER).model_copy(
         update={"fetched_at": None, "published_at": datetime(2099, 1, 1, tzinfo=UTC)}
@@ -222,7 +222,7 @@ def test_empty_or_tiny_bodies_are_never_duplicates_of_each_other(deduper: Dedupe
 
 
 def test_text_in_scripts_without_spaces_is_compared_by_character() -> None:
-    deduper = Deduper({}, Settings())
+    deduper = Deduper({}, settings=Settings())
     text = "東京で新しい図書館が開館した。市は夜間の開館時間を延長し、学生や住民の利用を促す方針だ。" * 3
     deduper.check(article("j0", text))
     assert (
@@ -260,11 +260,11 @@ def test_a_json_round_tripping_store_gives_the_same_verdicts_as_a_dict() -> None
         article(f"x{i}", f(ORIGINAL), T0 + timedelta(minutes=2 + i)) for i, f in enumerate(COPIES.values())
     ]
     stream += [article("late", edited(ORIGINAL), T0 + timedelta(days=9))]
-    in_dict = Deduper({}, Settings())
-    in_table = Deduper(JsonTable(), Settings())
+    in_dict = Deduper({}, settings=Settings())
+    in_table = Deduper(JsonTable(), settings=Settings())
     assert [in_table.check(a) for a in stream] == [in_dict.check(a) for a in stream]
     # and a worker restarted on the same table (its changelog restored) still knows the original
-    restarted = Deduper(in_table.store, Settings())
+    restarted = Deduper(in_table.store, settings=Settings())
     assert (
         restarted.check(article("again", edited(ORIGINAL), T0 + timedelta(days=9, hours=1))).duplicate_of
         == "late"
@@ -293,7 +293,7 @@ def test_is_copy_needs_both_texts_to_cover_much_of_each_other(
 def test_a_short_article_ageing_out_of_the_window_is_forgotten_without_error() -> None:
     # bodies under MIN_WORDS are never indexed by content hash, so forgetting them must not
     # delete an "h:" key (KeyError on every short article's eviction, dead-lettering the newcomer)
-    deduper = Deduper({}, Settings(dedupe_window_days=1))
+    deduper = Deduper({}, settings=Settings(dedupe_window_days=1))
     deduper.check(article("short", "Breaking news, more soon."))
     late = deduper.check(article("later", ORIGINAL, T0 + timedelta(days=2)))
     assert late == DedupeVerdict(None, None, "later")

@@ -12,10 +12,9 @@ from prometheus_client import generate_latest
 from pipeline import metrics
 from pipeline.config import Settings
 from pipeline.ingest.feeds import FeedConfig
-from pipeline.ingest.fetch import AddressPolicy, PoliteClient
 from pipeline.ingest.reader import Reader, ReaderState
-from tests.helpers import Routes
-from tests.unit.test_reader import Sink, rss
+from tests.unit.fakeweb import FakeWeb
+from tests.unit.test_reader import BASE, SITE, Sink, rss
 
 
 def families(registry: object) -> set[str]:
@@ -69,31 +68,28 @@ def test_a_dead_feed_is_visible_as_consecutive_failures_and_a_stale_last_success
     def value(name: str) -> float | None:
         return metrics.READER_REGISTRY.get_sample_value(name, {"feed": "metrics-wire"})
 
-    with Routes({"/rss": (200, {}, b"")}) as srv:
-        srv.routes["/rss"] = (200, {}, rss([], base=srv.url("")))
-        client = PoliteClient(policy=AddressPolicy("127.0.0.1"), user_agent="t", timeout_s=2, max_bytes=100_000,
-                              max_redirects=2, per_host_concurrency=2, per_host_delay_s=0)
-        reader = Reader(Settings(poll_interval_s=0.0), [FeedConfig(srv.url("/rss"), "metrics-wire")], client, Sink(),
-                        ReaderState.load(tmp_path / "state.json"))
-        before = time.time()
-        with caplog.at_level(logging.INFO, logger="wirefeed.reader"):
-            reader.poll_once()
-        assert value("wirefeed_feed_last_success_timestamp_seconds") >= before
-        assert value("wirefeed_feed_consecutive_failures") == 0
-        [summary] = [r for r in caplog.records if r.getMessage() == "poll done"]
-        assert (summary.feeds, summary.items, summary.errors) == (1, 0, 0)
-        last_ok = value("wirefeed_feed_last_success_timestamp_seconds")
+    web = FakeWeb({SITE: {"/rss": (200, {}, rss([]))}})
+    client = web.client(max_bytes=100_000)
+    feed = FeedConfig(f"{BASE}/rss", "metrics-wire")
+    reader = Reader(Settings(poll_interval_s=0.0), [feed], client, Sink(), ReaderState.load(tmp_path / "state.json"))
+    before = time.time()
+    with caplog.at_level(logging.INFO, logger="wirefeed.reader"):
+        reader.poll_once()
+    assert value("wirefeed_feed_last_success_timestamp_seconds") >= before
+    assert value("wirefeed_feed_consecutive_failures") == 0
+    [summary] = [r for r in caplog.records if r.getMessage() == "poll done"]
+    assert (summary.feeds, summary.items, summary.errors) == (1, 0, 0)
+    last_ok = value("wirefeed_feed_last_success_timestamp_seconds")
 
-        srv.routes["/rss"] = (503, {}, b"down")
-        for _ in range(3):
-            reader.poll_once(now=time.time() + 10**6)  # due despite the back-off
-        assert value("wirefeed_feed_consecutive_failures") == 3
-        assert value("wirefeed_feed_last_success_timestamp_seconds") == last_ok
-        reader.close()
+    web.sites[SITE]["/rss"] = (503, {}, b"down")
+    for _ in range(3):
+        reader.poll_once(now=time.time() + 10**6)  # due despite the back-off
+    assert value("wirefeed_feed_consecutive_failures") == 3
+    assert value("wirefeed_feed_last_success_timestamp_seconds") == last_ok
+    reader.close()
 
     # a restarted reader still knows the feed is failing (the state file keeps the count)
     metrics.FEED_CONSECUTIVE_FAILURES.labels("metrics-wire").set(0)
-    again = Reader(Settings(), [FeedConfig(srv.url("/rss"), "metrics-wire")], client, Sink(),
-                   ReaderState.load(tmp_path / "state.json"))
+    again = Reader(Settings(), [feed], client, Sink(), ReaderState.load(tmp_path / "state.json"))
     assert value("wirefeed_feed_consecutive_failures") == 3
     again.close()

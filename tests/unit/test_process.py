@@ -48,9 +48,9 @@ def test_bad_lines_become_dead_letters_and_the_rest_goes_on() -> None:
 def test_the_two_process_run_gives_the_same_records_in_the_same_order() -> None:
     from pipeline.process import process_lines_parallel
     from tests.bad_input_cases import CASES
-    from tests.conftest import SHARED
+    from tests.conftest import SEEDS
 
-    seeds = sorted((SHARED / "seeds").glob("*.txt"))
+    seeds = sorted(SEEDS.glob("*.txt"))
     pages = [json.dumps({**PAGE, "url": f"https://wire.example/{p.stem}", "content": p.read_text()}) for p in seeds]
     copies = [json.dumps({**PAGE, "url": f"https://copy.example/{i}"}) for i in range(3)]  # duplicates
     bad = [case.build().decode("utf-8", "replace") for case in CASES[:12]]

@@ -1,4 +1,4 @@
-"""The record contracts: models as DESIGN.md lists them, JSON Schema files generated from them."""
+"""The record contracts: models as README.md ("Topics and records") lists them, JSON Schema files from them."""
 
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ def article(path: Path, at: datetime) -> Article:
 
 
 def run(paths: list[Path], deduper: Deduper | None = None, step: timedelta = timedelta(minutes=30)) -> dict:
-    deduper = deduper or Deduper({}, Settings())
+    deduper = deduper or Deduper({}, settings=Settings())
     return {p: deduper.check(article(p, T0 + i * step)) for i, p in enumerate(paths)}
 
 
@@ -64,7 +64,7 @@ def test_unrelated_articles_each_start_their_own_story() -> None:
 
 
 def test_a_story_id_once_given_does_not_change() -> None:
-    deduper = Deduper({}, Settings())
+    deduper = Deduper({}, settings=Settings())
     first = run(SEEDS[:2], deduper)
     run(SEEDS[2:] + UNRELATED, deduper)
     again = {p: deduper.check(article(p, T0)) for p in SEEDS[:2]}
@@ -72,7 +72,7 @@ def test_a_story_id_once_given_does_not_change() -> None:
 
 
 def test_an_article_about_the_event_after_the_window_starts_a_new_story() -> None:
-    deduper = Deduper({}, Settings(dedupe_window_days=1))
+    deduper = Deduper({}, settings=Settings(dedupe_window_days=1))
     run(SEEDS[:3], deduper)
     late = deduper.check(article(SEEDS[3], T0 + timedelta(days=3)))
     assert late.story_id == article(SEEDS[3], T0).id

@@ -115,7 +115,7 @@ def test_parallel_stories_of_one_event_merge_into_the_older_one(monkeypatch: pyt
 
 
 def test_state_is_bounded_by_the_window_and_consistent_after_evictions() -> None:
-    deduper = Deduper({}, Settings(dedupe_window_days=1))
+    deduper = Deduper({}, settings=Settings(dedupe_window_days=1))
     paths = SEEDS + UNRELATED
     for day in range(6):  # the same texts again every day, under new urls: stories, not copies of the old
         for i, path in enumerate(paths):
@@ -136,11 +136,11 @@ def test_state_is_bounded_by_the_window_and_consistent_after_evictions() -> None
 
 def test_a_json_store_and_a_restarted_worker_give_the_same_stories() -> None:
     stream = [text_article(p, T0 + timedelta(minutes=15 * i)) for i, p in enumerate(SEEDS + UNRELATED)]
-    in_dict, in_table = Deduper({}, Settings()), Deduper(JsonTable(), Settings())
+    in_dict, in_table = Deduper({}, settings=Settings()), Deduper(JsonTable(), settings=Settings())
     first_half = len(stream) // 2
     expected = [in_dict.check(a) for a in stream]
     got = [in_table.check(a) for a in stream[:first_half]]
-    restarted = Deduper(in_table.store, Settings())  # a worker restored from the changelog
+    restarted = Deduper(in_table.store, settings=Settings())  # a worker restored from the changelog
     got += [restarted.check(a) for a in stream[first_half:]]
     assert got == expected
     assert len({v.story_id for v in got[: len(SEEDS)]}) == 1

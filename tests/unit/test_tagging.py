@@ -12,9 +12,8 @@ from pipeline.tagging.entities import EntityExtractor
 from pipeline.tagging.text import lower_word_tokens, lower_word_tokens_from_pieces, normalise, split_pieces
 from pipeline.tagging.topics import TopicClassifier
 from pipeline.tagging.vocabulary import media_topics, top_level_codes
-from tests.conftest import SHARED
+from tests.conftest import SEEDS
 
-SEEDS = SHARED / "seeds"
 HANDWRITTEN = Path(__file__).resolve().parents[1] / "fixtures/tagging/handwritten.txt"
 POLITICS, CONFLICT, ECONOMY = "medtop:11000000", "medtop:16000000", "medtop:04000000"
 FIVE = ["medtop:04000000", "medtop:01000000", "medtop:11000000", "medtop:15000000", "medtop:13000000"]
@@ -97,7 +96,7 @@ def test_every_subtopic_comes_with_its_top_level_ancestor_scored_at_least_as_hig
     assert list(scores.values()) == sorted(scores.values(), reverse=True)
 
 
-@pytest.mark.parametrize("seed", sorted(SEEDS.glob("*.txt")) if SEEDS.exists() else [], ids=lambda p: p.name)
+@pytest.mark.parametrize("seed", sorted(SEEDS.glob("*.txt")), ids=lambda p: p.name)
 def test_seeds_are_politics_and_conflict_with_canonical_entities(tagger, seed) -> None:
     title, body = seed.read_text("utf-8").split("\n", 1)
     tags = tagger.tag(title, body)
@@ -214,6 +213,59 @@ def test_tag_equals_the_topic_and_entity_stages_run_on_their_own(tagger, title, 
     assert [e.model_dump(exclude_none=True) for e in tags.entities] == entities
 
 
+@pytest.mark.parametrize("text", NUMBERS_MONEY_AND_POSSESSIVES)
+def test_shared_tokens_reuse_the_lower_case_tokens_the_caller_has(text) -> None:
+    clean = normalise(text)
+    pieces = split_pieces(clean)
+    lower = [t.lower() for t in pieces[1::2]]
+    assert lower_word_tokens_from_pieces(pieces, clean, lower) == lower_word_tokens(clean)
+
+
+def _fixture_texts() -> list[str]:
+    texts = []
+    for path in sorted((HANDWRITTEN.parent / "lang").glob("*.jsonl")) + sorted(HANDWRITTEN.parent.glob("*.jsonl")):
+        for line in path.read_text("utf-8").splitlines():
+            row = json.loads(line)
+            texts.append(f"{row['title']}\n{row['body']}" if row.get("title") else row["body"])
+    for path in (HANDWRITTEN, HANDWRITTEN.parent / "holdout.txt"):  # "# id | topics" line, then title and body
+        texts += ["\n".join(block.strip().splitlines()[1:]) for block in path.read_text("utf-8").split("\n\n")]
+    return texts
+
+
+def test_the_english_fast_path_agrees_with_the_language_model() -> None:
+    from pipeline.tagging import language
+
+    texts = _fixture_texts()
+    fast = [t for t in texts if language._plainly_english(t[: language.SAMPLE_CHARS])]
+    assert len(fast) >= 20  # the English samples do take the fast path...
+    model = language._identifier()
+    # ...and on each of them the model, asked directly, says English too
+    assert {model.classify(t[: language.SAMPLE_CHARS])[0] for t in fast} == {"en"}
+    # other languages never take it, even with English names and loanwords in them
+    assert not any(language._plainly_english(t) for t in texts if language._identifier().classify(t)[0] != "en")
+
+
+def test_text_with_a_few_english_words_is_not_taken_for_english_by_the_fast_path() -> None:
+    from pipeline.tagging.language import _plainly_english, detect_language
+
+    german = (
+        "Der Chef von The Walt Disney Company sagte am Montag in Berlin, dass der Konzern seine Pläne für "
+        "the new streaming service nicht ändern werde. Die Aktie fiel um drei Prozent."
+    )
+    assert not _plainly_english(german)
+    assert detect_language(german) == "de"
+    dutch = (
+        "We hebben het gisteren besproken en het is duidelijk dat de regering was gewaarschuwd. Het plan had "
+        "volgens de minister geen gevolgen voor de begroting, maar de oppositie is het daar niet mee eens."
+    )
+    danish = (
+        "Regeringen har besluttet at hæve skatten for de største virksomheder, og ministeren sagde i går at "
+        "det er nødvendigt for at finansiere velfærden. Oppositionen kalder forslaget for et løftebrud."
+    )
+    for text in (dutch, danish):
+        assert not _plainly_english(text)
+
+
 def test_the_language_model_loaded_in_one_piece_answers_as_py3langids_own_loader() -> None:
     from py3langid import langid
 
@@ -322,6 +374,59 @@ def test_an_ambiguous_word_needs_support_from_the_rest_of_the_text() -> None:
     assert "medtop:09000000" in backed
 
 
+def test_ambiguity_belongs_to_a_term_and_a_topic() -> None:
+    from pipeline.tagging.topics import parse_lexicon
+
+    lexicon = parse_lexicon(
+        "[medtop:15000000]\n3: football\n2: ?slams\n[medtop:11000000]\n3: minister\n1: slams\n",
+        media_topics(),
+    )
+    classifier = TopicClassifier(lexicon)
+    # a headline's "slams" is no sport cue on its own, but stays plain evidence for politics
+    alone = classifier.scores("Minister slams critics", "The minister answered questions.")
+    assert "medtop:15000000" not in alone and "medtop:11000000" in alone
+    # beside a sure sport cue it counts for sport
+    backed = topic_evidence_of(lexicon, "Coach slams referee", "A football coach was angry.")
+    bare = topic_evidence_of(lexicon, "Coach criticises referee", "A football coach was angry.")
+    assert backed["medtop:15000000"] > bare["medtop:15000000"]
+
+
+def test_a_question_mark_overrides_a_plain_listing_for_the_same_topic_and_its_subtopics() -> None:
+    from pipeline.tagging.topics import parse_lexicon
+
+    lexicon = parse_lexicon(
+        "[medtop:20000822]\n2: hurdles\n[medtop:15000000]\n3: athletics\n1: ?hurdles\n", media_topics()
+    )
+    assert topic_evidence_of(lexicon, None, "Legal hurdles remain for the merger.") == {}
+    with_support = topic_evidence_of(lexicon, None, "She won the hurdles at the athletics meeting.")
+    assert with_support == {"medtop:15000000": 3.0 + 2.0}  # the subtopic has no sure cue of its own
+
+
+def test_an_exact_case_term_of_one_topic_leaves_the_word_plain_for_the_others() -> None:
+    from pipeline.tagging.topics import parse_lexicon
+
+    lexicon = parse_lexicon("[medtop:15000000]\n2: ?=Heat, nba\n[medtop:17000000]\n2: heat\n", media_topics())
+    weather = topic_evidence_of(lexicon, None, "The heat will last until Friday.")
+    assert list(weather) == ["medtop:17000000"]  # the lower-case word is still weather
+    team = topic_evidence_of(lexicon, None, "The Heat won their NBA game.")
+    assert team["medtop:15000000"] == 4.0
+    assert topic_evidence_of(lexicon, None, "the heat won their nba game")["medtop:15000000"] == 2.0
+
+
+def test_names_get_no_plural_forms() -> None:
+    from pipeline.tagging.topics import parse_lexicon
+
+    lexicon = parse_lexicon("[medtop:11000000]\n1!: france\n2: election\n", media_topics())
+    assert topic_evidence_of(lexicon, None, "Hurricane Frances hit Florida.") == {}
+    assert "medtop:11000000" in topic_evidence_of(lexicon, None, "France votes, and so do elections elsewhere.")
+
+
+def topic_evidence_of(lexicon, title, body):
+    from pipeline.tagging.topics import topic_evidence
+
+    return topic_evidence(title, body, lexicon)
+
+
 def test_exact_case_terms_match_only_their_spelling() -> None:
     from pipeline.tagging.topics import parse_lexicon
 
@@ -332,12 +437,28 @@ def test_exact_case_terms_match_only_their_spelling() -> None:
 
 
 def test_a_title_word_is_one_more_occurrence_not_a_doubled_weight() -> None:
-    from pipeline.tagging.topics import default_lexicon, topic_evidence
+    from pipeline.tagging.topics import TITLE_TIE_BREAK, default_lexicon, topic_evidence
 
     lexicon = default_lexicon()
     with_title = topic_evidence("Election", "Voters went to the polls.", lexicon)
     in_body = topic_evidence(None, "Election. Voters went to the polls.", lexicon)
-    assert with_title == in_body
+    assert with_title.keys() == in_body.keys()
+    for code, evidence in in_body.items():  # the same, up to the tie-break's share
+        assert evidence <= with_title[code] <= evidence * (1 + 2 * TITLE_TIE_BREAK)
+
+
+def test_between_two_equally_supported_topics_the_headlines_wins() -> None:
+    from pipeline.tagging.topics import parse_lexicon
+
+    lexicon = parse_lexicon("[medtop:15000000]\n2: football\n[medtop:04000000]\n2: shares\n", media_topics())
+    classifier = TopicClassifier(lexicon)
+    # each text names each topic once: a tie, which the title decides (without it, the code would)
+    for title, body, winner in (
+        ("Football today", "Shares of the club were sold.", "medtop:15000000"),
+        ("Shares today", "The club's football was poor.", "medtop:04000000"),
+    ):
+        scores = classifier.scores(title, body)
+        assert scores[winner] > max(score for code, score in scores.items() if code != winner)
 
 
 # --- calibration ----------------------------------------------------------------------------------
