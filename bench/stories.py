@@ -270,7 +270,7 @@ class _CountingStore(dict):
 def table_writes(items: list) -> float:
     """Store writes and deletes per article over the stream (untimed pass; the table's changelog volume)."""
     store = _CountingStore()
-    deduper = Deduper(store, Settings())
+    deduper = Deduper(store, settings=Settings())
     for it in items:
         deduper.check(it.article)
     return store.writes / len(items)
