@@ -188,6 +188,7 @@ class Latency:
     start_s: float  # the sink's start to joined group (left out: no article is published before it)
     tail: dict[str, float] = field(default_factory=dict)  # mean of each stage over the slowest 1 %
     refresh: str = "none (a commit is searchable)"  # the index's refresh interval, read back from it
+    refreshes: tuple[int, float] | None = None  # the node's refreshes of the index in the phase, mean seconds
 
 
 def latency_phase(settings: Settings, bootstrap: str, kind: str, articles: list[Article], rate: float,
@@ -296,13 +297,22 @@ def run_latency(settings: Settings, bootstrap: str, client: OpenSearch, tmp: Pat
             find = opensearch_finder(client, s.opensearch_alias)
         else:
             find = embedded_finder(tmp / "latency.sqlite")
+        before = refresh_stats(client, s.opensearch_alias) if kind == "opensearch" else None
         with console.status(f"publish -> searchable, {kind}, {args.rate:g} articles/s for {args.seconds:g} s"):
             out[kind] = latency_phase(s, bootstrap, kind, make_articles(count, f"{run}{kind[:3]}"), args.rate, find,
                                      args.probe_ms / 1000)
         if kind == "opensearch":
             live = client.indices.get_settings(index=s.opensearch_alias, name="index.refresh_interval")
             out[kind].refresh = next(iter(live.values()))["settings"]["index"]["refresh_interval"]
+            after = refresh_stats(client, s.opensearch_alias)
+            count = after["total"] - before["total"]
+            out[kind].refreshes = (count, (after["total_time_in_millis"] - before["total_time_in_millis"])
+                                   / max(count, 1) / 1000)
     return out
+
+
+def refresh_stats(client: OpenSearch, alias: str) -> dict[str, int]:
+    return client.indices.stats(index=alias, metric="refresh")["_all"]["primaries"]["refresh"]
 
 
 def print_latency(lat: dict[str, Latency], settings: Settings, args: argparse.Namespace) -> None:
@@ -327,6 +337,10 @@ def print_latency(lat: dict[str, Latency], settings: Settings, args: argparse.Na
     for kind, la in lat.items():
         console.print(f"{kind}, slowest 1 % on average: "
                       + ", ".join(f"{name} {sec:.2f} s" for name, sec in la.tail.items()))
+        if la.refreshes:
+            console.print(f"{kind}: the node refreshed the index {la.refreshes[0]} times in the phase, "
+                          f"{la.refreshes[1]:.2f} s each on average (the floor of ack->searchable is one "
+                          f"refresh interval plus refresh time)")
     console.print("sink start-up (join its group, before any article is published): "
                   + ", ".join(f"{k} {la.start_s:.1f} s" for k, la in lat.items())
                   + f"; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
