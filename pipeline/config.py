@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     # limits
     max_content_bytes: int = Field(default=5_000_000, ge=1, description="Larger pages are dead-lettered.")
     dlq_original_chars: int = Field(default=2000, ge=0)
+    record_cpu_seconds: float = Field(
+        default=20.0, ge=0, description="CPU time one record may take in the stage process (too_slow); 0 = no limit."
+    )
+    record_memory_mb: int = Field(
+        default=1024, ge=0, description="Memory the stage process may take beyond its stages (too_large); 0 = none."
+    )
 
     # reader
     feeds_file: Path = Path("feeds.yaml")
