@@ -305,9 +305,9 @@ def run_latency(settings: Settings, bootstrap: str, client: OpenSearch, tmp: Pat
             live = client.indices.get_settings(index=s.opensearch_alias, name="index.refresh_interval")
             out[kind].refresh = next(iter(live.values()))["settings"]["index"]["refresh_interval"]
             after = refresh_stats(client, s.opensearch_alias)
-            count = after["total"] - before["total"]
-            out[kind].refreshes = (count, (after["total_time_in_millis"] - before["total_time_in_millis"])
-                                   / max(count, 1) / 1000)
+            refreshes = after["total"] - before["total"]
+            out[kind].refreshes = (refreshes, (after["total_time_in_millis"] - before["total_time_in_millis"])
+                                   / max(refreshes, 1) / 1000)
     return out
 
 
