@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.wirefeed-installed
 
-.PHONY: setup demo run test test-index-faults test-cluster test-unit lint lock bench schemas broker-start broker-stop clean
+.PHONY: setup demo run test test-faults test-index-faults test-cluster test-unit lint lock bench schemas broker-start broker-stop clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,9 +25,12 @@ run: setup
 	$(BIN)/wirefeed run --feeds feeds.yaml
 
 test: setup
-	$(BIN)/python -m pytest -q -m "not index_faults and not cluster"
+	$(BIN)/python -m pytest -q -m "not index_faults and not cluster and not faults"
 
 # the index sink's fault tests (SIGKILL mid-bulk, OpenSearch down 30 s): minutes, so apart; CI runs both
+test-faults: setup
+	$(BIN)/python -m pytest -q -s -m faults tests/integration/test_faults.py
+
 test-index-faults: setup
 	$(BIN)/python -m pytest -q -s -m index_faults tests/integration/test_index_faults.py
 

@@ -5,32 +5,50 @@
 
 The agents only move records; every decision is made by ``pipeline.stages.Pipeline``,
 the same object ``wirefeed process`` runs. The CPU-heavy stages (extract, tag) run
-in a child process (``agents.stage_process``) so the event loop keeps heartbeating
-while pages are cleaned, and one worker uses two cores.
+in the stage runner's child process (``pipeline.runner``, as in ``process``) so the
+event loop keeps heartbeating while pages are cleaned, and one worker uses two cores.
+
+An input record is acknowledged to Faust (and so its offset may be committed) only
+after its output, article or dead letter, was acknowledged by the broker
+(:func:`deliver`); batches come from ``noack_take``, because ``take`` acks a whole
+batch whenever the agent leaves it, exception and shutdown included. Any record,
+null, empty, not UTF-8, huge, not the JSON expected, becomes one dead letter. An
+agent that cannot go on stops the worker rather than skip input (:func:`fatal_on_error`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import functools
 import logging
+import weakref
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import faust
+from faust.streams import _current_event
+from faust.types import EventT
 
 from agents.kafka import MAX_MESSAGE_BYTES, faust_settings, topic_specs
 from agents.kafka import ssl_context as ssl_context_for
-from agents.stage_process import StageProcess
 from agents.tables import TableStore
 from pipeline import metrics
 from pipeline.config import Settings
 from pipeline.dedupe import Deduper
-from pipeline.stages import Pipeline, to_dead_letter
-from schemas import Article, DeadLetter
+from pipeline.errors import RecordError
+from pipeline.runner import StageRunner
+from pipeline.stages import Pipeline, count_dead_letter, to_dead_letter
+from pipeline.tagging import UNTAGGED_REASONS
 
 log = logging.getLogger("wirefeed.worker")
 # Records handed to the stage process at once, and how long to wait to fill a batch.
 BATCH_SIZE = 32
 BATCH_WINDOW_S = 0.05
+# Table writes waiting to be produced before Faust stops delivering records to the agents (its default: 100).
+CHANGELOG_BUFFER = 20_000
 
 
 def _faust_credentials(settings: Settings) -> Any:
@@ -51,8 +69,104 @@ def _faust_credentials(settings: Settings) -> Any:
     return None
 
 
-def create_app(settings: Settings, bootstrap: str) -> faust.App:
-    """Build the app with its topics, tables, agents and the lag timer."""
+@dataclass
+class Output:
+    """A record an agent sends for one input: to its next topic, or a dead letter to the DLQ."""
+
+    topic: faust.TopicT
+    key: bytes
+    value: bytes
+    dead: bool = False
+
+
+async def _send(output: Output) -> Awaitable[Any] | BaseException:
+    """Start sending; the broker's acknowledgement is awaited later (a refusal may come at once)."""
+    try:
+        return await output.topic.send(key=output.key, value=output.value)
+    except Exception as exc:  # e.g. larger than the producer's max request size
+        if output.dead:
+            raise
+        return exc
+
+
+async def await_sent(sent: Awaitable[Any] | BaseException) -> None:
+    if isinstance(sent, BaseException):
+        raise sent
+    await sent
+
+
+class InFlight:
+    """Batches whose outputs are on their way to the broker, settled (acked) in the background.
+
+    At most ``limit`` batches are in flight; a batch that fails to settle fails the worker.
+    """
+
+    def __init__(self, health: WorkerHealth, name: str, limit: int = 4) -> None:
+        self.health, self.name, self.limit = health, name, limit
+        self._tasks: deque[asyncio.Future[None]] = deque()
+
+    def _done(self, task: asyncio.Future[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            log.critical("delivery failed; stopping the worker", extra={"stage": self.name, "error": repr(exc)})
+            self.health.fail(f"agent {self.name}: {type(exc).__name__}: {exc}")
+
+    async def add(self, settle: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(settle)
+        task.add_done_callback(self._done)
+        self._tasks.append(task)
+        while self._tasks and (self._tasks[0].done() or len(self._tasks) > self.limit):
+            await self._tasks.popleft()  # raises what the batch raised
+
+
+@dataclass
+class WorkerHealth:
+    """What /healthz and /readyz report: started, the stage process, and any agent that failed."""
+
+    started: bool = False
+    failure: str | None = None
+    runner: StageRunner | None = None
+    on_failure: Callable[[str], None] | None = None
+
+    def fail(self, reason: str) -> None:
+        if self.failure is None:
+            self.failure = reason
+            if self.on_failure is not None:
+                self.on_failure(reason)
+
+    @property
+    def alive(self) -> bool:
+        return self.failure is None
+
+    def ready(self, app: faust.App) -> bool:
+        runner_ok = self.runner is None or self.runner.healthy
+        return self.started and self.alive and runner_ok and not app.rebalancing
+
+
+def fatal_on_error(health: WorkerHealth, name: str) -> Callable:
+    """An agent that fails stops the worker (it cannot go on without skipping input): the
+    unacked input is processed again by the next worker, and health says why meanwhile."""
+
+    def wrap(body: Callable[[faust.StreamT], Awaitable[None]]) -> Callable[[faust.StreamT], Awaitable[None]]:
+        @functools.wraps(body)
+        async def agent(stream: faust.StreamT) -> None:
+            try:
+                await body(stream)
+            except asyncio.CancelledError:
+                raise
+            except BaseException as exc:
+                log.critical("agent failed; stopping the worker", extra={"stage": name, "error": repr(exc)})
+                health.fail(f"agent {name}: {type(exc).__name__}: {exc}")
+                raise
+
+        return agent
+
+    return wrap
+
+
+def create_app(settings: Settings, bootstrap: str, health: WorkerHealth | None = None) -> faust.App:
+    """Build the app with its topics, tables and agents; tables live under ``settings.data_dir``."""
+    health = health or WorkerHealth()
     app = faust.App(
         settings.app_id,
         broker=",".join(f"kafka://{hp}" for hp in bootstrap.split(",")),
@@ -95,64 +209,134 @@ def create_app(settings: Settings, bootstrap: str) -> faust.App:
         f"{settings.app_id}-dedupe", default=None, partitions=specs[settings.topic_extracted].partitions,
         schema=faust.Schema(key_type=str, key_serializer="json", value_serializer="json"),
     )
-    pipeline = Pipeline(settings, deduper=Deduper(store=TableStore(dedupe_table), settings=settings))
-    stages = StageProcess(settings)
-    atexit.register(stages.close)
-    limit = settings.dlq_original_chars
+    # the parent only dedupes: its pipeline never builds the extractor or the tagger
+    store = TableStore(dedupe_table)
 
-    async def dead(exc: BaseException, stage: str, original: bytes) -> None:
-        letter: DeadLetter = to_dead_letter(exc, stage, original, limit)
+    @app.on_partitions_revoked.connect
+    async def _forget_on_revoke(sender: Any, revoked: set, **_: Any) -> None:
+        store.forget()  # the table's partitions may move: its cached reads are no longer ours to trust
+
+    @app.on_partitions_assigned.connect
+    async def _forget_on_assign(sender: Any, assigned: set, **_: Any) -> None:
+        store.forget()
+    pipeline = Pipeline(settings, deduper=Deduper(store=store, settings=settings), build=("dedupe",))
+    runner = StageRunner(settings, steps=("front", "tag"), start_method="spawn")
+    atexit.register(runner.close)
+    health.runner = runner
+    limit = settings.dlq_original_chars
+    for reason in UNTAGGED_REASONS:  # every reason exported from the start, at 0, so rate() works
+        metrics.UNTAGGED_TOPICS.labels(reason)
+
+    def letter_for(exc: BaseException, stage: str, event: EventT) -> Output:
+        """The dead letter of ``event``, saying where its input is (topic, partition, offset)."""
+        letter = to_dead_letter(exc, stage, event.value, limit)
+        message = event.message
+        letter = letter.model_copy(update={"topic": message.topic, "partition": message.partition,
+                                           "offset": message.offset})
+        count_dead_letter(letter)
         log.warning("dead letter", extra={"stage": letter.stage, "reason": letter.reason, "url": letter.url})
-        await dlq.send(key=(letter.url or "").encode(), value=letter.model_dump_json().encode())
+        return Output(dlq, (letter.url or "").encode(), letter.model_dump_json().encode(), dead=True)
+
+    async def deliver(
+        stream: faust.StreamT, events: list[EventT], outputs: list[Output | None], in_flight: InFlight
+    ) -> None:
+        """Send each event's output; ack each event once the broker has acknowledged its output.
+
+        An event is acked (and so its offset may be committed) only once its output, article or
+        dead letter, is on the broker; an output the broker refuses is replaced by its dead letter.
+        Anything else (the DLQ itself refused, the agent cancelled) leaves the event unacked: it is
+        processed again after a restart, never skipped. The acknowledgements are awaited in the
+        background (``in_flight``), so the next batch is being cleaned meanwhile.
+        """
+        sends = [None if output is None else await _send(output) for output in outputs]
+
+        async def settle() -> None:
+            for event, output, sent in zip(events, outputs, sends, strict=True):
+                if output is not None:
+                    try:
+                        await await_sent(sent)
+                    except Exception as exc:
+                        if output.dead:
+                            raise
+                        retry = letter_for(RecordError("publish", "publish_failed", f"{type(exc).__name__}: {exc}"),
+                                           "publish", event)
+                        await await_sent(await _send(retry))
+                await stream.ack(event)
+
+        await in_flight.add(settle())
+
+    @app.task
+    async def _changelog_buffer() -> None:
+        # Faust holds back every incoming record, on every topic, while more than 100 table writes
+        # wait to be produced: with a batch's changelog records (hundreds at once) that throttled the
+        # whole worker to a few records a second. The dedupe agent drains its own writes instead.
+        app.producer.buffer.max_messages = CHANGELOG_BUFFER
 
     @app.agent(raw)
+    @fatal_on_error(health, "extract")
     async def extract(stream: faust.StreamT) -> None:
-        async for values in stream.take(BATCH_SIZE, within=BATCH_WINDOW_S):
-            for value, result in zip(values, await stages.run("extract", values), strict=True):
-                if result.error is not None:  # a bad page goes to the DLQ; the stream goes on
-                    await dead(result.error, "extract", value)
-                    continue
-                # one partition: the dedupe stage sees every article (key kept for debugging)
-                await extracted.send(key=result.article_id.encode(), value=result.value)
+        in_flight = InFlight(health, "extract")
+        async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
+            outcomes = await asyncio.wrap_future(runner.submit("front", [e.value for e in events], encode=True))
+            outputs: list[Output | None] = []
+            for event, outcome in zip(events, outcomes, strict=True):
+                outcome.observed.record()
+                if outcome.error is not None:  # a bad page goes to the DLQ; the stream goes on
+                    outputs.append(letter_for(outcome.error, "extract", event))
+                else:  # one partition: the dedupe stage sees every article (key kept for debugging)
+                    outputs.append(Output(extracted, outcome.article_id.encode(), outcome.value))
+            await deliver(stream, events, outputs, in_flight)
 
     @app.agent(extracted)
+    @fatal_on_error(health, "dedupe")
     async def dedupe(stream: faust.StreamT) -> None:
+        in_flight = InFlight(health, "dedupe")
         # here, in order, in the agent's own task: cheap, and Faust tables are written from the agent
-        async for value in stream:
-            try:
-                article = pipeline.dedupe(Article.model_validate_json(value))
-                record = article.model_dump_json().encode()
-            except Exception as exc:
-                await dead(exc, "dedupe", value)
-                continue
-            await deduped.send(key=article.id.encode(), value=record)
+        async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
+            outputs: list[Output | None] = []
+            for n, event in enumerate(events):
+                try:
+                    article = pipeline.dedupe(pipeline.decode("dedupe", event.value))
+                    outputs.append(Output(deduped, article.id.encode(), article.model_dump_json().encode()))
+                except Exception as exc:
+                    outputs.append(letter_for(exc, "dedupe", event))
+                pipeline.observe().record()
+                await asyncio.sleep(0)  # let the changelog and the other agents' sends go meanwhile
+                last = n + 1 == len(events)
+                if last or events[n + 1].message.partition != event.message.partition:
+                    # the batch's table writes, each key once; Faust sends a table's changelog to the
+                    # partition of the event being processed, which it only knows inside the stream
+                    _current_event.set(weakref.ref(event))
+                    try:
+                        store.flush()
+                    finally:
+                        _current_event.set(None)
+            # the batch's changelog records go to the producer before its outputs: this agent waits for
+            # them, rather than Faust's conductor holding every topic's records back (see CHANGELOG_BUFFER)
+            await app.producer.buffer.flush()
+            await deliver(stream, events, outputs, in_flight)
 
     @app.agent(deduped)
+    @fatal_on_error(health, "tag")
     async def tag(stream: faust.StreamT) -> None:
-        async for values in stream.take(BATCH_SIZE, within=BATCH_WINDOW_S):
-            for value, result in zip(values, await stages.run("tag", values), strict=True):
-                if result.error is not None:
-                    await dead(result.error, "tag", value)
-                    continue
-                if not result.publishable:
-                    continue
-                await articles.send(key=result.article_id.encode(), value=result.value)
+        in_flight = InFlight(health, "tag")
+        async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
+            outcomes = await asyncio.wrap_future(runner.submit("tag", [e.value for e in events], encode=True))
+            outputs: list[Output | None] = []
+            published = []
+            for event, outcome in zip(events, outcomes, strict=True):
+                outcome.observed.record()
+                if outcome.error is not None:
+                    outputs.append(letter_for(outcome.error, "tag", event))
+                elif not outcome.publishable:
+                    outputs.append(None)
+                else:
+                    outputs.append(Output(articles, outcome.article_id.encode(), outcome.value))
+                    published.append(outcome.fetched_at)
+            await deliver(stream, events, outputs, in_flight)
+            for fetched_at in published:
                 metrics.ARTICLES_PUBLISHED.inc()
-                if result.fetched_at is not None:  # live records only: a replay of old pages is no latency
-                    metrics.observe_end_to_end(result.fetched_at)
-
-    @app.timer(interval=5.0)
-    async def report_lag() -> None:
-        consumer = app.consumer
-        try:
-            assignment = consumer.assignment()
-        except Exception:
-            return
-        for tp in assignment:
-            high = consumer.highwater(tp)
-            committed = consumer._committed_offset.get(tp)  # noqa: SLF001 - Faust exposes no public getter
-            if high is None:
-                continue
-            metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(high - (committed or 0), 0))
+                if fetched_at is not None:  # live records only: a replay of old pages is no latency
+                    metrics.observe_end_to_end(fetched_at)
 
     return app

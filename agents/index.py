@@ -33,6 +33,10 @@ from pipeline.stages import to_dead_letter
 
 log = logging.getLogger("wirefeed.index")
 LAG_INTERVAL_S = 5.0
+# how long the broker may hold a fetch when no record is there; it answers at once when one
+# arrives (fetch_min_bytes 1), so this bounds idle round trips, not latency (bench/index.py shows
+# publish -> read at ~0)
+FETCH_MAX_WAIT_MS = 500
 
 
 def sink_group(settings: Settings) -> str:
@@ -73,6 +77,7 @@ class IndexSink:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=min(self.limits.max_docs, 500),
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
             # a long outage is waited out inside one batch; past this the group moves on (replay, no loss)
             max_poll_interval_ms=600_000,
             fetch_max_bytes=MAX_MESSAGE_BYTES * 2,

@@ -261,5 +261,7 @@ def make_producer(settings: Settings, bootstrap: str) -> KafkaProducer:
     return KafkaProducer(**producer_config(settings, bootstrap))
 
 
-def make_consumer(settings: Settings, bootstrap: str, topic: str, **kwargs: Any) -> KafkaConsumer:
-    return KafkaConsumer(topic, **client_config(settings, bootstrap), **kwargs)
+def make_consumer(settings: Settings, bootstrap: str, topic: str | None, **kwargs: Any) -> KafkaConsumer:
+    """A consumer subscribed to ``topic``, or to nothing yet (``None``: the caller assigns partitions)."""
+    topics = () if topic is None else (topic,)
+    return KafkaConsumer(*topics, **client_config(settings, bootstrap), **kwargs)

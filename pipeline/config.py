@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     # limits
     max_content_bytes: int = Field(default=5_000_000, ge=1, description="Larger pages are dead-lettered.")
     dlq_original_chars: int = Field(default=2000, ge=0)
+    record_cpu_seconds: float = Field(
+        default=20.0, ge=0, description="CPU time one record may take in the stage process (too_slow); 0 = no limit."
+    )
+    record_memory_mb: int = Field(
+        default=1024, ge=0, description="Memory the stage process may take beyond its stages (too_large); 0 = none."
+    )
 
     # reader
     feeds_file: Path = Path("feeds.yaml")
@@ -120,7 +126,7 @@ class Settings(BaseSettings):
     index_group: str | None = Field(default=None, description="Sink's consumer group; default APP_ID-index.")
     index_batch_docs: int = Field(default=500, ge=1)
     index_batch_bytes: int = Field(default=5_000_000, ge=1)
-    index_batch_wait_s: float = Field(default=0.25, gt=0)
+    index_batch_wait_s: float = Field(default=0.1, gt=0, description="Longest a document waits for its bulk.")
     index_retry_cap_s: float = Field(default=10.0, gt=0, description="Longest pause between retries.")
     index_metrics_port: int = Field(default=9310, description="Index sink's /metrics, /healthz, /readyz; 0 = off.")
 

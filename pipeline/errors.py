@@ -14,5 +14,23 @@ class RecordError(Exception):
         self.url = url
 
     def __reduce__(self) -> tuple:
-        # picklable with its fields, so it can cross a process boundary (the worker's stage process)
+        # picklable with its fields, so it can cross a process boundary (the stage runner's child)
         return (type(self), (self.stage, self.reason, self.detail, self.url))
+
+
+class TooSlow(BaseException):  # noqa: N818 - a signal, not an error of the code it interrupts
+    """Raised into a stage when its record used up its CPU time; a BaseException so that no
+    ``except Exception`` inside a stage can swallow it."""
+
+
+def as_record_error(exc: BaseException, stage: str) -> RecordError:
+    """The one mapping of whatever a stage raised to the RecordError its dead letter is made of."""
+    if isinstance(exc, RecordError):
+        return exc
+    if isinstance(exc, TooSlow):
+        return RecordError(stage, "too_slow", f"the record used more than its CPU time ({exc})")
+    if isinstance(exc, MemoryError):
+        return RecordError(stage, "too_large", "the record needed more memory than a record may use")
+    if isinstance(exc, RecursionError):
+        return RecordError(stage, "too_large", "the record is nested too deeply")
+    return RecordError(stage, "internal_error", f"{type(exc).__name__}: {exc}")

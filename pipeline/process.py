@@ -1,23 +1,23 @@
 """The offline twin: RawPage JSONL in, Article JSONL out, dead letters to a file.
 
 ``process_lines`` runs every stage in this process. ``process_lines_parallel`` gives the
-same records, in the same order, but parses and extracts in a forked child while this
-process dedupes and tags the previous batch: the two halves of ``Pipeline.run`` on two
-cores, as the stream's worker does with its stage process.
+same records, in the same order, but parses and extracts in the stage runner's child
+(``pipeline.runner``, the same runner the stream's worker uses) while this process dedupes
+and tags the previous batch: the two halves of ``Pipeline.run`` on two cores.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from itertools import islice
 from typing import IO
 
 from pipeline.config import Settings
-from pipeline.stages import Pipeline, to_dead_letter
+from pipeline.runner import Outcome, StageRunner
+from pipeline.stages import Pipeline, count_dead_letter, to_dead_letter
 from schemas import Article, DeadLetter
 
 # Lines handed to the extracting child at once, and batches in flight (keeps both cores busy).
@@ -70,6 +70,7 @@ class _Writer:
                 return
         if isinstance(result, DeadLetter):
             self.stats.dead_letters += 1
+            count_dead_letter(result)
             if self.dlq is not None:  # with its input line number, so the bad line can be found
                 self.dlq.write(result.model_copy(update={"line": self.stats.lines}).model_dump_json() + "\n")
         else:
@@ -91,20 +92,8 @@ def process_lines(
     writer = _Writer(out, dlq, pipeline.settings.dlq_original_chars)
     for line in _stripped(lines):
         writer.write(pipeline.run(line), line)
+        pipeline.observe().record()
     return writer.stats
-
-
-_child: Pipeline | None = None
-
-
-def _start_child(settings: Settings) -> None:
-    global _child
-    _child = Pipeline(settings)
-
-
-def _front_batch(lines: list[bytes | str]) -> list[Article | DeadLetter]:
-    assert _child is not None
-    return [_child.run_front(line) for line in lines]
 
 
 def process_lines_parallel(
@@ -113,22 +102,27 @@ def process_lines_parallel(
     out: IO[str],
     dlq: IO[str] | None = None,
 ) -> ProcessStats:
-    """As :func:`process_lines`, with parse + extract in a child process (same output, same order)."""
+    """As :func:`process_lines`, with parse + extract in the stage runner's child (same output, same order)."""
     pipeline = Pipeline(settings)
     writer = _Writer(out, dlq, settings.dlq_original_chars)
+    limit = settings.dlq_original_chars
     # fork: the child starts at once with everything imported; it only runs pure stage code
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(1, mp_context=context, initializer=_start_child, initargs=(settings,)) as pool:
-        pending: deque[tuple[list[bytes | str], Future]] = deque()
+    with StageRunner(settings, steps=("front",), start_method="fork") as runner:
+        pending: deque[tuple[list[bytes | str], Future[list[Outcome]]]] = deque()
         source = _stripped(lines)
 
         def finish_oldest() -> None:
             batch, future = pending.popleft()
             for line, front in zip(batch, future.result(), strict=True):
-                writer.write(pipeline.run_back(front, line) if isinstance(front, Article) else front, line)
+                front.observed.record()
+                if front.article is None:
+                    assert front.error is not None
+                    writer.write(to_dead_letter(front.error, "extract", line, limit), line)
+                else:
+                    writer.write(pipeline.run_back(front.article, line), line)
 
         while batch := list(islice(source, BATCH_LINES)):
-            pending.append((batch, pool.submit(_front_batch, batch)))
+            pending.append((batch, runner.submit("front", batch)))
             if len(pending) > BATCHES_AHEAD:
                 finish_oldest()
         while pending:

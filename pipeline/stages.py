@@ -1,31 +1,41 @@
 """The one code path: parse -> extract -> dedupe -> tag, shared by stream and ``process``.
 
 Each stage is a method taking and returning records; failures raise RecordError
-(or anything else), which callers turn into DeadLetters with :func:`dead_letter`.
+(or anything else), which :func:`pipeline.errors.as_record_error` maps and
+:func:`to_dead_letter` turns into a DeadLetter. The stages do not touch metrics:
+what they measure is kept in an :class:`Observed` that the process serving the
+metrics records (the stage runner's child hands it back with its results), so
+nothing measured in a child process is lost.
+
+A process builds only the stages it runs (``build``; the rest on first use): the
+worker's parent, which only dedupes, never loads the extractor's or the tagger's models.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from pipeline import metrics
 from pipeline.config import Settings
 from pipeline.dedupe import Deduper
-from pipeline.errors import RecordError
+from pipeline.errors import RecordError, as_record_error
 from pipeline.extract import Extractor
 from pipeline.ids import article_id, canonical_url, content_hash
 from pipeline.parse import parse_raw_page
-from pipeline.tagging import Tagger
+from pipeline.tagging import TAGGED, Tagger
 from schemas import Article, DeadLetter, RawPage
 
 
 def dead_letter(
-    stage: str, reason: str, error: str, original: str | bytes, url: str | None, limit: int
+    stage: str, reason: str, error: str, original: str | bytes | None, url: str | None, limit: int
 ) -> DeadLetter:
-    """A DeadLetter with the original truncated to ``limit`` characters."""
+    """A DeadLetter with the original truncated to ``limit`` characters (a missing one is empty)."""
+    if original is None:  # a tombstone: a Kafka record with a null value
+        original = ""
     if isinstance(original, bytes):
         original = original[: limit * 4].decode("utf-8", errors="replace")
     original = original[:limit].encode("utf-8", errors="replace").decode("utf-8")
@@ -35,27 +45,41 @@ def dead_letter(
         error=error[:1000].encode("utf-8", errors="replace").decode("utf-8"),
         received_at=datetime.now(UTC),
         original=original,
-        url=url,
+        url=url.encode("utf-8", errors="replace").decode("utf-8")[:8192] if url else None,
     )
 
 
-def to_dead_letter(exc: BaseException, stage: str, original: str | bytes, limit: int) -> DeadLetter:
-    """Map an exception raised by ``stage`` to its DeadLetter and count it."""
-    if isinstance(exc, RecordError):
-        letter = dead_letter(exc.stage, exc.reason, exc.detail, original, exc.url, limit)
-    else:
-        letter = dead_letter(stage, "internal_error", f"{type(exc).__name__}: {exc}", original, None, limit)
+def to_dead_letter(exc: BaseException, stage: str, original: str | bytes | None, limit: int) -> DeadLetter:
+    """The DeadLetter for what ``stage`` raised on ``original`` (counting it is :func:`count_dead_letter`)."""
+    error = as_record_error(exc, stage)
+    return dead_letter(error.stage, error.reason, error.detail, original, error.url, limit)
+
+
+def count_dead_letter(letter: DeadLetter) -> None:
+    """Count a dead letter in the process that sends it (and serves the metrics)."""
     metrics.DLQ.labels(letter.stage, letter.reason).inc()
     metrics.STAGE_FAILED.labels(letter.stage).inc()
-    return letter
 
 
-@contextmanager
-def _timed(stage: str) -> Iterator[None]:
-    start = time.perf_counter()
-    yield
-    metrics.STAGE_SECONDS.labels(stage).observe(time.perf_counter() - start)
-    metrics.STAGE_PROCESSED.labels(stage).inc()
+@dataclass
+class Observed:
+    """What the stages measured for one record, for the metrics of the process that serves them."""
+
+    seconds: dict[str, float] = field(default_factory=dict)  # stage -> time, for each stage that finished
+    removed_rules: list[str] = field(default_factory=list)
+    duplicate_kind: str | None = None
+    untagged: str | None = None  # why the tag stage gave no topics (``Tags.topic_status``), if it gave none
+
+    def record(self) -> None:
+        for stage, seconds in self.seconds.items():
+            metrics.STAGE_SECONDS.labels(stage).observe(seconds)
+            metrics.STAGE_PROCESSED.labels(stage).inc()
+        for rule in self.removed_rules:
+            metrics.REMOVED_BLOCKS.labels(rule).inc()
+        if self.duplicate_kind:
+            metrics.DUPLICATES.labels(self.duplicate_kind).inc()
+        if self.untagged:
+            metrics.UNTAGGED_TOPICS.labels(self.untagged).inc()
 
 
 class Pipeline:
@@ -67,23 +91,58 @@ class Pipeline:
         extractor: Extractor | None = None,
         deduper: Deduper | None = None,
         tagger: Tagger | None = None,
+        build: Iterable[str] = ("extract", "dedupe", "tag"),
     ) -> None:
+        """``build``: the stages whose state is made now; the others are made on first use, so a
+        process builds only what it runs (the worker's parent, which only dedupes, passes ``("dedupe",)``)."""
         self.settings = settings
-        self.extractor = extractor or Extractor()
-        self.deduper = deduper or Deduper(settings=settings)
-        self.tagger = tagger or Tagger()
+        self._extractor, self._deduper, self._tagger = extractor, deduper, tagger
+        self.observed = Observed()
+        for stage in build:
+            getattr(self, {"extract": "extractor", "dedupe": "deduper", "tag": "tagger"}[stage])
+
+    # -- the stages' state, built where it is first used --------------------------
+    @property
+    def extractor(self) -> Extractor:
+        if self._extractor is None:
+            self._extractor = Extractor()
+        return self._extractor
+
+    @property
+    def deduper(self) -> Deduper:
+        if self._deduper is None:
+            self._deduper = Deduper(settings=self.settings)
+        return self._deduper
+
+    @property
+    def tagger(self) -> Tagger:
+        if self._tagger is None:
+            self._tagger = Tagger()
+        return self._tagger
+
+    def observe(self) -> Observed:
+        """What was measured since the last call (and start afresh)."""
+        observed, self.observed = self.observed, Observed()
+        return observed
+
+    @contextmanager
+    def _timed(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        self.observed.seconds[stage] = time.perf_counter() - start
 
     # -- stages -----------------------------------------------------------------
-    def parse(self, line: str | bytes) -> RawPage:
-        with _timed("parse"):
+    def parse(self, line: str | bytes | None) -> RawPage:
+        with self._timed("parse"):
+            if line is None:
+                raise RecordError("parse", "null_value", "the record has no value (a tombstone)")
             return parse_raw_page(line, self.settings.max_content_bytes)
 
     def extract(self, page: RawPage) -> Article:
         """A parsed page (``parse`` already refused empty and oversized content) to an Article."""
-        with _timed("extract"):
+        with self._timed("extract"):
             result = self.extractor.extract(page)
-            for removed in result.removed:
-                metrics.REMOVED_BLOCKS.labels(removed.rule).inc()
+            self.observed.removed_rules.extend(removed.rule for removed in result.removed)
             canonical = canonical_url(page.url)
             body = result.body
             return Article(
@@ -101,17 +160,17 @@ class Pipeline:
             )
 
     def dedupe(self, article: Article) -> Article:
-        with _timed("dedupe"):
+        with self._timed("dedupe"):
             verdict = self.deduper.check(article)
-            if verdict.kind:
-                metrics.DUPLICATES.labels(verdict.kind).inc()
+            self.observed.duplicate_kind = verdict.kind
             return article.model_copy(
                 update={"duplicate_of": verdict.duplicate_of, "story_id": verdict.story_id}
             )
 
     def tag(self, article: Article) -> Article:
-        with _timed("tag"):
+        with self._timed("tag"):
             tags = self.tagger.tag(article.title, article.body)
+            self.observed.untagged = None if tags.topic_status == TAGGED else tags.topic_status
             return article.model_copy(
                 update={"topics": tags.topics, "entities": tags.entities, "lang": tags.lang or article.lang}
             )
@@ -120,6 +179,17 @@ class Pipeline:
         """Whether the article goes to ``wire.articles`` (duplicates may be dropped by setting)."""
         return not (self.settings.drop_duplicates and article.duplicate_of)
 
+    def decode(self, stage: str, value: str | bytes | None) -> Article:
+        """An Article read from an intermediate topic; anything else is this stage's dead letter."""
+        if value is None:
+            raise RecordError(stage, "null_value", "the record has no value (a tombstone)")
+        if len(value) > self.settings.max_content_bytes * 2:  # the body is capped at parse; JSON may escape it
+            raise RecordError(stage, "too_large", f"an article record of {len(value)} bytes")
+        try:
+            return Article.model_validate_json(value)
+        except Exception as exc:  # not JSON, not UTF-8, wrong shape: pydantic says which
+            raise RecordError(stage, "bad_record", f"not an Article: {type(exc).__name__}: {exc}") from None
+
     # -- the whole path -----------------------------------------------------------
     def run(self, line: str | bytes) -> Article | DeadLetter | None:
         """One input line through every stage: an Article, a DeadLetter, or None (dropped)."""
@@ -127,7 +197,7 @@ class Pipeline:
         return self.run_back(front, line) if isinstance(front, Article) else front
 
     def run_front(self, line: str | bytes) -> Article | DeadLetter:
-        """The stateless, CPU-heavy half: parse and extract (may run in another process)."""
+        """The stateless, CPU-heavy half: parse and extract (the stage runner runs it in a child)."""
         stage = "parse"
         try:
             page = self.parse(line)

@@ -13,6 +13,17 @@ from pipeline.config import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# A short plain-text wire page: RawPage fields as the reader sends them.
+SUMMIT_PAGE = {
+    "url": "https://wire.example/world/2024/06/18/summit",
+    "content_type": "text/plain",
+    "content": "Leaders meet in the capital\n\nThe two leaders met on Tuesday to sign an agreement.\n"
+    "Officials said the talks lasted two hours and covered trade and security.",
+    "source": "Example Wire",
+    "fetched_at": "2024-06-18T10:00:00Z",
+}
+
+
 
 def read_topic(
     settings: Settings, bootstrap: str, topic: str, until: int | None = None, timeout_s: float = 60,

@@ -75,13 +75,14 @@ class Deduper:
         at = self._tick(_epoch(article.fetched_at), _epoch(article.published_at))
         since = at - self.window
         hashes, words = sketch.shingle_hashes(article.body)
+        keys = sketch.anchor_keys(hashes)
         record: dict[str, Any] = {"d": None, "k": None, "s": None, "t": at, "h": article.content_hash}
         if words >= MIN_WORDS:
             first = self._live(self.store.get(f"h:{article.content_hash}"), since)
             if first is not None:
                 record["d"], record["k"] = first, "exact"
             elif len(hashes) >= MIN_SHINGLES:
-                original = self._near(hashes, since)
+                original = self._near(hashes, keys, since)
                 if original is not None:
                     record["d"], record["k"] = original, "near"
         if record["d"] is not None:
@@ -92,7 +93,7 @@ class Deduper:
         if words >= MIN_WORDS and len(hashes) >= MIN_SHINGLES:
             # copies are indexed too: the next copy may resemble an earlier copy more than the
             # original (two edited copies, or copies that ran ahead of their original)
-            self._index(article.id, hashes, record)
+            self._index(article.id, hashes, keys, record)
         if words >= MIN_WORDS and f"h:{article.content_hash}" not in self.store:
             self.store[f"h:{article.content_hash}"] = record["d"] or article.id
         self.store[f"v:{article.id}"] = record
@@ -103,25 +104,27 @@ class Deduper:
         return DedupeVerdict(record["d"], record["k"], record["s"])
 
     # -- near duplicates ---------------------------------------------------------------
-    def _near(self, hashes: np.ndarray, since: int) -> str | None:
-        """The first-seen original this text is a copy of, if any."""
-        candidates: list[str] = []
-        for value in hashes[: sketch.ANCHORS_QUERIED]:
-            for candidate in self.store.get(sketch.anchor_key(value), ()):
-                if candidate not in candidates:
-                    candidates.append(candidate)
+    def _near(self, hashes: np.ndarray, keys: list[str], since: int) -> str | None:
+        """The first-seen original this text is a copy of, if any (``keys``: its anchor keys)."""
+        get = self.store.get
+        postings = [get(key, ()) for key in keys]
+        candidates = list(dict.fromkeys(c for ids in postings for c in ids))  # first-seen order
         if len(candidates) > MAX_CANDIDATES:  # most votes first: the likeliest copies are checked
-            votes = {c: 0 for c in candidates}
-            for value in hashes[: sketch.ANCHORS_QUERIED]:
-                for candidate in self.store.get(sketch.anchor_key(value), ()):
+            votes = dict.fromkeys(candidates, 0)
+            for ids in postings:
+                for candidate in ids:
                     votes[candidate] += 1
             candidates = sorted(candidates, key=lambda c: -votes[c])[:MAX_CANDIDATES]
-        best: tuple[float, int, str] | None = None
+        live: list[tuple[str, dict[str, Any]]] = []
         for candidate in candidates:
-            other = self.store.get(f"v:{candidate}")
-            if other is None or other["t"] < since or "x" not in other:
-                continue
-            share_new, share_old = sketch.containment(hashes, sketch.decode_sample(other["x"]), other["n"])
+            other = get(f"v:{candidate}")
+            if other is not None and other["t"] >= since and "x" in other:
+                live.append((candidate, other))
+        if not live:
+            return None
+        shares = sketch.containments(hashes, [other["x"] for _, other in live], [other["n"] for _, other in live])
+        best: tuple[float, int, str] | None = None
+        for (candidate, other), (share_new, share_old) in zip(live, shares, strict=True):
             if is_copy(share_new, share_old):
                 root = other["d"] or candidate  # a copy of a copy is a copy of the first-seen one
                 if root != candidate and self._live(root, since) is None:
@@ -132,13 +135,12 @@ class Deduper:
                     best = key
         return best[2] if best else None
 
-    def _index(self, article_id: str, hashes: np.ndarray, record: dict[str, Any]) -> None:
+    def _index(self, article_id: str, hashes: np.ndarray, keys: list[str], record: dict[str, Any]) -> None:
         sample = sketch.bottom_k(hashes)
         record["x"] = sketch.encode_sample(sample)
         record["n"] = int(len(hashes))
         anchors: list[int] = []
-        for rank, value in enumerate(hashes[: sketch.ANCHORS_QUERIED]):
-            key = sketch.anchor_key(value)
+        for rank, key in enumerate(keys):
             ids = self.store.get(key, [])
             # a full posting list is a common shingle (boilerplate, a stock phrase): skip it
             if len(ids) >= POSTING_IDS and rank < sketch.ANCHORS_QUERIED - 1:

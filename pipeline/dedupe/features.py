@@ -72,7 +72,7 @@ _NOT_NAMES = (
 
 LEAD_CHARS = 1500
 TITLE_WEIGHT = 2
-MAX_TERMS = 64  # distinct terms kept per article: the most frequent (bounded work and state)
+MAX_TERMS = 48  # distinct terms kept per article: the most frequent (bounded work, state and table writes)
 
 # Words prose writes in lower case inside a sentence (title case capitalises them).
 _FUNCTION_WORDS = _words(
@@ -83,8 +83,10 @@ _FUNCTION_WORDS = _words(
 # terms: words of three or more letters (apostrophe clitics kept for the stem to cut), or numbers
 _TERM = re.compile(r"(?<![^\W_])(?:[^\W\d_][^\W_]{2,29}(?:'[^\W_]+)?|\d{2,12})(?![^\W_])")
 _UPPER = "A-ZÀ-ÖØ-ÞĀ-ſΑ-ΩА-ЯЁ"  # capitals of the Latin, Greek and Cyrillic scripts
-_CAPITAL = re.compile(rf"(?<![\w'’-])[{_UPPER}][\w'’]*")
-_LONG_WORD = re.compile(r"(?<!\S)[^\W\d_]\S{3}")
+# a capital not preceded by a word character, apostrophe or hyphen (the look-behind comes after
+# the capital so that the regex engine tests it only where a capital stands: 2-3x faster)
+_CAPITAL = re.compile(rf"[{_UPPER}](?<![\w'’-].)[\w'’]*")
+_LONG_WORD = re.compile(r"[^\W\d_](?<!\S.)\S{3}")  # a word of 4+ characters (look-behind after the letter: faster)
 _OPENERS = frozenset(".!?:;\"“”‘'()[]—–-•*|>")  # what may stand before a sentence's first word
 _NUMERIC_DATE = re.compile(r"(?<!\d)(\d{1,2})[./](\d{1,2})[./](20\d\d)(?!\d)")
 _MONTH_WORD = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*")
@@ -158,17 +160,32 @@ def _title_case(line: str, capitals: list[tuple[str, bool]]) -> bool:
     return longer >= 3 and capitalised >= 0.9 * longer or longer == capitalised and len(line) < 60
 
 
+_NAME_OF: dict[str, str] = {}  # capitalised word -> its folded form ("" if never a name): bounded cache
+
+
+def _name_of(word: str) -> str:
+    folded = _NAME_OF.get(word)
+    if folded is None:
+        folded = _stem(word.lower().replace("’", "'") if word.isascii() else _fold(word))
+        if folded in _NOT_NAMES or len(folded) < 2:
+            folded = ""
+        if len(_NAME_OF) >= 200_000:
+            _NAME_OF.clear()
+        _NAME_OF[word] = folded
+    return folded
+
+
 def names(text: str) -> set[str]:
     """The folded words this text writes as proper names (see the module docstring)."""
     inside: set[str] = set()  # capitalised inside a sentence: a name
     initial: set[str] = set()  # capitalised at a sentence start: a name only if also inside
     for line in text.splitlines():
-        capitals = [(m.group(), _starts_sentence(line, m.start())) for m in _CAPITAL.finditer(line)]
+        capitals = [(m.group(), _starts_sentence(line, m.start())) for m in _CAPITAL.finditer(line)] if line else []
         if not capitals or _title_case(line, capitals):
             continue
         for word, starts in capitals:
-            folded = _stem(word.lower().replace("’", "'") if word.isascii() else _fold(word))
-            if folded in _NOT_NAMES or len(folded) < 2:
+            folded = _name_of(word)
+            if not folded:
                 continue
             if len(word) >= 2 and word.isupper():
                 inside.add(folded)  # an acronym is a name wherever it stands

@@ -70,30 +70,31 @@ def _power_tables(length: int) -> tuple[np.ndarray, np.ndarray]:
     return _powers, _inverse_powers
 
 
-def _word_mask(raw: bytes, data: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """(is a word byte, starts a CJK character or None) for UTF-8 bytes; each check only if needed."""
-    word = _IS_WORD[data]
-    if b"\xc2" in raw:  # U+00A0-U+00BF (no-break space, guillemets, inverted marks...): C2 A0..BF
-        first, second = data[:-1], data[1:]
-        latin = np.flatnonzero((first == 0xC2) & (second >= 0xA0) & (second <= 0xBF))
-        word[latin] = False
-        word[latin + 1] = False
+# Punctuation outside ASCII, as whole UTF-8 sequences: U+00A0-U+00BF (no-break space,
+# guillemets, inverted marks: C2 A0..BF), U+2000-U+206F general punctuation (dashes, curly
+# quotes, ellipsis: E2 80/81 xx) and U+3000-U+303F CJK punctuation (E3 80 xx). They are
+# blanked to spaces before the word mask: separators, like ASCII punctuation.
+_PUNCT_2 = re.compile(rb"\xc2[\xa0-\xbf]")
+_PUNCT_3 = re.compile(rb"(?:\xe2[\x80\x81]|\xe3\x80)[\x80-\xbf]")
+# byte -> 1 for a word byte, 0 for a separator (bytes.translate runs in C, one pass)
+_WORD_TABLE = bytes(_IS_WORD.astype(np.uint8))
+
+
+def _word_mask(raw: bytes) -> tuple[bytes, np.ndarray, np.ndarray | None]:
+    """(the bytes with punctuation blanked, is a word byte, starts a CJK character or None)."""
+    if b"\xc2" in raw:
+        raw = _PUNCT_2.sub(b"  ", raw)
     if b"\xe2\x80" in raw or b"\xe2\x81" in raw or b"\xe3\x80" in raw:
-        # U+2000-U+206F general punctuation (dashes, curly quotes, ellipsis), U+3000-U+303F CJK punctuation
-        lead, second = data[:-2], data[1:-1]
-        punct = np.flatnonzero(
-            ((lead == 0xE2) & ((second == 0x80) | (second == 0x81))) | ((lead == 0xE3) & (second == 0x80))
-        )
-        word[punct] = False
-        word[punct + 1] = False
-        word[punct + 2] = False
+        raw = _PUNCT_3.sub(b"   ", raw)
+    word = np.frombuffer(raw.translate(_WORD_TABLE), dtype=np.bool_)
     if _CJK_LEAD.search(raw) is None:
-        return word, None
+        return raw, word, None
+    data = np.frombuffer(raw, dtype=np.uint8)
     cjk = np.zeros(len(data), dtype=bool)
     lead = data[:-2]
     # kana and CJK ideographs (U+3040-U+9FFF): E3 81.. to E9
     cjk[:-2] = (lead >= 0xE3) & (lead <= 0xE9) & word[:-2]
-    return word, cjk
+    return raw, word, cjk
 
 
 def shingle_hashes(text: str, size: int = SHINGLE_WORDS) -> tuple[np.ndarray, int]:
@@ -102,16 +103,16 @@ def shingle_hashes(text: str, size: int = SHINGLE_WORDS) -> tuple[np.ndarray, in
     A text shorter than ``size`` words is one shingle.
     """
     raw = text.lower().encode("utf-8")
-    data = np.frombuffer(raw, dtype=np.uint8)
-    if len(data) == 0:
+    if not raw:
         return np.empty(0, dtype=np.uint32), 0
-    word, cjk = _word_mask(raw, data)
-    # word edges: where the mask flips (padded with non-word at both ends)
-    padded = np.zeros(len(word) + 2, dtype=np.int8)
+    raw, word, cjk = _word_mask(raw)
+    data = np.frombuffer(raw, dtype=np.uint8)
+    # word edges: where the mask flips (padded with non-word at both ends); flips alternate
+    # start, end, start... so the even ones start words and the odd ones end them
+    padded = np.zeros(len(word) + 2, dtype=np.bool_)
     padded[1:-1] = word
-    flips = np.diff(padded)
-    starts = np.flatnonzero(flips == 1)
-    ends = np.flatnonzero(flips == -1)
+    flips = (padded[1:] != padded[:-1]).nonzero()[0]  # (methods, not np.* wrappers: called per article)
+    starts, ends = flips[0::2], flips[1::2]
     if cjk is not None:  # a CJK character is a word of its own: cut before it and after it
         breaks = cjk.copy()
         breaks[3:] |= cjk[:-3]
@@ -125,7 +126,7 @@ def shingle_hashes(text: str, size: int = SHINGLE_WORDS) -> tuple[np.ndarray, in
     powers, inverse = _power_tables(len(data) + 1)
     with np.errstate(over="ignore"):
         prefix = np.zeros(len(data) + 1, dtype=np.uint64)
-        np.cumsum(data.astype(np.uint64) * inverse[: len(data)], out=prefix[1:])
+        np.multiply(data, inverse[: len(data)], dtype=np.uint64).cumsum(out=prefix[1:])
         hashed = (prefix[ends] - prefix[starts]) * powers[ends - 1]
         hashed += (ends - starts).astype(np.uint64)
         hashed ^= hashed >> _U64(31)
@@ -165,6 +166,38 @@ def decode_sample(text: str) -> np.ndarray:
 
 def anchor_key(value: int) -> str:
     return f"a:{int(value):08x}"
+
+
+def anchor_keys(hashes: np.ndarray) -> list[str]:
+    """Store keys of the ``ANCHORS_QUERIED`` smallest hashes (looked up, then indexed)."""
+    return [f"a:{value:08x}" for value in hashes[:ANCHORS_QUERIED].tolist()]
+
+
+def containments(new: np.ndarray, samples: list[str], sizes: list[int]) -> list[tuple[float, float]]:
+    """``containment`` of ``new`` against several stored articles at once (encoded samples, set sizes).
+
+    Same figures as one ``containment`` call each, in one pass of numpy calls: a new
+    article has a handful of candidates, and per-call overhead, not the arithmetic, is
+    what a loop of ``containment`` costs.
+    """
+    decoded = [base64.b64decode(sample) for sample in samples]
+    lengths = [len(raw) // 4 for raw in decoded]
+    if len(new) == 0 or not all(lengths):  # (an indexed article always has a sample)
+        return [containment(new, decode_sample(sample), size) for sample, size in zip(samples, sizes, strict=True)]
+    stored = np.frombuffer(b"".join(decoded), dtype="<u4")
+    places = np.searchsorted(new, stored)
+    places[places == len(new)] = 0
+    starts = np.cumsum([0, *lengths[:-1]])
+    common = np.add.reduceat(new[places] == stored, starts, dtype=np.int64).tolist()
+    # per sample: the new hashes up to its largest one (its threshold) are the comparable ones
+    below = np.searchsorted(new, stored[starts + np.asarray(lengths) - 1], side="right").tolist()
+    out = []
+    for length, size, hits, comparable in zip(lengths, sizes, common, below, strict=True):
+        if size <= length:  # the sample is the whole set: every new hash is comparable
+            comparable = len(new)
+        share_of_new = hits / comparable if comparable else 0.0
+        out.append((min(share_of_new, 1.0), hits / length))
+    return out
 
 
 def containment(new: np.ndarray, stored: np.ndarray, stored_size: int) -> tuple[float, float]:

@@ -71,20 +71,17 @@ def term_hash(term: str) -> int:
     return zlib.crc32(term.encode("utf-8"))
 
 
-_KEYS: dict[str, str] = {}  # term -> its frequency key, and key -> hash: bounded caches
-_HASHES: dict[str, int] = {}
+_IDS: dict[str, tuple[str, int]] = {}  # term -> (its frequency key, its hash): a bounded cache
 
 
-def _key(term: str) -> str:
-    key = _KEYS.get(term)
-    if key is None:
-        if len(_KEYS) >= 200_000:
-            _KEYS.clear()
-            _HASHES.clear()
+def _ids(term: str) -> tuple[str, int]:
+    ids = _IDS.get(term)
+    if ids is None:
+        if len(_IDS) >= 200_000:
+            _IDS.clear()
         value = term_hash(term)
-        key = _KEYS[term] = f"w:{value:08x}"
-        _HASHES[key] = value
-    return key
+        ids = _IDS[term] = (f"w:{value:08x}", value)
+    return ids
 
 
 def encode_hashes(hashes: list[int]) -> str:
@@ -111,22 +108,25 @@ class Stories:
 
         Only stories with an article at or after ``since`` (the dedupe window) are joined.
         """
-        docs = int(self.store.get("docs", 0)) + 1
-        self.store["docs"] = docs
-        keys = {term: _key(term) for term in about.terms}
-        entries: dict[str, list[Any]] = {}
-        for term, key in keys.items():
-            entry = self.store.get(key)
-            entries[term] = [1] if entry is None else [entry[0] + 1, *entry[1:]]
-        idf = {term: max(math.log((docs + IDF_PRIOR) / (entries[term][0] + 0.5)), 0.0) for term in about.terms}
-        vector = {
-            term: count * idf[term] * (NAME_BOOST if term in about.names else 1.0)
-            for term, count in about.terms.items()
-        }
+        store = self.store
+        docs = int(store.get("docs", 0)) + 1
+        store["docs"] = docs
+        # one pass over the terms: their stored frequency entries, IDF and weights
+        ids = [_ids(term) for term in about.terms]
+        found = [store.get(key) for key, _ in ids]
+        names = about.names
+        smoothed = docs + IDF_PRIOR
+        idf: dict[str, float] = {}
+        vector: dict[str, float] = {}
+        for (term, count), entry in zip(about.terms.items(), found, strict=True):
+            weight = max(math.log(smoothed / ((1 if entry is None else entry[0] + 1) + 0.5)), 0.0)
+            idf[term] = weight
+            vector[term] = count * weight * (NAME_BOOST if term in names else 1.0)
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         vector = {term: v / norm for term, v in vector.items()}
         heavy = sorted(vector, key=vector.__getitem__, reverse=True)  # ties: in the article's order
-        scored = self._candidates(vector, heavy[:QUERY_TERMS], entries, about, idf, at, since)
+        posted = dict(zip(about.terms, found, strict=True))
+        scored = self._candidates(vector, heavy[:QUERY_TERMS], posted, about, idf, at, since)
         if scored and scored[0][0] >= JOIN:
             _score, story, record = scored[0]
         else:
@@ -138,30 +138,39 @@ class Stories:
                 continue
             if self._alike(record, other_record) >= MERGE_SIMILARITY:
                 story, record = self._merge(story, record, other, other_record, at)
-                self.store[f"s:{story}"] = record
-        for term in heavy[:POSTED_TERMS]:
-            entry = entries[term]
-            if story not in entry[1:]:
-                entries[term] = [entry[0], *[*entry[1:], story][-POSTINGS:]]
-        for term, key in keys.items():
-            self.store[key] = entries[term]
-        return story, record["n"], encode_hashes(sorted({_HASHES.get(k) or int(k[2:], 16) for k in keys.values()}))
+                store[f"s:{story}"] = record
+        posting = set(heavy[:POSTED_TERMS])
+        for term, (key, _), entry in zip(about.terms, ids, found, strict=True):
+            if entry is None:
+                entry = [1, story] if term in posting else [1]
+            elif term in posting and story not in entry[1:]:
+                entry = [entry[0] + 1, *[*entry[1:], story][-POSTINGS:]]
+            else:
+                entry = [entry[0] + 1, *entry[1:]]
+            store[key] = entry
+        return story, record["n"], encode_hashes(sorted({value for _, value in ids}))
 
     def _candidates(
         self,
         vector: dict[str, float],
         query: list[str],
-        entries: dict[str, list[Any]],
+        posted: dict[str, list[Any] | None],
         about: Description,
         idf: dict[str, float],
         at: int,
         since: int,
     ) -> list[tuple[float, str, dict[str, Any]]]:
-        """Live stories the article may join, best first: (score, story, record)."""
+        """Live stories the article may join, best first: (score, story, record).
+
+        ``posted``: each term's frequency entry as stored before this article (its story ids).
+        """
         votes: dict[str, float] = {}
         for term in query:
-            for story in entries[term][1:]:
-                votes[story] = votes.get(story, 0.0) + vector[term]
+            entry = posted[term]
+            if entry is not None:
+                weight = vector[term]
+                for story in entry[1:]:
+                    votes[story] = votes.get(story, 0.0) + weight
         name_mass = sum(idf[n] for n in about.names) or 1.0
         out: list[tuple[float, str, dict[str, Any]]] = []
         seen: set[str] = set()
@@ -241,16 +250,19 @@ class Stories:
 
     def forget(self, encoded: str) -> None:
         """Take a leaving article's terms back from the document frequencies."""
-        self.store["docs"] = max(int(self.store.get("docs", 1)) - 1, 0)
+        store = self.store
+        store["docs"] = max(int(store.get("docs", 1)) - 1, 0)
         for value in decode_hashes(encoded):
             key = f"w:{value:08x}"
-            entry = self.store.get(key)
+            entry = store.get(key)
             if entry is None:
                 continue
             if entry[0] <= 1:
-                del self.store[key]
+                del store[key]
             else:
-                self.store[key] = [entry[0] - 1, *entry[1:]]
+                entry = entry.copy()  # (a stored value is never changed in place)
+                entry[0] -= 1
+                store[key] = entry
 
     def expire(self, story: str, cutoff: int) -> bool:
         """Forget the story if its last article is older than ``cutoff``. True if it was forgotten."""

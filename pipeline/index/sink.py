@@ -24,7 +24,7 @@ class BatchLimits:
 
     max_docs: int = 500
     max_bytes: int = 5_000_000
-    max_wait_s: float = 0.25
+    max_wait_s: float = 0.1
 
 
 @dataclass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline import metrics
 from pipeline.tagging.entities import EntityExtractor
 from pipeline.tagging.language import detect_language
 from pipeline.tagging.language import preload as preload_language_model
@@ -23,13 +22,13 @@ TAGGED = "tagged"
 NO_EVIDENCE = "no_evidence"  # a supported language, but no lexicon term in the text
 UNSUPPORTED_LANGUAGE = "unsupported_language"  # no lexicon for the detected language: no topics
 UNKNOWN_LANGUAGE = "unknown_language"  # too little text to tell the language: no topics
+UNTAGGED_REASONS = (NO_EVIDENCE, UNSUPPORTED_LANGUAGE, UNKNOWN_LANGUAGE)
 
 
 def untagged_reason(has_topics: bool, lang: str | None) -> str | None:
     """Why an article has no topics (None when it has some), from what the tagged Article shows.
 
-    For a process that only sees the tag stage's output: the worker records stage metrics from the
-    results of its stage process, where ``Tagger.tag`` counted them in another process's registry.
+    The tag stage reports it (``Observed.untagged``) to the process that serves the metrics.
     """
     if has_topics:
         return None
@@ -102,7 +101,5 @@ class Tagger:
             scored = classifier.classify_tokens(tokens, spelled, title_words)
             topics = [Topic(code=c, label=label, score=s) for c, label, s in scored]
         status = untagged_reason(bool(topics), lang) or TAGGED
-        if status != TAGGED:
-            metrics.UNTAGGED_TOPICS.labels(status).inc()
         entities = [Entity(**found) for found in self.entities.extract_pieces(pieces, lower, lang)]
         return Tags(topics=topics, entities=entities, lang=lang, topic_status=status)

@@ -75,8 +75,10 @@ class _ModelLoader:
 
 
 _LOADER = _ModelLoader()
-# A process forked while the loader holds its lock must not inherit the held lock.
-os.register_at_fork(after_in_child=lambda: setattr(_LOADER, "_lock", threading.Lock()))
+# A process forked while the loader holds its lock must not inherit the held lock, nor wait for
+# a loading thread that only runs in the parent (it would find no model): it loads its own.
+os.register_at_fork(after_in_child=lambda: _LOADER.__init__() if _LOADER._model is None else setattr(
+    _LOADER, "_lock", threading.Lock()))
 
 
 def preload() -> None:

@@ -58,6 +58,28 @@ def page(i: int, run: str, base: str = "https://wire.example.org") -> dict:
     }
 
 
+def slow_page(i: int, run: str, paragraphs: int = 1000) -> dict:
+    """Page ``i`` with ``paragraphs`` more paragraphs of distinct prose: about half a CPU second of stage work."""
+    record = page(i, run)
+    rng = random.Random(f"slow:{run}:{i}")
+    more = (" ".join(_sentence(rng) for _ in range(3)) for _ in range(paragraphs))
+    record["content"] += "\n\n" + "\n\n".join(more)
+    return record
+
+
+def stage_process_pids(worker_pid: int) -> list[int]:
+    """The worker's stage process (its child started by multiprocessing's spawn), by /proc."""
+    from pathlib import Path
+
+    pids = []
+    for task in Path(f"/proc/{worker_pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            if b"spawn_main" in cmdline:
+                pids.append(int(child))
+    return pids
+
+
 def bad_lines(run: str) -> dict[str, bytes]:
     """Inputs that can only become dead letters, by a marker found in the letter's ``original``."""
     return {
@@ -152,10 +174,24 @@ class Follower:
         self.ledger = ledger
         self.topics = {settings.topic_articles: ledger.add_articles, settings.topic_dlq: ledger.add_dead_letters}
         self.consumer = make_consumer(
-            settings, bootstrap, settings.topic_articles, auto_offset_reset="earliest", enable_auto_commit=False,
-            group_id=None,
+            settings, bootstrap, None, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None,
         )
-        self.consumer.subscribe(list(self.topics))
+        # Assign every partition explicitly, once the topics are in the metadata. A group-less
+        # subscription that first saw "topic not found" (just created, on a fresh broker) was not
+        # assigned again before the next metadata refresh, 5 minutes later: the ledger stayed empty.
+        from kafka import TopicPartition
+
+        deadline = time.monotonic() + 60
+        partitions: list[TopicPartition] = []
+        for topic in self.topics:
+            while not (found := self.consumer.partitions_for_topic(topic)):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{topic} is not in the broker's metadata")
+                time.sleep(0.2)
+                self.consumer.topics()  # asks the broker again
+            partitions += [TopicPartition(topic, p) for p in sorted(found)]
+        self.consumer.assign(partitions)
+        self.consumer.seek_to_beginning(*partitions)
 
     def poll(self, timeout_ms: int = 1000) -> int:
         got = 0
@@ -171,6 +207,20 @@ class Follower:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             self.poll()
+            if done(self.ledger):
+                return True
+        return False
+
+    def follow_while_progressing(self, done, stall_s: float = 120.0, timeout_s: float = 900.0) -> bool:  # noqa: ANN001
+        """Poll until ``done(ledger)``; give up when nothing new arrived for ``stall_s`` (a stall), or
+        after ``timeout_s`` in all. A loaded machine is slow, not stalled: a bound on the whole run
+        would fail it for being slow; this fails it only for stopping."""
+        import time
+
+        start = last = time.monotonic()
+        while time.monotonic() - start < timeout_s and time.monotonic() - last < stall_s:
+            if self.poll():  # any article or dead letter is progress
+                last = time.monotonic()
             if done(self.ledger):
                 return True
         return False

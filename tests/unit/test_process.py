@@ -8,15 +8,9 @@ import json
 from pipeline.config import Settings
 from pipeline.process import process_lines
 from pipeline.stages import Pipeline
+from tests.helpers import SUMMIT_PAGE
 
-PAGE = {
-    "url": "https://wire.example/world/2024/06/18/summit",
-    "content_type": "text/plain",
-    "content": "Leaders meet in the capital\n\nThe two leaders met on Tuesday to sign an agreement.\n"
-    "Officials said the talks lasted two hours and covered trade and security.",
-    "source": "Example Wire",
-    "fetched_at": "2024-06-18T10:00:00Z",
-}
+PAGE = SUMMIT_PAGE  # a short plain-text wire page (tests/helpers.py)
 
 
 def run(lines: list[str]) -> tuple[list[dict], list[dict]]:

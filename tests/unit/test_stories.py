@@ -111,6 +111,13 @@ def test_names_are_words_capitalised_where_case_means_something() -> None:
     assert not {"later", "official", "president"} & found
 
 
+def test_a_capital_inside_a_word_does_not_start_a_name_of_its_own() -> None:
+    # "McDonald" is one name, not "Donald"; an "iPhone" is not a "Phone"; "Jong-Un" gives "Jong"
+    found = names("Shares of McDonald rose after the iPhone event, said Kim Jong-Un in Seoul.")
+    assert {"mcdonald", "kim", "jong", "seoul"} <= found
+    assert not {"donald", "phone", "un"} & found
+
+
 def test_a_sentence_initial_word_is_a_name_when_the_article_also_capitalises_it_inside_a_sentence() -> None:
     found = names("Chohan was pronounced dead. Police said Raj Chohan, 59, had just parked.")
     assert "chohan" in found

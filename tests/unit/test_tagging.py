@@ -314,18 +314,33 @@ def test_each_wire_language_is_tagged_from_its_own_lexicon(tagger, lang) -> None
 
 
 def test_an_unsupported_language_gets_no_topics_and_says_why(tagger) -> None:
-    from pipeline import metrics
-
-    def untagged() -> float:
-        return metrics.UNTAGGED_TOPICS.labels("unsupported_language")._value.get()
-
-    before = untagged()
     rows = _labelled("unsupported")
     for row in rows:
         tags = tagger.tag(row["title"], row["body"])
         assert tags.topics == []
         assert tags.topic_status == "unsupported_language"
         assert tags.lang not in {"en", "de", "fr", "es", "ru"}
+
+
+def test_the_tag_stage_reports_why_an_article_got_no_topics_to_the_metrics(tagger) -> None:
+    from pipeline import metrics
+    from pipeline.config import Settings
+    from pipeline.stages import Pipeline
+    from schemas import Article
+
+    def untagged() -> float:
+        return metrics.UNTAGGED_TOPICS.labels("unsupported_language")._value.get()
+
+    pipeline = Pipeline(Settings(), tagger=tagger, build=())
+    before = untagged()
+    rows = _labelled("unsupported")
+    for n, row in enumerate(rows):
+        article = Article(id=f"a{n}", url=f"https://example.org/{n}", canonical_url=f"https://example.org/{n}",
+                          title=row["title"], body=row["body"], content_hash="0" * 16)
+        pipeline.tag(article)
+        observed = pipeline.observe()
+        assert observed.untagged == "unsupported_language"
+        observed.record()  # where the metrics are served: the worker's or process's own registry
     assert untagged() - before == len(rows)
 
 

@@ -1,0 +1,110 @@
+"""Does ``wirefeed process`` give the same bytes at two revisions?
+
+    python bench/process_identity.py [--base main] [--data ../shared/data] [--keep DIR]
+
+Builds RawPage JSONL inputs (aeb-dev HTML pages and the seeds when ``--data``'s parent
+has them, the wire fixtures under ``tests/fixtures/wire/pages``, the whole bad-input
+corpus), runs ``process`` on each, both the default two-process run and ``--serial``,
+with this working tree and with ``--base`` checked out in a temporary git worktree,
+and compares: articles byte for byte, dead letters byte for byte except ``received_at``
+(the time the letter was written). Prints one line per input and mode; exits 1 when
+anything differs. It is how refactors of the stage runner are shown not to change
+any record (issue 10).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FETCHED = datetime(2024, 6, 18, 10, 0, tzinfo=UTC).isoformat()
+
+
+def _record(url: str, content: str, content_type: str, source: str) -> str:
+    return json.dumps({"url": url, "content": content, "content_type": content_type,
+                       "fetched_at": FETCHED, "source": source})
+
+
+def build_inputs(data: Path, out: Path) -> list[Path]:
+    """The input files (only those whose data is at hand)."""
+    sets: dict[str, list[bytes]] = {}
+    aeb = sorted((data / "aeb-dev" / "html").glob("*.html.gz"))
+    if aeb:
+        sets["aeb-dev"] = [_record(f"https://aeb.example/{p.name[:16]}", gzip.decompress(p.read_bytes()).decode(
+            "utf-8", "replace"), "text/html", "aeb").encode() for p in aeb]
+    seeds = sorted((data.parent / "seeds").glob("*.txt"))
+    if seeds:
+        sets["seeds"] = [_record(f"https://seeds.example/{p.stem}", p.read_text(encoding="utf-8"), "text/plain",
+                                 "seeds").encode() for p in seeds]
+    wire = sorted((ROOT / "tests" / "fixtures" / "wire" / "pages").iterdir())
+    sets["fixtures"] = [_record(f"https://fixtures.example/{p.name}", p.read_text(encoding="utf-8"),
+                                "text/html" if p.suffix == ".html" else "text/plain", p.stem.split("_", 1)[-1]
+                                ).encode() for p in wire]
+    sys.path.insert(0, str(ROOT))
+    from tests.bad_input_cases import CASES
+
+    sets["bad-input"] = [case.build() for case in CASES]
+    paths = []
+    for name, lines in sets.items():
+        path = out / f"{name}.jsonl"
+        path.write_bytes(b"\n".join(lines) + b"\n")
+        paths.append(path)
+    return paths
+
+
+def run_process(tree: Path, source: Path, out: Path, serial: bool) -> tuple[bytes, list[dict]]:
+    """``process`` from ``tree``'s sources (first on sys.path), in a clean environment."""
+    articles, dlq = out.parent / f"{out.name}.articles", out.parent / f"{out.name}.dlq"
+    command = [sys.executable, "-c", "import sys; from pipeline.cli import main; sys.exit(main())", "process",
+               "--input", str(source), "--output", str(articles), "--dlq", str(dlq), "--quiet"]
+    if serial:
+        command.append("--serial")
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tree), "HOME": str(Path.home())}
+    subprocess.run(command, cwd=tree, env=env, check=True)
+    letters = []
+    for line in dlq.read_text(encoding="utf-8").splitlines():
+        letter = json.loads(line)
+        letter.pop("received_at", None)
+        letters.append(letter)
+    return articles.read_bytes(), letters
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base", default="main", help="git revision to compare with (default: main)")
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--keep", type=Path, help="keep inputs and outputs in this directory")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="wirefeed-identity-") as tmp:
+        work = args.keep or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        base = Path(tmp) / "base"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(base), args.base],
+                       check=True)
+        differ = 0
+        try:
+            for source in build_inputs(args.data, work):
+                for serial in (False, True):
+                    mode = "serial" if serial else "parallel"
+                    before = run_process(base, source, work / f"{source.stem}.{mode}.base", serial)
+                    after = run_process(ROOT, source, work / f"{source.stem}.{mode}.head", serial)
+                    same = before == after
+                    differ += not same
+                    print(f"{source.stem:10} {mode:8} lines={len(source.read_bytes().splitlines()):4} "
+                          f"articles={len(after[0].splitlines()):4} dead_letters={len(after[1]):3} "
+                          f"{'identical' if same else 'DIFFERENT'}")
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)], check=False)
+    print("all identical" if not differ else f"{differ} outputs differ from {args.base}")
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

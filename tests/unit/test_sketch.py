@@ -1,0 +1,61 @@
+"""The shingle sketch: word splitting, hashes stable across versions, containment in both directions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.dedupe import sketch
+
+TEXT = (
+    "The council approved the budget on Tuesday after a long debate. Critics said the plan "
+    "cuts too deep into schools, while supporters praised its focus on roads and bridges. "
+    "The mayor will sign it next week, officials said, and the new rates apply from July."
+)
+
+
+def test_punctuation_of_any_script_separates_words_like_a_space() -> None:
+    plain = sketch.shingle_hashes("a b c d e f")
+    for dressed in (
+        "a\u00a0b «c» d\u00bbe f",  # no-break space, guillemets (C2 xx)
+        "a\u2014b \u201cc\u201d d\u2026e f",  # em dash, curly quotes, ellipsis (E2 80 xx)
+        "a\u3001b\u3000c d e f",  # CJK comma and ideographic space (E3 80 xx)
+    ):
+        hashes, words = sketch.shingle_hashes(dressed)
+        assert words == plain[1]
+        assert np.array_equal(hashes, plain[0])
+
+
+def test_hashes_are_stable_values_shared_by_every_process() -> None:
+    # sketches written by one worker (or one version) are read by the next: the values must not drift
+    hashes, words = sketch.shingle_hashes("Breaking: the quick brown fox jumps")
+    assert words == 6
+    assert hashes.tolist() == sorted(hashes.tolist())
+    assert hashes.tolist() == [1233202601, 1508407967, 4061576307]  # as written before the numpy rework
+
+
+def _encoded(text: str) -> tuple[str, int]:
+    hashes, _ = sketch.shingle_hashes(text)
+    return sketch.encode_sample(sketch.bottom_k(hashes)), len(hashes)
+
+
+@pytest.mark.parametrize("sample_size", [4, sketch.SAMPLE_SIZE])
+def test_containment_of_several_candidates_at_once_equals_one_by_one(
+    monkeypatch: pytest.MonkeyPatch, sample_size: int
+) -> None:
+    # a sample smaller than the set exercises the threshold; a whole-set sample the exact path
+    monkeypatch.setattr(sketch, "SAMPLE_SIZE", sample_size)
+    monkeypatch.setattr(sketch.bottom_k, "__defaults__", (sample_size,))
+    words = TEXT.split()
+    others = [
+        TEXT,
+        " ".join(words[: len(words) * 2 // 3]),
+        TEXT + " A local paragraph follows here.",
+        "unrelated words only here now",
+    ]
+    new, _ = sketch.shingle_hashes(" ".join(words[5:]))
+    samples = [_encoded(text) for text in others]
+    batched = sketch.containments(new, [s for s, _ in samples], [n for _, n in samples])
+    single = [sketch.containment(new, sketch.decode_sample(s), n) for s, n in samples]
+    assert batched == single
+    assert batched[0][0] == 1.0 and batched[-1] == (0.0, 0.0)
