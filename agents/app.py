@@ -34,6 +34,7 @@ from faust.types import EventT
 
 from agents.kafka import MAX_MESSAGE_BYTES, faust_settings, topic_specs
 from agents.kafka import ssl_context as ssl_context_for
+from agents.offsets import install as install_contiguous_commits
 from agents.tables import TableStore
 from pipeline import metrics
 from pipeline.config import Settings
@@ -190,6 +191,9 @@ def create_app(settings: Settings, bootstrap: str, health: WorkerHealth | None =
         table_cleanup_interval=60.0,
         **faust_settings(settings),  # replication of Faust's topics, producer compression (agents/kafka.py)
     )
+    # commit an input offset only once every record before it was acked: Faust's own bookkeeping
+    # committed past unprocessed records after a rebalance (agents/offsets.py)
+    install_contiguous_commits(app)
     specs = {spec.name: spec for spec in topic_specs(settings)}
 
     def topic(name: str) -> faust.TopicT:
