@@ -29,7 +29,7 @@ test: setup
 
 # the index sink's fault tests (SIGKILL mid-bulk, OpenSearch down 30 s): minutes, so apart; CI runs both
 test-faults: setup
-	$(BIN)/python -m pytest -q -s -m faults tests/integration/test_faults.py
+	$(BIN)/python -m pytest -q -s -m faults tests/integration/test_faults.py tests/integration/test_rebalance.py
 
 test-index-faults: setup
 	$(BIN)/python -m pytest -q -s -m index_faults tests/integration/test_index_faults.py

@@ -201,13 +201,6 @@ def test_active_controller_sigkilled_and_restarted(
     assert controller["new"] != controller["old"]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug (issue 15, open): since the worker acks input only after its output (noack_take), a "
-    "worker SIGKILLed while a second joins can leave pages undelivered: 0 missing in one pre-submission run, "
-    "77 of 1,000 (0 differing copies) in the next. Suspected: events held in a batch buffer across the "
-    "rebalance (the same pattern as the table-restore kill). The ledger assertion is kept unchanged.",
-)
 def test_worker_sigkilled_while_a_second_worker_is_joining(
     tmp_path: Path, cluster_env: dict[str, str], cluster: LocalCluster
 ) -> None:
@@ -226,13 +219,6 @@ def test_worker_sigkilled_while_a_second_worker_is_joining(
     scenario.run("worker killed during rebalance", fault)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug (issue 15, open): after a worker is SIGKILLed while a restarted worker restores its "
-    "dedupe table, a few pages can stay undelivered (190 of 1,000 within 400 s before the worker's "
-    "throughput fix; 4 of 1,000 after it, with 0 differing copies). Not yet explained; the ledger "
-    "assertion is kept unchanged so an XPASS/XFAIL shows every run.",
-)
 def test_worker_sigkilled_while_restoring_its_dedupe_table_from_the_changelog(
     tmp_path: Path, cluster_env: dict[str, str], cluster: LocalCluster
 ) -> None:
