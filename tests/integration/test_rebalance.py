@@ -5,7 +5,7 @@ and worker 1 processing, worker 2 joins; once it is ready (its partitions assign
 so both workers hold records of the new assignment in their batches), worker 1 is SIGKILLed and
 worker 2 takes every partition in a second rebalance, with records of the first still in flight.
 Before ``agents/offsets.py``, Faust's commit bookkeeping committed past records its rebalance
-path had dropped: 2 and 37 of 1,005 inputs lost in two of seven runs of this scenario.
+path had dropped: 2 and 37 of 1,005 inputs lost in two of five runs of this scenario.
 """
 
 from __future__ import annotations
