@@ -134,7 +134,9 @@ class ContiguousCommitConsumer(AIOKafkaConsumer):
 
     async def _refetch(self, tp: TP, offset: int) -> None:
         if tp in self.assignment():
-            await self.seek(tp, offset)  # also resets the drain loop's read offset
+            # in the consumer's own thread (``Consumer.seek`` calls aiokafka from this one, which
+            # raced its fetcher: KeyError in ``fetched_records``); also resets the read offset
+            await self.seek_wait({tp: offset})
 
     async def perform_seek(self) -> None:
         """Seek to the committed offsets, and remember where reading starts for partitions never

@@ -117,10 +117,10 @@ def test_a_head_record_no_stream_holds_is_read_again_after_a_while() -> None:
         c = consumer(True)
         seeks: list[tuple[TP, int]] = []
 
-        async def seek(tp: TP, offset: int) -> None:
-            seeks.append((tp, offset))
+        async def seek_wait(partitions: dict[TP, int]) -> None:  # seeks in the consumer's thread
+            seeks.extend(partitions.items())
 
-        c.seek = seek
+        c.seek_wait = seek_wait
         c.assignment = lambda: {RAW}
         c._committed_offset[RAW] = 180
         ack(c, *range(186, 191))
