@@ -62,7 +62,7 @@ def build_inputs(data: Path, out: Path) -> list[Path]:
 def run_process(tree: Path, source: Path, out: Path, serial: bool) -> tuple[bytes, list[dict]]:
     """``process`` from ``tree``'s sources (first on sys.path), in a clean environment."""
     articles, dlq = out.parent / f"{out.name}.articles", out.parent / f"{out.name}.dlq"
-    command = [sys.executable, "-c", "import sys; from pipeline.cli import main; sys.exit(main())", "process",
+    command = [sys.executable, "-c", "import sys; from agents.cli import main; sys.exit(main())", "process",
                "--input", str(source), "--output", str(articles), "--dlq", str(dlq), "--quiet"]
     if serial:
         command.append("--serial")
