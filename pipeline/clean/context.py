@@ -2,7 +2,7 @@
 
 Related-article lists under a "You Might Also Like" label, inline inserts (a
 section label line followed by a headline), headlines that follow a photo
-caption, runs of link-only headlines, lone section labels, lines repeated on
+caption, runs of link-only headlines, reader-comment threads, lone section labels, lines repeated on
 the page, and the second showing of an article the page holds twice.
 Sub-headings inside the article stay: a headline-like line followed by prose,
 with no label or caption before it, is body.
@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from pipeline.clean.blocks import Block, is_headline, is_label, is_sentence, normalise, words
-from pipeline.clean.rules import RELATED_PREFIX, is_related_label, is_section_word
+from pipeline.clean.rules import COMMENT_HEADING, COMMENT_SIGNATURE, RELATED_PREFIX, is_related_label, is_section_word
 
 # How many headlines a related list may hold before we stop trusting the label.
 MAX_RELATED_ITEMS = 12
@@ -138,6 +138,44 @@ def _mark_teaser(blocks: list[Block], j: int, headlines: list[int]) -> None:
         blocks[k].rule = "related"
 
 
+# Prose words an article has before a comment thread may start (a signature above them is the
+# article's own byline), and the signatures a thread needs.
+THREAD_MIN_ARTICLE_WORDS = 50
+THREAD_MIN_SIGNATURES = 2
+COMMENT_HEADING_MAX_CHARS = 100
+
+
+def _mark_comment_thread(blocks: list[Block]) -> None:
+    """Cut a reader-comment thread after the article: from its heading ("Comments (7)", "Leave a
+    Reply") or from the first of two or more signature lines ("Posted by: Name at 9:49pm"), to the end.
+
+    Only after the article's running text: a comment link or a signature above it (a byline) is
+    part of the article's head. One signature alone is the article's own byline.
+    """
+    prose = 0
+    signatures: list[int] = []
+    start = None
+    for i, b in enumerate(blocks):
+        text = b.text.strip()
+        n = len(words(text))
+        # headings and signatures count even when a block rule has cut them (as a prompt, a dateline)
+        if prose >= THREAD_MIN_ARTICLE_WORDS and len(text) <= COMMENT_HEADING_MAX_CHARS and COMMENT_HEADING.match(text):
+            start = i
+            break
+        if n <= 25 and COMMENT_SIGNATURE.match(text):
+            if prose >= THREAD_MIN_ARTICLE_WORDS:
+                signatures.append(i)
+                if len(signatures) >= THREAD_MIN_SIGNATURES:
+                    start = signatures[0]
+                    break
+        elif b.kept and n >= 8 and is_sentence(text):
+            prose += n
+    if start is not None:
+        for b in blocks[start:]:
+            if b.kept:
+                b.rule = "comments"
+
+
 # Paragraphs this long shown again, in the same order, are the page holding its article twice (a
 # print or mobile copy, a teaser repeating the lead), not the article repeating itself.
 REPEATED_PASSAGE_WORDS = 12
@@ -226,6 +264,8 @@ def apply_context_rules(blocks: list[Block]) -> None:
     _mark_runs(blocks, lambda b: _all_caps_headline(b.text), 2, "related")
     # 4d. navigation menus: long runs of very short non-sentence lines without numbers
     _mark_runs(blocks, _menu_entry, 6, "nav")
+    # 4e. a reader-comment thread after the article
+    _mark_comment_thread(blocks)
     # 5. lone section labels
     kept = [i for i, b in enumerate(blocks) if b.kept]
     prose = [i for i in kept if is_sentence(blocks[i].text) and len(words(blocks[i].text)) >= 8]

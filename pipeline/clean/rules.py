@@ -124,6 +124,10 @@ _TAGLINE = re.compile(alternatives("tagline"), _I)
 # Related-content labels, and "Read more: <headline>" on one line.
 RELATED_LABEL = re.compile(r"^(" + alternatives("related_label") + r")\b\W*$", _I)
 RELATED_PREFIX = re.compile(r"^(" + alternatives("related_prefix") + r")\s*[:|\u2013\u2014>-]+\s*\S", _I)
+# A reader comment's signature line.
+COMMENT_SIGNATURE = re.compile(r"^(" + alternatives("comment_signature") + r")$", _I)
+# The heading of a reader-comment section.
+COMMENT_HEADING = re.compile(r"^(" + alternatives("comment_heading") + r")$", _I)
 # Labels newsrooms put above inserts and on section pages.
 SECTION_WORDS = frozenset(PHRASES["section_word"])
 
