@@ -21,6 +21,11 @@ def test_a_candidate_with_little_running_text_is_doubtful_and_one_with_an_articl
     assert not base.features(_blocks(PARAS)).doubtful
 
 
+def test_a_candidate_with_a_few_paragraphs_only_is_checked_it_may_be_one_part_of_a_longer_story() -> None:
+    assert sum(len(p.split()) for p in PARAS[:5]) < base.DOUBT_PROSE_WORDS
+    assert base.features(_blocks(PARAS[:5])).doubtful
+
+
 def test_a_candidate_made_of_links_or_layout_cells_is_doubtful_however_long() -> None:
     assert base.features(_blocks(PARAS, link_only=True)).doubtful
     assert base.features(_blocks(PARAS[:4]) + _blocks(PARAS, kind="cell")).doubtful
