@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.clean.blocks import Block, is_sentence, words
+from pipeline.clean.blocks import Block, is_sentence
+from pipeline.text import words
 
 # A candidate with fewer prose words than this may have missed the article, or caught only part
 # of it (one block of a story split around an insert); many blog posts are this short, so it is
