@@ -3,11 +3,13 @@
 Order of work on a page's blocks:
 
 1. block rules (``rules``): ads, share widgets, captions and credits, prompts, footers, mastheads,
-   menu lines, short layout-table cells, and the site furniture phrased in ``furniture.tsv``;
+   menu lines, short layout-table cells (their phrasing in ``phrases.tsv``), and the site furniture
+   phrased in ``furniture.tsv``;
 2. stray UI strings in another script than the page's (``pipeline.text.dominant_script``);
 3. the title (moved to metadata, never left in the body);
 4. the site's learnt template lines (``templates``);
-5. context rules (``context``): related lists and inserts, lone labels, repeated lines;
+5. context rules (``context``): related lists and inserts, reader-comment threads after the article,
+   lone labels, repeated lines;
 6. hard-wrapped source lines joined into their paragraphs (``join_wrapped``).
 
 Every cut block keeps the name of the rule that cut it.
