@@ -13,6 +13,7 @@ same score, ``favor_precision`` and ``include_links`` lose recall.
 from __future__ import annotations
 
 import re
+from copy import copy
 from dataclasses import dataclass, field
 
 from lxml.etree import XPath
@@ -184,6 +185,22 @@ def fragment_lines(root: HtmlElement) -> list[tuple[str, str]]:
     return lines
 
 
+def _text_only_cleaner() -> None:
+    """Give readability-lxml its own HTML cleaner minus the ``javascript`` pass.
+
+    That pass deletes ``on*`` attributes and rewrites every ``javascript:`` link, a quarter of
+    readability's time, and changes no text: readability scores and returns text, never reads an
+    event attribute or a link target (tests/unit/test_clean_base.py compares the two on pages).
+    Everything else (scripts, styles, comments, <link> tags removed) is as readability sets it.
+    """
+    from readability import readability as module
+
+    cleaner = module.html_cleaner
+    if getattr(cleaner, "javascript", False):
+        module.html_cleaner = copy(cleaner)
+        module.html_cleaner.javascript = False
+
+
 def readability_lines(content: str) -> list[tuple[str, str]]:
     """readability-lxml's article (its ``summary()``) as lines, or nothing when it finds none.
 
@@ -193,6 +210,7 @@ def readability_lines(content: str) -> list[tuple[str, str]]:
     """
     from readability import Document  # imported on first use: most pages never need it
 
+    _text_only_cleaner()
     try:
         summary = Document(content).summary(html_partial=True)
         return fragment_lines(fragment_fromstring(summary, create_parent="div"))
