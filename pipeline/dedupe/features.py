@@ -133,7 +133,7 @@ def _terms(text: str) -> Counter[str]:
         del counts[word]
     # only plurals and clitics change when stemmed: the other words are kept as they are
     for word in [w for w in counts if w[-1] == "s" or "'" in w]:
-        stem = _stem(word)
+        stem = _STEMS.get(word) or _stem(word)  # (the cache read inline: the common case)
         if stem != word:
             counts[stem] += counts.pop(word)
     return counts
@@ -187,6 +187,7 @@ def names(text: str) -> set[str]:
     """The folded words this text writes as proper names (see the module docstring)."""
     inside: set[str] = set()  # capitalised inside a sentence: a name
     initial: set[str] = set()  # capitalised at a sentence start: a name only if also inside
+    name_of = _NAME_OF.get
     for line in text.splitlines():
         if not line:
             continue
@@ -198,7 +199,9 @@ def names(text: str) -> set[str]:
         if not capitals or _title_case(line, capitals):
             continue
         for word, starts in capitals:
-            folded = _name_of(word)
+            folded = name_of(word)
+            if folded is None:
+                folded = _name_of(word)
             if not folded:
                 continue
             if len(word) >= 2 and word.isupper():
@@ -247,5 +250,5 @@ def describe(title: str | None, body: str) -> Description:
     if len(terms) > MAX_TERMS:
         # most_common's order (count, then first seen), by one C-level stable sort
         terms = Counter(dict(sorted(terms.items(), key=_COUNT, reverse=True)[:MAX_TERMS]))
-    found = {name for name in names(lead) if name in terms}
+    found = names(lead).intersection(terms)
     return Description(terms, found)

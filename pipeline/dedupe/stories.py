@@ -274,8 +274,9 @@ class Stories:
         """Take a leaving article's terms back from the document frequencies."""
         store = self.store
         store["docs"] = max(int(store.get("docs", 1)) - 1, 0)
+        keys = _KEYS.get
         for value in decode_hashes(encoded):
-            key = _key_of(value)
+            key = keys(value) or _key_of(value)
             entry = store.get(key)
             if entry is None:
                 continue
