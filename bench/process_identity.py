@@ -2,9 +2,10 @@
 
     python bench/process_identity.py [--base main] [--data ../shared/data] [--keep DIR]
 
-Builds RawPage JSONL inputs (aeb-dev HTML pages and the seeds when ``--data``'s parent
-has them, the wire fixtures under ``tests/fixtures/wire/pages``, the whole bad-input
-corpus), runs ``process`` on each, both the default two-process run and ``--serial``,
+Builds RawPage JSONL inputs (aeb-dev HTML pages when ``--data`` has them, the seeds
+from their copies in ``tests/fixtures/dedupe/seeds``, the wire fixtures under
+``tests/fixtures/wire/pages``, the whole bad-input corpus), runs ``process`` on each,
+both the default two-process run and ``--serial``,
 with this working tree and with ``--base`` checked out in a temporary git worktree,
 and compares: articles byte for byte, dead letters byte for byte except ``received_at``
 (the time the letter was written). Prints one line per input and mode; exits 1 when
@@ -39,7 +40,8 @@ def build_inputs(data: Path, out: Path) -> list[Path]:
     if aeb:
         sets["aeb-dev"] = [_record(f"https://aeb.example/{p.name[:16]}", gzip.decompress(p.read_bytes()).decode(
             "utf-8", "replace"), "text/html", "aeb").encode() for p in aeb]
-    seeds = sorted((data.parent / "seeds").glob("*.txt"))
+    # the seeds: the copies in tests/fixtures (the same five files as ../shared/seeds)
+    seeds = sorted((ROOT / "tests" / "fixtures" / "dedupe" / "seeds").glob("*.txt"))
     if seeds:
         sets["seeds"] = [_record(f"https://seeds.example/{p.stem}", p.read_text(encoding="utf-8"), "text/plain",
                                  "seeds").encode() for p in seeds]
@@ -59,10 +61,15 @@ def build_inputs(data: Path, out: Path) -> list[Path]:
     return paths
 
 
+# The CLI moved from pipeline/cli.py to agents/cli.py (issue 10): run whichever the revision has.
+_CLI_MAIN = ("import sys\ntry:\n    from agents.cli import main\n"
+             "except ImportError:\n    from pipeline.cli import main\nsys.exit(main())")
+
+
 def run_process(tree: Path, source: Path, out: Path, serial: bool) -> tuple[bytes, list[dict]]:
     """``process`` from ``tree``'s sources (first on sys.path), in a clean environment."""
     articles, dlq = out.parent / f"{out.name}.articles", out.parent / f"{out.name}.dlq"
-    command = [sys.executable, "-c", "import sys; from pipeline.cli import main; sys.exit(main())", "process",
+    command = [sys.executable, "-c", _CLI_MAIN, "process",
                "--input", str(source), "--output", str(articles), "--dlq", str(dlq), "--quiet"]
     if serial:
         command.append("--serial")

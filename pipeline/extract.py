@@ -8,7 +8,6 @@ the site templates it has learnt, so keep one per worker process.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -17,18 +16,12 @@ from pipeline.clean import Block, TemplateMemory, clean_blocks
 from pipeline.clean.html import html_blocks
 from pipeline.clean.text import text_blocks
 from pipeline.errors import RecordError
+from pipeline.text import word_units
 from schemas import RawPage, Removed
 
 STAGE = "extract"
 # An article has at least one paragraph this long; a page without one is navigation, not news.
 MIN_PROSE_WORDS = 6
-# Scripts written without spaces between words: there, count about one word per two characters.
-_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
-
-
-def word_units(text: str) -> int:
-    """Words in ``text``, estimating them for Chinese, Japanese, Korean and Thai runs."""
-    return len(text.split()) + len(_UNSPACED.findall(text)) // 2
 
 
 @dataclass

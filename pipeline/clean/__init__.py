@@ -4,7 +4,7 @@ Order of work on a page's blocks:
 
 1. block rules (``rules``): ads, share widgets, captions and credits, prompts, footers, mastheads,
    menu lines, short layout-table cells, and the site furniture phrased in ``furniture.tsv``;
-2. stray UI strings in another script than the page's (``scripts``);
+2. stray UI strings in another script than the page's (``pipeline.text.dominant_script``);
 3. the title (moved to metadata, never left in the body);
 4. the site's learnt template lines (``templates``);
 5. context rules (``context``): related lists and inserts, lone labels, repeated lines;
@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.clean.blocks import Block, is_headline, is_sentence, normalise, words
+from pipeline.clean.blocks import Block, is_headline, is_sentence
 from pipeline.clean.context import apply_context_rules
 from pipeline.clean.rules import block_rule
-from pipeline.clean.scripts import dominant_script, script_counts
 from pipeline.clean.templates import TemplateMemory
+from pipeline.text import dominant_script, fold_line, script_counts, words
 
 __all__ = ["Block", "Cleaned", "TemplateMemory", "clean_blocks"]
 
@@ -72,7 +72,7 @@ def _mark_foreign_script(blocks: list[Block]) -> None:
 
 
 def _similar_title(text: str, title: str) -> bool:
-    a, b = normalise(text).rstrip(".:"), normalise(title).rstrip(".:")
+    a, b = fold_line(text).rstrip(".:"), fold_line(title).rstrip(".:")
     if not a or not b:
         return False
     if a == b:

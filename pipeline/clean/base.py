@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.clean.blocks import Block, is_sentence, words
+from pipeline.clean.blocks import Block, is_sentence
+from pipeline.text import words
 
 # A candidate with fewer prose words than this may have missed the article.
 DOUBT_PROSE_WORDS = 100

@@ -14,8 +14,9 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
-from pipeline.clean.blocks import Block, is_headline, is_label, is_sentence, normalise, words
+from pipeline.clean.blocks import Block, is_headline, is_label, is_sentence
 from pipeline.clean.rules import RELATED_PREFIX, is_related_label, is_section_word
+from pipeline.text import fold_line, words
 
 # How many headlines a related list may hold before we stop trusting the label.
 MAX_RELATED_ITEMS = 12
@@ -150,7 +151,7 @@ def _mark_repeated_passages(blocks: list[Block]) -> None:
     back to back, which is the text's own doing.
     """
     long = [b for b in blocks if b.kept and b.kind != "item" and len(words(b.text)) >= REPEATED_PASSAGE_WORDS]
-    keys = [normalise(b.text) for b in long]
+    keys = [fold_line(b.text) for b in long]
     first_at: dict[str, int] = {}
     for j, key in enumerate(keys):
         first_at.setdefault(key, j)
@@ -168,10 +169,10 @@ def apply_context_rules(blocks: list[Block]) -> None:
     """Mark, in place, blocks that are boilerplate because of where they stand."""
     gaps = _uses_gaps(blocks)
     # 0. short non-sentence lines shown twice on the page (a headline above and inside an insert)
-    counts = Counter(normalise(b.text) for b in blocks if _repeatable(b))
+    counts = Counter(fold_line(b.text) for b in blocks if _repeatable(b))
     for b in blocks:
         # exactly twice: a list of identical items ("See it now: Amazon" x7) is content, not a repeat
-        if b.kept and _repeatable(b) and b.kind != "item" and counts[normalise(b.text)] == 2:
+        if b.kept and _repeatable(b) and b.kind != "item" and counts[fold_line(b.text)] == 2:
             b.rule = "duplicate"
     # 1. related labels and the headlines under them; "Read more: <headline>" lines
     for i, b in enumerate(blocks):

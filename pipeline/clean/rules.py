@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pipeline.clean.blocks import Block, is_sentence, words
+from pipeline.clean.blocks import Block, is_sentence
+from pipeline.text import words
 
 _I = re.IGNORECASE
 

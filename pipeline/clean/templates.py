@@ -14,14 +14,15 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from pipeline.clean.blocks import Block, is_headline, is_label, is_sentence, normalise, words
+from pipeline.clean.blocks import Block, is_headline, is_label, is_sentence
+from pipeline.text import fold_line, words
 
 _DIGITS = re.compile(r"\d+")
 
 
 def fingerprint(text: str) -> str:
     """A line's identity across pages: case, spacing and numbers ignored."""
-    return _DIGITS.sub("0", normalise(text))
+    return _DIGITS.sub("0", fold_line(text))
 
 
 def _prose(block: Block) -> bool:

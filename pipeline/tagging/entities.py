@@ -30,7 +30,7 @@ from functools import lru_cache
 from importlib import resources
 
 from pipeline.tagging import places
-from pipeline.tagging.text import lower_pieces, normalise, split_pieces, term_key, word_tokens
+from pipeline.text import lower_pieces, match_normalise, split_pieces, term_key, word_tokens
 
 MAX_NAME_WORDS = 6
 def _words(text: str) -> frozenset[str]:
@@ -116,7 +116,7 @@ def _case_rule(surface: str) -> str | None:
     if surface.upper() != surface:
         return None  # has lower-case letters: not an acronym
     letters = re.sub(r"[^A-Za-z]", "", surface)
-    return normalise(surface).strip() if letters.isupper() and len(letters) <= 5 else None
+    return match_normalise(surface).strip() if letters.isupper() and len(letters) <= 5 else None
 
 
 @lru_cache(maxsize=1)
@@ -212,10 +212,10 @@ class EntityExtractor:
 
     def extract(self, text: str) -> list[dict[str, object]]:
         """Entities as dicts {name, type, count, [iso|country]}, by count desc then name."""
-        return self.extract_normalised(normalise(text))
+        return self.extract_normalised(match_normalise(text))
 
     def extract_normalised(self, text: str) -> list[dict[str, object]]:
-        """``extract`` for text already passed through ``text.normalise``."""
+        """``extract`` for text already passed through ``pipeline.text.match_normalise``."""
         return self.extract_pieces(split_pieces(text))
 
     def extract_pieces(

@@ -9,9 +9,9 @@ import pytest
 
 from pipeline.tagging import Tagger
 from pipeline.tagging.entities import EntityExtractor
-from pipeline.tagging.text import lower_word_tokens, lower_word_tokens_from_pieces, normalise, split_pieces
 from pipeline.tagging.topics import TopicClassifier
 from pipeline.tagging.vocabulary import media_topics, top_level_codes
+from pipeline.text import lower_word_tokens, lower_word_tokens_from_pieces, match_normalise, split_pieces
 from tests.conftest import SEEDS
 
 HANDWRITTEN = Path(__file__).resolve().parents[1] / "fixtures/tagging/handwritten.txt"
@@ -199,7 +199,7 @@ NUMBERS_MONEY_AND_POSSESSIVES = [
 
 @pytest.mark.parametrize("text", NUMBERS_MONEY_AND_POSSESSIVES)
 def test_shared_tokens_are_exactly_the_topic_tokens(text) -> None:
-    clean = normalise(text)
+    clean = match_normalise(text)
     assert lower_word_tokens_from_pieces(split_pieces(clean), clean) == lower_word_tokens(clean)
 
 
@@ -215,7 +215,7 @@ def test_tag_equals_the_topic_and_entity_stages_run_on_their_own(tagger, title, 
 
 @pytest.mark.parametrize("text", NUMBERS_MONEY_AND_POSSESSIVES)
 def test_shared_tokens_reuse_the_lower_case_tokens_the_caller_has(text) -> None:
-    clean = normalise(text)
+    clean = match_normalise(text)
     pieces = split_pieces(clean)
     lower = [t.lower() for t in pieces[1::2]]
     assert lower_word_tokens_from_pieces(pieces, clean, lower) == lower_word_tokens(clean)
