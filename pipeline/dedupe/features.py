@@ -23,6 +23,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from operator import itemgetter
 
+from pipeline.tagging.entities import person_titles
+
 _MONTHS = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
     "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
@@ -62,13 +64,14 @@ STOPWORDS = _words(
     billion thousand hundred read more click share video photo image images file copyright reserved rights
     reuters ap afp associated press getty advertisement subscribe newsletter"""
 )
+_OFFICE_WORDS = _words("foreign defence defense finance interior home state justice")
 _NOT_NAMES = (
     STOPWORDS
     | frozenset(k for k in _MONTHS if len(k) > 3)
-    | _words(
-        "president minister chairman leader prime secretary spokesman spokeswoman senator governor mayor chief"
-        " head general sen rep gov"
-    )
+    # the entity tagger's titles ("President", "Minister", "Pope"): one list for both stages. Less the
+    # words that also qualify an office ("Justice Department", "State Department", "Home Office"):
+    # there they are part of a name that tells a story apart
+    | (person_titles() - _OFFICE_WORDS)
 )
 
 LEAD_CHARS = 1500
