@@ -645,13 +645,3 @@ def person_titles() -> frozenset[str]:
     is a name: a capitalised title is not one.
     """
     return _TITLES
-
-
-@lru_cache(maxsize=1)
-def place_words() -> frozenset[str]:
-    """Lower-case one-word names of the gazetteer's places (countries, their peoples, states, cities)."""
-    return frozenset(
-        key[0]
-        for key, aliases in default_gazetteer().aliases.items()
-        if len(key) == 1 and any(alias.entry.type == "place" for alias in aliases)
-    )
