@@ -52,8 +52,8 @@ from pipeline.dedupe.features import Description, describe
 
 HALF_LIFE = 86_400.0  # a story's centroid halves its older members' weight every day
 MAX_IDLE = 3 * 86_400  # a story with nothing new for this long is not joined
-JOIN = 0.25
-GAP_COST = 0.2  # per idle day beyond the grace: coverage of one event comes in bursts
+JOIN = 0.20  # with the steeper idle cost: within a burst a looser match, after a quiet day a closer one
+GAP_COST = 0.3  # per idle day beyond the grace: coverage of one event comes in bursts
 GRACE = 43_200  # half a day quiet costs nothing
 ENTITY_WEIGHT = 0.15
 NAME_BOOST = 1.5
