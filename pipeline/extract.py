@@ -18,8 +18,9 @@ from pipeline.clean.text import text_blocks
 from pipeline.errors import RecordError
 from pipeline.text import word_units
 from schemas import RawPage, Removed
+from schemas.names import DeadLetterReason, Stage
 
-STAGE = "extract"
+STAGE = Stage.EXTRACT
 # An article has at least one paragraph this long; a page without one is navigation, not news.
 MIN_PROSE_WORDS = 6
 
@@ -67,20 +68,21 @@ class Extractor:
         else:
             html = html_blocks(page.content, page.url)
             if html is None:
-                raise RecordError(STAGE, "no_content", "the HTML could not be parsed", url=page.url)
+                raise RecordError(STAGE, DeadLetterReason.NO_CONTENT, "the HTML could not be parsed", url=page.url)
             blocks, base = html.blocks, html.base
             meta_title, guess = page.title or html.meta.title, False
             author, published_at, lang = html.meta.author, html.meta.published_at, html.meta.lang
         if not blocks:
-            raise RecordError(STAGE, "no_content", "no article text found", url=page.url)
+            raise RecordError(STAGE, DeadLetterReason.NO_CONTENT, "no article text found", url=page.url)
         cleaned = clean_blocks(
             blocks, title=meta_title, guess_title=guess, source=source_key(page), templates=self.templates
         )
         if not cleaned.paragraphs:
-            raise RecordError(STAGE, "no_content", "nothing left after removing boilerplate", url=page.url)
+            raise RecordError(STAGE, DeadLetterReason.NO_CONTENT, "nothing left after removing boilerplate",
+                              url=page.url)
         if not any(word_units(p) >= MIN_PROSE_WORDS for p in cleaned.paragraphs):
             # menus, tag clouds and link lists are not articles, however many lines they have
-            raise RecordError(STAGE, "no_content", "no paragraph of running text", url=page.url)
+            raise RecordError(STAGE, DeadLetterReason.NO_CONTENT, "no paragraph of running text", url=page.url)
         return Extraction(
             title=cleaned.title,
             paragraphs=cleaned.paragraphs,
