@@ -33,6 +33,7 @@ class Extraction:
     paragraphs: list[str]
     removed: list[Removed] = field(default_factory=list)
     author: str | None = None
+    site_name: str | None = None
     published_at: datetime | None = None
     lang: str | None = None
     # every block with the rule that cut it (None: kept), in page order; for benchmarks and debugging
@@ -59,7 +60,7 @@ class Extractor:
         self.templates = templates if templates is not None else TemplateMemory()
 
     def extract(self, page: RawPage) -> Extraction:
-        author = published_at = lang = None
+        author = site_name = published_at = lang = None
         base = ""
         if page.content_type == "text/plain":
             blocks = text_blocks(page.content)
@@ -72,6 +73,7 @@ class Extractor:
             blocks, base = html.blocks, html.base
             meta_title, guess = page.title or html.meta.title, False
             author, published_at, lang = html.meta.author, html.meta.published_at, html.meta.lang
+            site_name = html.meta.site_name
         if not blocks:
             raise RecordError(STAGE, DeadLetterReason.NO_CONTENT, "no article text found", url=page.url)
         cleaned = clean_blocks(
@@ -88,6 +90,7 @@ class Extractor:
             paragraphs=cleaned.paragraphs,
             removed=[Removed(rule=rule, text=text) for rule, text in cleaned.removed],
             author=author,
+            site_name=site_name,
             published_at=published_at,
             lang=lang,
             blocks=cleaned.blocks,

@@ -152,6 +152,8 @@ class Pipeline:
                 canonical_url=canonical,
                 source=page.source,
                 title=page.title or result.title,
+                author=result.author,
+                site_name=result.site_name,
                 body=body,
                 lang=result.lang,
                 published_at=page.published_at or result.published_at,

@@ -79,6 +79,8 @@ def build_document(article: Article) -> dict[str, Any]:
         "source": article.source,
         "lang": article.lang,
         "title": article.title,
+        "author": article.author,
+        "site_name": article.site_name,
         f"title_{sfx}": article.title or "",
         f"body_{sfx}": article.body,
         "published_at": iso(article.published_at),
