@@ -274,9 +274,9 @@ def create_app(settings: Settings, bootstrap: str, health: WorkerHealth | None =
         app.producer.buffer.max_messages = CHANGELOG_BUFFER
 
     @app.agent(raw)
-    @fatal_on_error(health, "extract")
+    @fatal_on_error(health, Stage.EXTRACT)
     async def extract(stream: faust.StreamT) -> None:
-        in_flight = InFlight(health, "extract")
+        in_flight = InFlight(health, Stage.EXTRACT)
         async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
             outcomes = await asyncio.wrap_future(runner.submit("front", [e.value for e in events], encode=True))
             outputs: list[Output | None] = []
@@ -289,15 +289,15 @@ def create_app(settings: Settings, bootstrap: str, health: WorkerHealth | None =
             await deliver(stream, events, outputs, in_flight)
 
     @app.agent(extracted)
-    @fatal_on_error(health, "dedupe")
+    @fatal_on_error(health, Stage.DEDUPE)
     async def dedupe(stream: faust.StreamT) -> None:
-        in_flight = InFlight(health, "dedupe")
+        in_flight = InFlight(health, Stage.DEDUPE)
         # here, in order, in the agent's own task: cheap, and Faust tables are written from the agent
         async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
             outputs: list[Output | None] = []
             for n, event in enumerate(events):
                 try:
-                    article = pipeline.dedupe(pipeline.decode("dedupe", event.value))
+                    article = pipeline.dedupe(pipeline.decode(Stage.DEDUPE, event.value))
                     outputs.append(Output(deduped, article.id.encode(), article.model_dump_json().encode()))
                 except Exception as exc:
                     outputs.append(letter_for(exc, Stage.DEDUPE, event))
@@ -318,9 +318,9 @@ def create_app(settings: Settings, bootstrap: str, health: WorkerHealth | None =
             await deliver(stream, events, outputs, in_flight)
 
     @app.agent(deduped)
-    @fatal_on_error(health, "tag")
+    @fatal_on_error(health, Stage.TAG)
     async def tag(stream: faust.StreamT) -> None:
-        in_flight = InFlight(health, "tag")
+        in_flight = InFlight(health, Stage.TAG)
         async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
             outcomes = await asyncio.wrap_future(runner.submit("tag", [e.value for e in events], encode=True))
             outputs: list[Output | None] = []
