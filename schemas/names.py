@@ -128,3 +128,4 @@ class Rule(StrEnum):
     RELATED = "related"
     DUPLICATE = "duplicate"
     SECTION_LABEL = "section_label"
+    COMMENTS = "comments"  # a reader-comment thread after the article (the extract branch's context rule)
