@@ -428,6 +428,31 @@ def test_an_exact_case_term_of_one_topic_leaves_the_word_plain_for_the_others() 
     assert topic_evidence_of(lexicon, None, "the heat won their nba game")["medtop:15000000"] == 2.0
 
 
+@pytest.mark.parametrize(
+    ("title", "body", "desk"),
+    [
+        ("Astronomers spot a supernova", "The exploding star was seen from an observatory in Chile.", "13"),
+        ("Goalie stops 40 shots", "The netminder kept the puck out through every penalty kill.", "15"),
+        ("Lender's net loss narrows", "The bank reported a narrower quarterly loss on higher trading volume.", "04"),
+        ("Rebels ambush convoy", "Militiamen fired rocket propelled grenades at the trucks.", "16"),
+        ("Parliament ratifies treaty", "Lawmakers ratified the accord at a summit meeting.", "11"),
+        ("Spammers face new law", "Unsolicited e-mail and botnet operators are the target.", "13"),
+    ],
+)
+def test_the_vocabulary_covers_the_common_news_desks(title, body, desk) -> None:
+    scores = TopicClassifier().scores(title, body)
+    assert max((c for c in scores if c in TOPS), key=scores.get) == f"medtop:{desk}000000"
+
+
+def test_everyday_senses_of_topic_words_need_support() -> None:
+    classifier = TopicClassifier()
+    # "homes" is no sport cue and "Corp." no business cue on their own ...
+    assert "medtop:15000000" not in classifier.scores(None, "The storm knocked out power to 75,000 homes.")
+    assert "medtop:04000000" not in classifier.scores(None, "Acme Corp. unveiled a faster laptop chip.")
+    # ... but count beside a sure cue of their topic
+    assert "medtop:04000000" in classifier.scores(None, "Acme Corp. said quarterly profit rose.")
+
+
 def test_names_get_no_plural_forms() -> None:
     from pipeline.tagging.topics import parse_lexicon
 
