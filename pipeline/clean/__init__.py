@@ -24,6 +24,7 @@ from pipeline.clean.context import apply_context_rules
 from pipeline.clean.rules import block_rule
 from pipeline.clean.templates import TemplateMemory
 from pipeline.text import dominant_script, fold_line, script_counts, words
+from schemas.names import Rule
 
 __all__ = ["Block", "Cleaned", "TemplateMemory", "clean_blocks"]
 
@@ -70,7 +71,7 @@ def _mark_foreign_script(blocks: list[Block]) -> None:
             and line_share >= FOREIGN_SHARE
             and page_counts.get(script, 0) / total < FOREIGN_PAGE_SHARE + line_share * len(b.text) / total
         ):
-            b.rule = "foreign_script"
+            b.rule = Rule.FOREIGN_SCRIPT
 
 
 def _similar_title(text: str, title: str) -> bool:
@@ -94,9 +95,9 @@ def _mark_title(blocks: list[Block], title: str | None, guess: bool) -> str | No
     if title:
         for b in blocks:
             if b.kept and len(words(b.text)) <= 40 and _similar_title(b.text, title):
-                b.rule = "title"
+                b.rule = Rule.TITLE
         if not any(b.kept for b in blocks):
-            _restore_last(blocks, "title")
+            _restore_last(blocks, Rule.TITLE)
     if not guess or title:
         return title
     kept = [b for b in blocks if b.kept]
@@ -106,7 +107,7 @@ def _mark_title(blocks: list[Block], title: str | None, guess: bool) -> str | No
         # a headline heads something: prose must follow it, or it is the text itself
         follows = any(is_sentence(x.text) for x in kept[i + 1 :])
         if follows and is_headline(b.text, 30) and len(words(b.text)) >= 3:
-            b.rule = "title"
+            b.rule = Rule.TITLE
             return b.text
     return title
 
@@ -163,6 +164,6 @@ def clean_blocks(
     return Cleaned(
         title=title,
         paragraphs=join_wrapped(blocks),
-        removed=[(b.rule, b.text) for b in blocks if b.rule and b.rule != "empty"],
+        removed=[(b.rule, b.text) for b in blocks if b.rule and b.rule != Rule.EMPTY],
         blocks=blocks,
     )

@@ -16,16 +16,16 @@ from pipeline.text import (
     split_pieces,
 )
 from schemas import Entity, Topic
+from schemas.names import TopicStatus
 
-# Why an article has the topics it has (``Tags.topic_status``).
-TAGGED = "tagged"
-NO_EVIDENCE = "no_evidence"  # a supported language, but no lexicon term in the text
-UNSUPPORTED_LANGUAGE = "unsupported_language"  # no lexicon for the detected language: no topics
-UNKNOWN_LANGUAGE = "unknown_language"  # too little text to tell the language: no topics
-UNTAGGED_REASONS = (NO_EVIDENCE, UNSUPPORTED_LANGUAGE, UNKNOWN_LANGUAGE)
+# Why an article has the topics it has (``Tags.topic_status``): the names are schemas.names.TopicStatus.
+TAGGED = TopicStatus.TAGGED
+NO_EVIDENCE = TopicStatus.NO_EVIDENCE
+UNSUPPORTED_LANGUAGE = TopicStatus.UNSUPPORTED_LANGUAGE
+UNKNOWN_LANGUAGE = TopicStatus.UNKNOWN_LANGUAGE
 
 
-def untagged_reason(has_topics: bool, lang: str | None) -> str | None:
+def untagged_reason(has_topics: bool, lang: str | None) -> TopicStatus | None:
     """Why an article has no topics (None when it has some), from what the tagged Article shows.
 
     The tag stage reports it (``Observed.untagged``) to the process that serves the metrics.
@@ -42,7 +42,7 @@ class Tags:
     topics: list[Topic] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
     lang: str | None = None
-    topic_status: str = TAGGED
+    topic_status: TopicStatus = TAGGED
 
 
 class Tagger:
