@@ -42,7 +42,7 @@ from pipeline.dedupe import Deduper
 from pipeline.errors import RecordError
 from pipeline.runner import StageRunner
 from pipeline.stages import Pipeline, count_dead_letter, to_dead_letter
-from pipeline.tagging import UNTAGGED_REASONS
+from schemas.names import UNTAGGED_REASONS, DeadLetterReason, Stage
 
 log = logging.getLogger("wirefeed.worker")
 # Records handed to the stage process at once, and how long to wait to fill a batch.
@@ -223,7 +223,7 @@ def create_app(settings: Settings, bootstrap: str, health: WorkerHealth | None =
     @app.on_partitions_assigned.connect
     async def _forget_on_assign(sender: Any, assigned: set, **_: Any) -> None:
         store.forget()
-    pipeline = Pipeline(settings, deduper=Deduper(store=store, settings=settings), build=("dedupe",))
+    pipeline = Pipeline(settings, deduper=Deduper(store=store, settings=settings), build=(Stage.DEDUPE,))
     runner = StageRunner(settings, steps=("front", "tag"), start_method="spawn")
     atexit.register(runner.close)
     health.runner = runner
@@ -262,8 +262,9 @@ def create_app(settings: Settings, bootstrap: str, health: WorkerHealth | None =
                     except Exception as exc:
                         if output.dead:
                             raise
-                        retry = letter_for(RecordError("publish", "publish_failed", f"{type(exc).__name__}: {exc}"),
-                                           "publish", event)
+                        failed = RecordError(Stage.PUBLISH, DeadLetterReason.PUBLISH_FAILED,
+                                             f"{type(exc).__name__}: {exc}")
+                        retry = letter_for(failed, Stage.PUBLISH, event)
                         await await_sent(await _send(retry))
                 await stream.ack(event)
 
@@ -277,33 +278,33 @@ def create_app(settings: Settings, bootstrap: str, health: WorkerHealth | None =
         app.producer.buffer.max_messages = CHANGELOG_BUFFER
 
     @app.agent(raw)
-    @fatal_on_error(health, "extract")
+    @fatal_on_error(health, Stage.EXTRACT)
     async def extract(stream: faust.StreamT) -> None:
-        in_flight = InFlight(health, "extract")
+        in_flight = InFlight(health, Stage.EXTRACT)
         async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
             outcomes = await asyncio.wrap_future(runner.submit("front", [e.value for e in events], encode=True))
             outputs: list[Output | None] = []
             for event, outcome in zip(events, outcomes, strict=True):
                 outcome.observed.record()
                 if outcome.error is not None:  # a bad page goes to the DLQ; the stream goes on
-                    outputs.append(letter_for(outcome.error, "extract", event))
+                    outputs.append(letter_for(outcome.error, Stage.EXTRACT, event))
                 else:  # one partition: the dedupe stage sees every article (key kept for debugging)
                     outputs.append(Output(extracted, outcome.article_id.encode(), outcome.value))
             await deliver(stream, events, outputs, in_flight)
 
     @app.agent(extracted)
-    @fatal_on_error(health, "dedupe")
+    @fatal_on_error(health, Stage.DEDUPE)
     async def dedupe(stream: faust.StreamT) -> None:
-        in_flight = InFlight(health, "dedupe")
+        in_flight = InFlight(health, Stage.DEDUPE)
         # here, in order, in the agent's own task: cheap, and Faust tables are written from the agent
         async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
             outputs: list[Output | None] = []
             for n, event in enumerate(events):
                 try:
-                    article = pipeline.dedupe(pipeline.decode("dedupe", event.value))
+                    article = pipeline.dedupe(pipeline.decode(Stage.DEDUPE, event.value))
                     outputs.append(Output(deduped, article.id.encode(), article.model_dump_json().encode()))
                 except Exception as exc:
-                    outputs.append(letter_for(exc, "dedupe", event))
+                    outputs.append(letter_for(exc, Stage.DEDUPE, event))
                 pipeline.observe().record()
                 await asyncio.sleep(0)  # let the changelog and the other agents' sends go meanwhile
                 last = n + 1 == len(events)
@@ -321,9 +322,9 @@ def create_app(settings: Settings, bootstrap: str, health: WorkerHealth | None =
             await deliver(stream, events, outputs, in_flight)
 
     @app.agent(deduped)
-    @fatal_on_error(health, "tag")
+    @fatal_on_error(health, Stage.TAG)
     async def tag(stream: faust.StreamT) -> None:
-        in_flight = InFlight(health, "tag")
+        in_flight = InFlight(health, Stage.TAG)
         async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
             outcomes = await asyncio.wrap_future(runner.submit("tag", [e.value for e in events], encode=True))
             outputs: list[Output | None] = []
@@ -331,7 +332,7 @@ def create_app(settings: Settings, bootstrap: str, health: WorkerHealth | None =
             for event, outcome in zip(events, outcomes, strict=True):
                 outcome.observed.record()
                 if outcome.error is not None:
-                    outputs.append(letter_for(outcome.error, "tag", event))
+                    outputs.append(letter_for(outcome.error, Stage.TAG, event))
                 elif not outcome.publishable:
                     outputs.append(None)
                 else:

@@ -90,6 +90,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_port_pair(attempts: int = 50) -> int:
+    """A free port whose successor is free too: the dev broker's controller listens on port + 1.
+
+    A random free port's neighbour is often an ephemeral port in use by some connection on a
+    busy machine, so ``free_port()`` alone made ``broker start`` fail to bind now and then.
+    """
+    for _ in range(attempts):
+        port = free_port()
+        if port >= 65535:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise BrokerError(f"no free pair of adjacent ports on 127.0.0.1 after {attempts} tries")
+
+
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)

@@ -30,6 +30,7 @@ from pipeline.index.backend import IndexBackend, TransientIndexError
 from pipeline.index.documents import STAGE, action_from_record
 from pipeline.index.sink import Backoff, Batch, BatchLimits, BatchOutcome, Stopped, write_batch
 from pipeline.stages import to_dead_letter
+from schemas.names import DeadLetterReason
 
 log = logging.getLogger("wirefeed.index")
 LAG_INTERVAL_S = 5.0
@@ -184,7 +185,7 @@ class IndexSink:
                 metrics.INDEX_SEARCHABLE_SECONDS.observe(max(now_ms - action.published_ms, 0) / 1000)
         for action, result in outcome.rejected:
             log.warning("index rejected a document", extra={"id": action.doc_id, "reason": result.reason})
-            exc = RecordError(STAGE, result.reason or "rejected", result.detail or result.reason,
+            exc = RecordError(STAGE, result.reason or DeadLetterReason.REJECTED, result.detail or result.reason,
                               url=(action.document or {}).get("url"))
             dead.append(self._letter(exc, action.doc_id.encode(), action.source))
         if dead:

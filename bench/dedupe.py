@@ -26,7 +26,7 @@ from bench.data import AEB_TRUTH, DATA  # noqa: E402
 from bench.syndicate import Item, pairs, syndicate  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.dedupe import Deduper  # noqa: E402
-from pipeline.dedupe.sketch import tokens  # noqa: E402
+from pipeline.text import shingle_tokens  # noqa: E402
 
 DEFAULT_DATA = DATA / AEB_TRUTH
 
@@ -68,7 +68,7 @@ def run_reference(items: list[Item]) -> tuple[dict[str, str], float]:
     groups: dict[str, str] = {}
     start = time.process_time()
     for it in items:
-        words = tokens(it.article.body)
+        words = shingle_tokens(it.article.body)
         shingles = {" ".join(words[i : i + 4]).encode() for i in range(max(len(words) - 3, 1))}
         minhash = MinHash(num_perm=128)
         minhash.update_batch(list(shingles))

@@ -50,6 +50,7 @@ from pipeline.dedupe.features import Description  # noqa: E402
 from pipeline.dedupe.stories import Stories  # noqa: E402
 from pipeline.stages import Pipeline  # noqa: E402
 from schemas import Article  # noqa: E402
+from tests.helpers import CountingStore  # noqa: E402
 
 STREAMS = ("allsides", "ecbplus", "ecbplus_2weeks")
 
@@ -249,27 +250,9 @@ def shuffled(data: Path, name: str, orders: int, settings: Settings) -> None:
     )
 
 
-class _CountingStore(dict):
-    """A dict that counts writes and deletes: each is one changelog record of the Faust table."""
-
-    writes = 0
-
-    def __setitem__(self, key: str, value: object) -> None:
-        self.writes += 1
-        super().__setitem__(key, value)
-
-    def __delitem__(self, key: str) -> None:
-        self.writes += 1
-        super().__delitem__(key)
-
-    def pop(self, key: str, *default: object) -> object:
-        self.writes += key in self
-        return super().pop(key, *default)
-
-
 def table_writes(items: list) -> float:
     """Store writes and deletes per article over the stream (untimed pass; the table's changelog volume)."""
-    store = _CountingStore()
+    store = CountingStore()
     deduper = Deduper(store, settings=Settings())
     for it in items:
         deduper.check(it.article)

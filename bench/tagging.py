@@ -39,9 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.data import AEB_TRUTH, DATA, add_data_argument  # noqa: E402
 from pipeline.tagging import Tagger  # noqa: E402
-from pipeline.tagging.text import normalise, word_tokens  # noqa: E402
 from pipeline.tagging.topics import TopicClassifier, default_calibration, topic_evidence  # noqa: E402
 from pipeline.tagging.vocabulary import media_topics, top_level_codes  # noqa: E402
+from pipeline.text import match_normalise, word_tokens  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests/fixtures/tagging"
@@ -104,7 +104,7 @@ def load_aeb(path: Path = FIXTURES / "aeb_labels.tsv", truth: Path = AEB) -> lis
 
 def label_word_scores(title: str | None, body: str) -> dict[str, float]:
     """Baseline: count the words of each top-level topic's IPTC label."""
-    tokens = [t.lower() for t in word_tokens(normalise(f"{title or ''}\n{body}"))]
+    tokens = [t.lower() for t in word_tokens(match_normalise(f"{title or ''}\n{body}"))]
     counts: dict[str, int] = {}
     for token in tokens:
         counts[token] = counts.get(token, 0) + 1

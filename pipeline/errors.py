@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from schemas.names import DeadLetterReason
+
 
 class RecordError(Exception):
     """A record cannot go on; ``reason`` is a short machine-readable code."""
@@ -28,9 +30,9 @@ def as_record_error(exc: BaseException, stage: str) -> RecordError:
     if isinstance(exc, RecordError):
         return exc
     if isinstance(exc, TooSlow):
-        return RecordError(stage, "too_slow", f"the record used more than its CPU time ({exc})")
+        return RecordError(stage, DeadLetterReason.TOO_SLOW, f"the record used more than its CPU time ({exc})")
     if isinstance(exc, MemoryError):
-        return RecordError(stage, "too_large", "the record needed more memory than a record may use")
+        return RecordError(stage, DeadLetterReason.TOO_LARGE, "the record needed more memory than a record may use")
     if isinstance(exc, RecursionError):
-        return RecordError(stage, "too_large", "the record is nested too deeply")
-    return RecordError(stage, "internal_error", f"{type(exc).__name__}: {exc}")
+        return RecordError(stage, DeadLetterReason.TOO_LARGE, "the record is nested too deeply")
+    return RecordError(stage, DeadLetterReason.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")

@@ -8,7 +8,6 @@ the site templates it has learnt, so keep one per worker process.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -17,18 +16,13 @@ from pipeline.clean import Block, TemplateMemory, clean_blocks
 from pipeline.clean.html import html_blocks
 from pipeline.clean.text import text_blocks
 from pipeline.errors import RecordError
+from pipeline.text import word_units
 from schemas import RawPage, Removed
+from schemas.names import DeadLetterReason, Stage
 
-STAGE = "extract"
+STAGE = Stage.EXTRACT
 # An article has at least one paragraph this long; a page without one is navigation, not news.
 MIN_PROSE_WORDS = 6
-# Scripts written without spaces between words: there, count about one word per two characters.
-_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
-
-
-def word_units(text: str) -> int:
-    """Words in ``text``, estimating them for Chinese, Japanese, Korean and Thai runs."""
-    return len(text.split()) + len(_UNSPACED.findall(text)) // 2
 
 
 @dataclass
@@ -39,6 +33,7 @@ class Extraction:
     paragraphs: list[str]
     removed: list[Removed] = field(default_factory=list)
     author: str | None = None
+    site_name: str | None = None
     published_at: datetime | None = None
     lang: str | None = None
     # every block with the rule that cut it (None: kept), in page order; for benchmarks and debugging
@@ -65,7 +60,7 @@ class Extractor:
         self.templates = templates if templates is not None else TemplateMemory()
 
     def extract(self, page: RawPage) -> Extraction:
-        author = published_at = lang = None
+        author = site_name = published_at = lang = None
         base = ""
         if page.content_type == "text/plain":
             blocks = text_blocks(page.content)
@@ -74,25 +69,28 @@ class Extractor:
         else:
             html = html_blocks(page.content, page.url)
             if html is None:
-                raise RecordError(STAGE, "no_content", "the HTML could not be parsed", url=page.url)
+                raise RecordError(STAGE, DeadLetterReason.NO_CONTENT, "the HTML could not be parsed", url=page.url)
             blocks, base = html.blocks, html.base
             meta_title, guess = page.title or html.meta.title, False
             author, published_at, lang = html.meta.author, html.meta.published_at, html.meta.lang
+            site_name = html.meta.site_name
         if not blocks:
-            raise RecordError(STAGE, "no_content", "no article text found", url=page.url)
+            raise RecordError(STAGE, DeadLetterReason.NO_CONTENT, "no article text found", url=page.url)
         cleaned = clean_blocks(
             blocks, title=meta_title, guess_title=guess, source=source_key(page), templates=self.templates
         )
         if not cleaned.paragraphs:
-            raise RecordError(STAGE, "no_content", "nothing left after removing boilerplate", url=page.url)
+            raise RecordError(STAGE, DeadLetterReason.NO_CONTENT, "nothing left after removing boilerplate",
+                              url=page.url)
         if not any(word_units(p) >= MIN_PROSE_WORDS for p in cleaned.paragraphs):
             # menus, tag clouds and link lists are not articles, however many lines they have
-            raise RecordError(STAGE, "no_content", "no paragraph of running text", url=page.url)
+            raise RecordError(STAGE, DeadLetterReason.NO_CONTENT, "no paragraph of running text", url=page.url)
         return Extraction(
             title=cleaned.title,
             paragraphs=cleaned.paragraphs,
             removed=[Removed(rule=rule, text=text) for rule, text in cleaned.removed],
             author=author,
+            site_name=site_name,
             published_at=published_at,
             lang=lang,
             blocks=cleaned.blocks,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
-import unicodedata
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from courlan import normalize_url
 from lxml.html import HtmlElement
+
+from pipeline.text import fold_for_hash
 
 # Query parameters that only track the click, never change the page.
 _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid|ref|ref_src|smid|sr_share)$", re.I)
@@ -84,16 +85,6 @@ def article_id(canonical: str) -> str:
     return hashlib.blake2b(canonical.encode("utf-8"), digest_size=8).hexdigest()
 
 
-_WS = re.compile(r"\s+")
-_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
-
-
-def normalise_text(text: str) -> str:
-    """Text folded for hashing: NFKC, lower case, punctuation and spacing ignored."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return _WS.sub(" ", _PUNCT.sub(" ", text)).strip()
-
-
 def content_hash(body: str) -> str:
     """Hash of the normalised body: equal for copies that differ only in quotes, case or spacing."""
-    return hashlib.blake2b(normalise_text(body).encode("utf-8"), digest_size=16).hexdigest()
+    return hashlib.blake2b(fold_for_hash(body).encode("utf-8"), digest_size=16).hexdigest()

@@ -9,8 +9,9 @@ from pydantic import ValidationError
 
 from pipeline.errors import RecordError
 from schemas import RawPage
+from schemas.names import DeadLetterReason, Stage
 
-STAGE = "parse"
+STAGE = Stage.PARSE
 # Longer URLs are refused: most servers reject request lines over 8 KB, and the URL becomes a Kafka key.
 MAX_URL_CHARS = 8192
 
@@ -42,21 +43,21 @@ def parse_raw_page(line: str | bytes, max_content_bytes: int) -> RawPage:
         try:
             line = line.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise RecordError(STAGE, "not_utf8", f"input is not UTF-8: {exc}") from None
+            raise RecordError(STAGE, DeadLetterReason.NOT_UTF8, f"input is not UTF-8: {exc}") from None
     line = line.removeprefix("\ufeff")  # a byte-order mark (first line of a file saved on Windows)
     if not line.strip():
-        raise RecordError(STAGE, "empty_line", "the line is empty")
+        raise RecordError(STAGE, DeadLetterReason.EMPTY_LINE, "the line is empty")
     if "\x00" in line and line.lstrip()[:1] not in ("{", "["):
-        raise RecordError(STAGE, "not_json", "the line holds NUL bytes and is not JSON")
+        raise RecordError(STAGE, DeadLetterReason.NOT_JSON, "the line holds NUL bytes and is not JSON")
     try:
         data = json.loads(line)
     except RecursionError:
         # the C decoder stops at the interpreter's recursion limit, long before memory is at risk
-        raise RecordError(STAGE, "too_deep", "JSON nested deeper than the decoder allows") from None
+        raise RecordError(STAGE, DeadLetterReason.TOO_DEEP, "JSON nested deeper than the decoder allows") from None
     except ValueError as exc:  # ValueError: JSONDecodeError, or an int over 4300 digits
-        raise RecordError(STAGE, "not_json", f"not valid JSON: {exc}") from None
+        raise RecordError(STAGE, DeadLetterReason.NOT_JSON, f"not valid JSON: {exc}") from None
     if not isinstance(data, dict):
-        raise RecordError(STAGE, "not_object", f"expected a JSON object, got {type(data).__name__}")
+        raise RecordError(STAGE, DeadLetterReason.NOT_OBJECT, f"expected a JSON object, got {type(data).__name__}")
     url = _url_of(data)
     try:
         page = RawPage.model_validate(data)
@@ -65,21 +66,21 @@ def parse_raw_page(line: str | bytes, max_content_bytes: int) -> RawPage:
         field = ".".join(str(p) for p in first.get("loc", ())) or "record"
         kind = first.get("type", "invalid")
         if kind == "missing":
-            reason = f"missing_{field}"
+            reason = DeadLetterReason.for_field("missing", field)
         elif field == "content_type":
-            reason = "unsupported_content_type"
+            reason = DeadLetterReason.UNSUPPORTED_CONTENT_TYPE
         elif field == "url":
-            reason = "bad_url"
+            reason = DeadLetterReason.BAD_URL
         else:
-            reason = f"invalid_{field}"
+            reason = DeadLetterReason.for_field("invalid", field)
         raise RecordError(STAGE, reason, f"{field}: {first.get('msg')}", url=url) from None
     if len(page.url) > MAX_URL_CHARS:
         detail = f"url is {len(page.url)} characters, cap {MAX_URL_CHARS}"
-        raise RecordError(STAGE, "bad_url", detail, url=url)
+        raise RecordError(STAGE, DeadLetterReason.BAD_URL, detail, url=url)
     for name in ("url", "content", "title", "source", "feed_url"):
         value = getattr(page, name)
         if value is not None and has_lone_surrogate(value):
-            raise RecordError(STAGE, "lone_surrogate", f"{name} holds a lone UTF-16 surrogate", url=url)
+            raise RecordError(STAGE, DeadLetterReason.LONE_SURROGATE, f"{name} holds a lone UTF-16 surrogate", url=url)
     check_content(page, max_content_bytes)
     return page
 
@@ -88,11 +89,11 @@ def check_content(page: RawPage, max_content_bytes: int) -> None:
     """Refuse content that is empty, blank or larger than the cap."""
     content = page.content
     if not content or content.isspace():  # as ``not content.strip()``, without copying the page
-        raise RecordError(STAGE, "empty_content", "content is empty or whitespace", url=page.url)
+        raise RecordError(STAGE, DeadLetterReason.EMPTY_CONTENT, "content is empty or whitespace", url=page.url)
     if len(content) * 4 <= max_content_bytes:
         return  # no character takes more than 4 bytes in UTF-8: under the cap without encoding
     size = len(content.encode("utf-8", errors="surrogatepass"))
     if size > max_content_bytes:
         raise RecordError(
-            STAGE, "content_too_large", f"content is {size} bytes, cap {max_content_bytes}", url=page.url
+            STAGE, DeadLetterReason.CONTENT_TOO_LARGE, f"content is {size} bytes, cap {max_content_bytes}", url=page.url
         )

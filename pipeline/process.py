@@ -19,6 +19,7 @@ from pipeline.config import Settings
 from pipeline.runner import Outcome, StageRunner
 from pipeline.stages import Pipeline, count_dead_letter, to_dead_letter
 from schemas import Article, DeadLetter
+from schemas.names import Stage
 
 # Lines handed to the extracting child at once, and batches in flight (keeps both cores busy).
 BATCH_LINES = 8
@@ -62,7 +63,7 @@ class _Writer:
             try:
                 record = result.model_dump_json()
             except Exception as exc:  # e.g. text pydantic cannot encode: dead letter, not a crash
-                result = to_dead_letter(exc, "publish", line, self.limit)
+                result = to_dead_letter(exc, Stage.PUBLISH, line, self.limit)
             else:
                 self.stats.articles += 1
                 self.stats.duplicates += result.duplicate_of is not None
@@ -117,7 +118,7 @@ def process_lines_parallel(
                 front.observed.record()
                 if front.article is None:
                     assert front.error is not None
-                    writer.write(to_dead_letter(front.error, "extract", line, limit), line)
+                    writer.write(to_dead_letter(front.error, Stage.EXTRACT, line, limit), line)
                 else:
                     writer.write(pipeline.run_back(front.article, line), line)
 

@@ -40,13 +40,14 @@ from pipeline.config import Settings
 from pipeline.errors import RecordError, TooSlow, as_record_error
 from pipeline.stages import Observed, Pipeline
 from schemas import Article
+from schemas.names import DeadLetterReason, Stage
 
 log = logging.getLogger("wirefeed.runner")
 
 STEPS = ("front", "tag")
 # The stage a step's failure is charged to when the child cannot say (it died or hung).
-_BLAME = {"front": "extract", "tag": "tag"}
-_BUILDS = {"front": ("extract",), "tag": ("tag",)}
+_BLAME = {"front": Stage.EXTRACT, "tag": Stage.TAG}
+_BUILDS = {"front": (Stage.EXTRACT,), "tag": (Stage.TAG,)}
 # The watchdog allows this many times a record's CPU budget in wall-clock time (a loaded
 # machine shares its cores), plus a margin, before it kills a child that does not answer.
 _WALL_FACTOR = 4.0
@@ -110,7 +111,7 @@ def _start_child(settings: Settings, steps: Sequence[str], parent: int) -> None:
 def _apply(pipeline: Pipeline, step: str, value: Any) -> Article:
     if step == "front":
         return pipeline.extract(pipeline.parse(value))
-    article = value if isinstance(value, Article) else pipeline.decode("tag", value)
+    article = value if isinstance(value, Article) else pipeline.decode(Stage.TAG, value)
     return pipeline.tag(article)
 
 
@@ -135,8 +136,8 @@ def run_batch(step: str, values: Sequence[Any], encode: bool) -> list[Outcome]:
             outcome.fetched_at = article.fetched_at.timestamp() if article.fetched_at else None
             outcome.publishable = _pipeline.publishable(article)
         except BaseException as exc:  # noqa: BLE001 - TooSlow is a BaseException on purpose
-            parsing = step == "front" and "parse" not in _pipeline.observed.seconds
-            outcome.error = as_record_error(exc, "parse" if parsing else _BLAME[step])
+            parsing = step == "front" and Stage.PARSE not in _pipeline.observed.seconds
+            outcome.error = as_record_error(exc, Stage.PARSE if parsing else _BLAME[step])
         outcome.observed = _pipeline.observe()
         outcomes.append(outcome)
     return outcomes
@@ -211,11 +212,12 @@ class StageRunner:
                 return self._call(step, [value], encode)[0]
             except FutureTimeout:
                 self._restart()
-                return Outcome(error=RecordError(_BLAME[step], "too_slow", "the stage process stopped answering"))
+                return Outcome(error=RecordError(_BLAME[step], DeadLetterReason.TOO_SLOW,
+                                                 "the stage process stopped answering"))
             except BrokenProcessPool:
                 self._restart()
                 if attempt == 2:
-                    return Outcome(error=RecordError(_BLAME[step], "stage_crashed",
+                    return Outcome(error=RecordError(_BLAME[step], DeadLetterReason.STAGE_CRASHED,
                                                      "the stage process died on this record twice"))
         raise AssertionError("unreachable")
 

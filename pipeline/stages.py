@@ -26,8 +26,9 @@ from pipeline.errors import RecordError, as_record_error
 from pipeline.extract import Extractor
 from pipeline.ids import article_id, canonical_url, content_hash
 from pipeline.parse import parse_raw_page
-from pipeline.tagging import TAGGED, Tagger
+from pipeline.tagging import Tagger
 from schemas import Article, DeadLetter, RawPage
+from schemas.names import DeadLetterReason, DuplicateKind, Stage, TopicStatus
 
 
 def dead_letter(
@@ -67,8 +68,8 @@ class Observed:
 
     seconds: dict[str, float] = field(default_factory=dict)  # stage -> time, for each stage that finished
     removed_rules: list[str] = field(default_factory=list)
-    duplicate_kind: str | None = None
-    untagged: str | None = None  # why the tag stage gave no topics (``Tags.topic_status``), if it gave none
+    duplicate_kind: DuplicateKind | None = None
+    untagged: TopicStatus | None = None  # why the tag stage gave no topics (``Tags.topic_status``), if it gave none
 
     def record(self) -> None:
         for stage, seconds in self.seconds.items():
@@ -91,7 +92,7 @@ class Pipeline:
         extractor: Extractor | None = None,
         deduper: Deduper | None = None,
         tagger: Tagger | None = None,
-        build: Iterable[str] = ("extract", "dedupe", "tag"),
+        build: Iterable[str] = (Stage.EXTRACT, Stage.DEDUPE, Stage.TAG),
     ) -> None:
         """``build``: the stages whose state is made now; the others are made on first use, so a
         process builds only what it runs (the worker's parent, which only dedupes, passes ``("dedupe",)``)."""
@@ -99,7 +100,7 @@ class Pipeline:
         self._extractor, self._deduper, self._tagger = extractor, deduper, tagger
         self.observed = Observed()
         for stage in build:
-            getattr(self, {"extract": "extractor", "dedupe": "deduper", "tag": "tagger"}[stage])
+            getattr(self, {Stage.EXTRACT: "extractor", Stage.DEDUPE: "deduper", Stage.TAG: "tagger"}[stage])
 
     # -- the stages' state, built where it is first used --------------------------
     @property
@@ -133,14 +134,14 @@ class Pipeline:
 
     # -- stages -----------------------------------------------------------------
     def parse(self, line: str | bytes | None) -> RawPage:
-        with self._timed("parse"):
+        with self._timed(Stage.PARSE):
             if line is None:
-                raise RecordError("parse", "null_value", "the record has no value (a tombstone)")
+                raise RecordError(Stage.PARSE, DeadLetterReason.NULL_VALUE, "the record has no value (a tombstone)")
             return parse_raw_page(line, self.settings.max_content_bytes)
 
     def extract(self, page: RawPage) -> Article:
         """A parsed page (``parse`` already refused empty and oversized content) to an Article."""
-        with self._timed("extract"):
+        with self._timed(Stage.EXTRACT):
             result = self.extractor.extract(page)
             self.observed.removed_rules.extend(removed.rule for removed in result.removed)
             canonical = canonical_url(page.url)
@@ -151,6 +152,8 @@ class Pipeline:
                 canonical_url=canonical,
                 source=page.source,
                 title=page.title or result.title,
+                author=result.author,
+                site_name=result.site_name,
                 body=body,
                 lang=result.lang,
                 published_at=page.published_at or result.published_at,
@@ -160,7 +163,7 @@ class Pipeline:
             )
 
     def dedupe(self, article: Article) -> Article:
-        with self._timed("dedupe"):
+        with self._timed(Stage.DEDUPE):
             verdict = self.deduper.check(article)
             self.observed.duplicate_kind = verdict.kind
             return article.model_copy(
@@ -168,9 +171,9 @@ class Pipeline:
             )
 
     def tag(self, article: Article) -> Article:
-        with self._timed("tag"):
+        with self._timed(Stage.TAG):
             tags = self.tagger.tag(article.title, article.body)
-            self.observed.untagged = None if tags.topic_status == TAGGED else tags.topic_status
+            self.observed.untagged = None if tags.topic_status == TopicStatus.TAGGED else tags.topic_status
             return article.model_copy(
                 update={"topics": tags.topics, "entities": tags.entities, "lang": tags.lang or article.lang}
             )
@@ -182,13 +185,14 @@ class Pipeline:
     def decode(self, stage: str, value: str | bytes | None) -> Article:
         """An Article read from an intermediate topic; anything else is this stage's dead letter."""
         if value is None:
-            raise RecordError(stage, "null_value", "the record has no value (a tombstone)")
+            raise RecordError(stage, DeadLetterReason.NULL_VALUE, "the record has no value (a tombstone)")
         if len(value) > self.settings.max_content_bytes * 2:  # the body is capped at parse; JSON may escape it
-            raise RecordError(stage, "too_large", f"an article record of {len(value)} bytes")
+            raise RecordError(stage, DeadLetterReason.TOO_LARGE, f"an article record of {len(value)} bytes")
         try:
             return Article.model_validate_json(value)
         except Exception as exc:  # not JSON, not UTF-8, wrong shape: pydantic says which
-            raise RecordError(stage, "bad_record", f"not an Article: {type(exc).__name__}: {exc}") from None
+            detail = f"not an Article: {type(exc).__name__}: {exc}"
+            raise RecordError(stage, DeadLetterReason.BAD_RECORD, detail) from None
 
     # -- the whole path -----------------------------------------------------------
     def run(self, line: str | bytes) -> Article | DeadLetter | None:
@@ -198,20 +202,20 @@ class Pipeline:
 
     def run_front(self, line: str | bytes) -> Article | DeadLetter:
         """The stateless, CPU-heavy half: parse and extract (the stage runner runs it in a child)."""
-        stage = "parse"
+        stage = Stage.PARSE
         try:
             page = self.parse(line)
-            stage = "extract"
+            stage = Stage.EXTRACT
             return self.extract(page)
         except Exception as exc:  # every failure becomes a dead letter; the run goes on
             return to_dead_letter(exc, stage, line, self.settings.dlq_original_chars)
 
     def run_back(self, article: Article, line: str | bytes) -> Article | DeadLetter | None:
         """The ordered half: dedupe (stateful, input order matters) then tag."""
-        stage = "dedupe"
+        stage = Stage.DEDUPE
         try:
             article = self.dedupe(article)
-            stage = "tag"
+            stage = Stage.TAG
             article = self.tag(article)
         except Exception as exc:
             return to_dead_letter(exc, stage, line, self.settings.dlq_original_chars)

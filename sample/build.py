@@ -97,6 +97,29 @@ SEEDS = {
 }
 
 
+# Where each place's line goes on the page: (the part of the page it joins, its HTML; ``{t}`` the
+# escaped text, ``{i}`` the line's number, ``{place}`` the place).
+PLACED: dict[str, tuple[str, str]] = {
+    "kicker": ("head", '<a class="article__kicker" href="/russia/">{t}</a>'),
+    "masthead": ("head", '<div class="masthead__{place}">{t}</div>'),
+    "tagline": ("head", '<div class="masthead__{place}">{t}</div>'),
+    "figure-credit": ("figure", '<div class="photo__copyright">{t}</div>'),
+    "figure-caption": ("figure", "<figcaption>{t}</figcaption>"),
+    "insert-caption": ("insert", '<div class="inline-related__img"><img src="/img/2.jpg" alt="{t}">'
+                                 '<span class="caption">{t}</span></div>'),
+    "insert-label": ("insert", '<p class="inline-related__tag">{t}</p>'),
+    "insert-headline": ("insert", '<p><a class="inline-related__title" href="/related/{i}.html">{t}</a></p>'),
+    "insert-headline-top": ("insert", '<p><a class="inline-related__title" href="/related/{i}.html">{t}</a></p>'),
+    "insert-teaser": ("insert", '<p class="inline-related__lead">{t}</p>'),
+    "aside-label": ("after", '<aside class="related"><h3>{t}</h3><ul>'),
+    "aside-item": ("after", '<li><a href="/news/{i}.html">{t}</a></li>'),
+    "ad": ("out", '<p class="ad-label">{t}</p>'),
+    "comments": ("after", '<div class="article__{place}">{t}</div>'),
+    "correction": ("after", '<div class="article__{place}">{t}</div>'),
+    "ui-string": ("after", '<div class="article__{place}">{t}</div>'),
+}
+
+
 def render(seed: str, lines: list[dict]) -> tuple[str, str]:
     site_key, date, places = SEEDS[seed]
     site = SITES[site_key]
@@ -110,6 +133,7 @@ def render(seed: str, lines: list[dict]) -> tuple[str, str]:
     figure: list[str] = []
     after: list[str] = []
     pending_insert: list[str] = []
+    lists = {"head": head_extra, "figure": figure, "insert": pending_insert, "after": after, "out": out}
 
     def flush_insert() -> None:
         if pending_insert:
@@ -132,36 +156,11 @@ def render(seed: str, lines: list[dict]) -> tuple[str, str]:
                 figure.clear()
             out.append(f"<h2>{e(text)}</h2>" if label == "subheading" else f"<p>{e(text)}</p>")
             continue
-        if place == "kicker":
-            head_extra.append(f'<a class="article__kicker" href="/russia/">{e(text)}</a>')
-        elif place in ("masthead", "tagline"):
-            head_extra.append(f'<div class="masthead__{place}">{e(text)}</div>')
-        elif place == "figure-credit":
-            figure.append(f'<div class="photo__copyright">{e(text)}</div>')
-        elif place == "figure-caption":
-            figure.append(f"<figcaption>{e(text)}</figcaption>")
-        elif place == "insert-caption":
-            pending_insert.append(
-                f'<div class="inline-related__img"><img src="/img/2.jpg" alt="{e(text)}">'
-                f'<span class="caption">{e(text)}</span></div>'
-            )
-        elif place == "insert-label":
-            pending_insert.append(f'<p class="inline-related__tag">{e(text)}</p>')
-        elif place in ("insert-headline", "insert-headline-top"):
-            pending_insert.append(
-                f'<p><a class="inline-related__title" href="/related/{i}.html">{e(text)}</a></p>'
-            )
-        elif place == "insert-teaser":
-            pending_insert.append(f'<p class="inline-related__lead">{e(text)}</p>')
-        elif place == "aside-label":
-            after.append(f'<aside class="related"><h3>{e(text)}</h3><ul>')
-        elif place == "aside-item":
-            after.append(f'<li><a href="/news/{i}.html">{e(text)}</a></li>')
-        elif place == "ad":
-            flush_insert()
-            out.append(f'<p class="ad-label">{e(text)}</p>')
-        elif place in ("comments", "correction", "ui-string"):
-            after.append(f'<div class="article__{place}">{e(text)}</div>')
+        if place in PLACED:
+            target, html = PLACED[place]
+            if target == "out":  # an ad slot ends the inline insert before it
+                flush_insert()
+            lists[target].append(html.format(t=e(text), i=i, place=place))
     flush_insert()
     if any(x.startswith("<aside") for x in after):
         after.insert(next(k for k, x in enumerate(after) if x.startswith("<li")) + 0, "")

@@ -13,7 +13,13 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-ARTICLE_SCHEMA_VERSION = 1
+# Article versions (README.md, "Topics and records"):
+#   1: the first contract.
+#   2: ``author`` and ``site_name`` added (the page's own metadata; None when it has none, and on
+#      articles extracted by version 1 code). Only fields were added: a version-1 reader ignores
+#      them (pydantic's default ``extra="ignore"``), a version-2 reader reads a version-1 record
+#      with both None and its ``schema_version`` left at 1.
+ARTICLE_SCHEMA_VERSION = 2
 
 ContentType = Literal["text/html", "text/plain"]
 
@@ -76,6 +82,10 @@ class Article(BaseModel):
     canonical_url: str
     source: str | None = None
     title: str | None = None
+    author: str | None = Field(default=None, description="Byline from the page's metadata (since version 2).")
+    site_name: str | None = Field(
+        default=None, description="The site's name from the page's metadata, e.g. og:site_name (since version 2)."
+    )
     body: str = Field(description="Paragraphs separated by a newline.")
     lang: str | None = Field(default=None, description="ISO 639-1 code.")
     published_at: datetime | None = None
@@ -91,7 +101,7 @@ class Article(BaseModel):
 class DeadLetter(BaseModel):
     """A record that could not be processed, the value of ``wire.dlq``."""
 
-    stage: str = Field(description="parse, extract, dedupe, tag, publish or fetch.")
+    stage: str = Field(description="parse, extract, dedupe, tag, publish or index (schemas.names.Stage).")
     reason: str = Field(description="Short machine-readable reason, e.g. 'not_json'.")
     error: str = Field(description="Human-readable detail.")
     received_at: datetime

@@ -130,3 +130,21 @@ class Routes:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class CountingStore(dict):
+    """A dict standing in for a Faust table: every write or delete is one changelog record (``writes``)."""
+
+    writes = 0
+
+    def __setitem__(self, key: str, value: object) -> None:
+        self.writes += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.writes += 1
+        super().__delitem__(key)
+
+    def pop(self, key: str, *default: object) -> object:
+        self.writes += dict.__contains__(self, key)  # not `in`: a subclass may count reads there
+        return super().pop(key, *default)

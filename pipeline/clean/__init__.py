@@ -3,11 +3,13 @@
 Order of work on a page's blocks:
 
 1. block rules (``rules``): ads, share widgets, captions and credits, prompts, footers, mastheads,
-   menu lines, short layout-table cells, and the site furniture phrased in ``furniture.tsv``;
-2. stray UI strings in another script than the page's (``scripts``);
+   menu lines, short layout-table cells (their phrasing in ``phrases.tsv``), and the site furniture
+   phrased in ``furniture.tsv``;
+2. stray UI strings in another script than the page's (``pipeline.text.dominant_script``);
 3. the title (moved to metadata, never left in the body);
 4. the site's learnt template lines (``templates``);
-5. context rules (``context``): related lists and inserts, lone labels, repeated lines;
+5. context rules (``context``): related lists and inserts, reader-comment threads after the article,
+   lone labels, repeated lines;
 6. hard-wrapped source lines joined into their paragraphs (``join_wrapped``).
 
 Every cut block keeps the name of the rule that cut it.
@@ -17,11 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.clean.blocks import Block, is_headline, is_sentence, normalise, words
+from pipeline.clean.blocks import Block, is_headline, is_sentence
 from pipeline.clean.context import apply_context_rules
 from pipeline.clean.rules import block_rule
-from pipeline.clean.scripts import dominant_script, script_counts
 from pipeline.clean.templates import TemplateMemory
+from pipeline.text import dominant_script, fold_line, script_counts, words
+from schemas.names import Rule
 
 __all__ = ["Block", "Cleaned", "TemplateMemory", "clean_blocks"]
 
@@ -68,11 +71,11 @@ def _mark_foreign_script(blocks: list[Block]) -> None:
             and line_share >= FOREIGN_SHARE
             and page_counts.get(script, 0) / total < FOREIGN_PAGE_SHARE + line_share * len(b.text) / total
         ):
-            b.rule = "foreign_script"
+            b.rule = Rule.FOREIGN_SCRIPT
 
 
 def _similar_title(text: str, title: str) -> bool:
-    a, b = normalise(text).rstrip(".:"), normalise(title).rstrip(".:")
+    a, b = fold_line(text).rstrip(".:"), fold_line(title).rstrip(".:")
     if not a or not b:
         return False
     if a == b:
@@ -92,9 +95,9 @@ def _mark_title(blocks: list[Block], title: str | None, guess: bool) -> str | No
     if title:
         for b in blocks:
             if b.kept and len(words(b.text)) <= 40 and _similar_title(b.text, title):
-                b.rule = "title"
+                b.rule = Rule.TITLE
         if not any(b.kept for b in blocks):
-            _restore_last(blocks, "title")
+            _restore_last(blocks, Rule.TITLE)
     if not guess or title:
         return title
     kept = [b for b in blocks if b.kept]
@@ -104,7 +107,7 @@ def _mark_title(blocks: list[Block], title: str | None, guess: bool) -> str | No
         # a headline heads something: prose must follow it, or it is the text itself
         follows = any(is_sentence(x.text) for x in kept[i + 1 :])
         if follows and is_headline(b.text, 30) and len(words(b.text)) >= 3:
-            b.rule = "title"
+            b.rule = Rule.TITLE
             return b.text
     return title
 
@@ -161,6 +164,6 @@ def clean_blocks(
     return Cleaned(
         title=title,
         paragraphs=join_wrapped(blocks),
-        removed=[(b.rule, b.text) for b in blocks if b.rule and b.rule != "empty"],
+        removed=[(b.rule, b.text) for b in blocks if b.rule and b.rule != Rule.EMPTY],
         blocks=blocks,
     )

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
-_SPACE = re.compile(r"\s+")
-_WORD = re.compile(r"\w+")
+from pipeline.text import LIST_MARK, words
+
 # A sentence ends with . ! ? or an ellipsis, possibly inside closing quotes or brackets.
 _SENTENCE_END = re.compile(r"[.!?\u2026\u3002\uff01\uff1f][\"'\u201d\u2019\u00bb)\]]*$")
-_LIST_MARK = re.compile(r"^[-\u2022*\u00b7\u25aa\u25cf]\s+")
 
 
 @dataclass
@@ -29,22 +27,6 @@ class Block:
         return self.rule is None
 
 
-@lru_cache(maxsize=16384)
-def normalise(text: str) -> str:
-    """Case- and space-insensitive form used to compare lines."""
-    return _SPACE.sub(" ", _LIST_MARK.sub("", text.strip())).casefold()
-
-
-@lru_cache(maxsize=16384)
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(_WORD.findall(text))
-
-
-def words(text: str) -> tuple[str, ...]:
-    """The \\w+ tokens of ``text`` (cached: rules ask for the same lines many times)."""
-    return _words(text)
-
-
 def is_sentence(text: str) -> bool:
     """Ends like prose (a full stop, question or exclamation mark, possibly quoted)."""
     return bool(_SENTENCE_END.search(text.rstrip()))
@@ -52,7 +34,7 @@ def is_sentence(text: str) -> bool:
 
 def is_headline(text: str, max_words: int = 25) -> bool:
     """Looks like a title: a few words, no full stop at the end, starts with a capital or digit."""
-    stripped = _LIST_MARK.sub("", text.strip())
+    stripped = LIST_MARK.sub("", text.strip())
     n = len(words(stripped))
     if n < 2 or n > max_words or not stripped:
         return False

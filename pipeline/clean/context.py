@@ -2,7 +2,7 @@
 
 Related-article lists under a "You Might Also Like" label, inline inserts (a
 section label line followed by a headline), headlines that follow a photo
-caption, runs of link-only headlines, lone section labels, lines repeated on
+caption, runs of link-only headlines, reader-comment threads, lone section labels, lines repeated on
 the page, and the second showing of an article the page holds twice.
 Sub-headings inside the article stay: a headline-like line followed by prose,
 with no label or caption before it, is body.
@@ -14,8 +14,10 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
-from pipeline.clean.blocks import Block, is_headline, is_label, is_sentence, normalise, words
-from pipeline.clean.rules import RELATED_PREFIX, is_related_label, is_section_word
+from pipeline.clean.blocks import Block, is_headline, is_label, is_sentence
+from pipeline.clean.rules import COMMENT_HEADING, COMMENT_SIGNATURE, RELATED_PREFIX, is_related_label, is_section_word
+from pipeline.text import fold_line, words
+from schemas.names import Rule
 
 # How many headlines a related list may hold before we stop trusting the label.
 MAX_RELATED_ITEMS = 12
@@ -90,7 +92,7 @@ def _repeatable(b: Block) -> bool:
     not mid-sentence (a hard-wrapped line of a repeated passage) and is not code or data."""
     text = b.text.lstrip("\"'\u201c\u2018([-\u2022 ")
     return (
-        b.rule != "title"
+        b.rule != Rule.TITLE
         and len(words(b.text)) <= 25
         and not is_sentence(b.text)
         and text[:1].isupper()
@@ -100,14 +102,14 @@ def _repeatable(b: Block) -> bool:
 
 def _mark_related_list(blocks: list[Block], label: int, gaps: bool) -> None:
     """The label and the headlines under it; then a teaser paragraph if it is about those headlines."""
-    blocks[label].rule = "related"
+    blocks[label].rule = Rule.RELATED
     consumed: list[int] = []
     j = label + 1
     while j < len(blocks) and len(consumed) < MAX_RELATED_ITEMS:
         b = blocks[j]
         if not b.kept:
-            if b.rule == "duplicate" and is_headline(b.text, 30):  # the insert's headline, shown twice
-                b.rule = "related"
+            if b.rule == Rule.DUPLICATE and is_headline(b.text, 30):  # the insert's headline, shown twice
+                b.rule = Rule.RELATED
                 consumed.append(j)
             j += 1
             continue
@@ -116,7 +118,7 @@ def _mark_related_list(blocks: list[Block], label: int, gaps: bool) -> None:
         if consumed and b.kind == "head" and not b.link_only:
             break
         if b.link_only or is_headline(b.text, 30) or (b.kind == "item" and len(words(b.text)) <= 40):
-            b.rule = "related"
+            b.rule = Rule.RELATED
             consumed.append(j)
             j += 1
             continue
@@ -135,7 +137,45 @@ def _mark_teaser(blocks: list[Block], j: int, headlines: list[int]) -> None:
         return
     rest = " ".join(b.text for i, b in enumerate(blocks) if b.kept and i != k).casefold()
     if any(name not in rest for name in names):
-        blocks[k].rule = "related"
+        blocks[k].rule = Rule.RELATED
+
+
+# Prose words an article has before a comment thread may start (a signature above them is the
+# article's own byline), and the signatures a thread needs.
+THREAD_MIN_ARTICLE_WORDS = 50
+THREAD_MIN_SIGNATURES = 2
+COMMENT_HEADING_MAX_CHARS = 100
+
+
+def _mark_comment_thread(blocks: list[Block]) -> None:
+    """Cut a reader-comment thread after the article: from its heading ("Comments (7)", "Leave a
+    Reply") or from the first of two or more signature lines ("Posted by: Name at 9:49pm"), to the end.
+
+    Only after the article's running text: a comment link or a signature above it (a byline) is
+    part of the article's head. One signature alone is the article's own byline.
+    """
+    prose = 0
+    signatures: list[int] = []
+    start = None
+    for i, b in enumerate(blocks):
+        text = b.text.strip()
+        n = len(words(text))
+        # headings and signatures count even when a block rule has cut them (as a prompt, a dateline)
+        if prose >= THREAD_MIN_ARTICLE_WORDS and len(text) <= COMMENT_HEADING_MAX_CHARS and COMMENT_HEADING.match(text):
+            start = i
+            break
+        if n <= 25 and COMMENT_SIGNATURE.match(text):
+            if prose >= THREAD_MIN_ARTICLE_WORDS:
+                signatures.append(i)
+                if len(signatures) >= THREAD_MIN_SIGNATURES:
+                    start = signatures[0]
+                    break
+        elif b.kept and n >= 8 and is_sentence(text):
+            prose += n
+    if start is not None:
+        for b in blocks[start:]:
+            if b.kept:
+                b.rule = Rule.COMMENTS
 
 
 # Paragraphs this long shown again, in the same order, are the page holding its article twice (a
@@ -150,7 +190,7 @@ def _mark_repeated_passages(blocks: list[Block]) -> None:
     back to back, which is the text's own doing.
     """
     long = [b for b in blocks if b.kept and b.kind != "item" and len(words(b.text)) >= REPEATED_PASSAGE_WORDS]
-    keys = [normalise(b.text) for b in long]
+    keys = [fold_line(b.text) for b in long]
     first_at: dict[str, int] = {}
     for j, key in enumerate(keys):
         first_at.setdefault(key, j)
@@ -161,18 +201,18 @@ def _mark_repeated_passages(blocks: list[Block]) -> None:
 
     for j in range(len(long) - 1):
         if pair(j):
-            long[j].rule = long[j + 1].rule = "duplicate"
+            long[j].rule = long[j + 1].rule = Rule.DUPLICATE
 
 
 def apply_context_rules(blocks: list[Block]) -> None:
     """Mark, in place, blocks that are boilerplate because of where they stand."""
     gaps = _uses_gaps(blocks)
     # 0. short non-sentence lines shown twice on the page (a headline above and inside an insert)
-    counts = Counter(normalise(b.text) for b in blocks if _repeatable(b))
+    counts = Counter(fold_line(b.text) for b in blocks if _repeatable(b))
     for b in blocks:
         # exactly twice: a list of identical items ("See it now: Amazon" x7) is content, not a repeat
-        if b.kept and _repeatable(b) and b.kind != "item" and counts[normalise(b.text)] == 2:
-            b.rule = "duplicate"
+        if b.kept and _repeatable(b) and b.kind != "item" and counts[fold_line(b.text)] == 2:
+            b.rule = Rule.DUPLICATE
     # 1. related labels and the headlines under them; "Read more: <headline>" lines
     for i, b in enumerate(blocks):
         if not b.kept:
@@ -180,10 +220,10 @@ def apply_context_rules(blocks: list[Block]) -> None:
         if is_related_label(b.text):
             _mark_related_list(blocks, i, gaps)
         elif len(words(b.text)) <= 30 and RELATED_PREFIX.match(b.text):
-            b.rule = "related"
+            b.rule = Rule.RELATED
     # 2. inline inserts: a section label, then a headline (not a sentence) -> both
     for i, b in enumerate(blocks):
-        if b.rule not in (None, "duplicate") or not is_label(b.text):
+        if b.rule not in (None, Rule.DUPLICATE) or not is_label(b.text):
             continue
         if b.kind == "head" and not is_section_word(b.text):
             continue
@@ -192,40 +232,42 @@ def apply_context_rules(blocks: list[Block]) -> None:
             continue
         nxt = blocks[j]
         if is_headline(nxt.text, 30) and not is_sentence(nxt.text) and len(words(nxt.text)) >= 4:
-            b.rule = nxt.rule = "related"
+            b.rule = nxt.rule = Rule.RELATED
             _mark_teaser(blocks, j + 1, [j])
     # 3. a headline right after a photo caption or credit, between paragraphs: an insert's headline
     for i in range(1, len(blocks)):
         b, prev = blocks[i], blocks[i - 1]
         if (
             b.kept
-            and prev.rule in ("credit", "caption")
+            and prev.rule in (Rule.CREDIT, Rule.CAPTION)
             and b.kind != "head"
             and not (gaps and b.gap_before)
             and is_headline(b.text, 30)
             and not is_sentence(b.text)
             and any(x.kept and is_sentence(x.text) for x in blocks[:i])
         ):
-            b.rule = "related"
+            b.rule = Rule.RELATED
     # 4. link-only headlines: in runs, or next to other removed boilerplate
     _mark_repeated_passages(blocks)
     for i, b in enumerate(blocks):
         if not b.kept or not b.link_only or is_sentence(b.text) or len(words(b.text)) > 30:
             continue
         if b.kind == "p" and is_headline(b.text, 30) and len(words(b.text)) >= 4:
-            b.rule = "related"  # a paragraph that is nothing but a headline link: an inline insert
+            b.rule = Rule.RELATED  # a paragraph that is nothing but a headline link: an inline insert
             continue
         neighbours = [blocks[k] for k in (i - 1, i + 1) if 0 <= k < len(blocks)]
         if any(x.link_only and not is_sentence(x.text) for x in neighbours) or any(
-            x.rule not in (None, "title") for x in neighbours
+            x.rule not in (None, Rule.TITLE) for x in neighbours
         ):
-            b.rule = "related"
+            b.rule = Rule.RELATED
     # 4b. runs of list entries that each start with a headline link (a related list without a label)
-    _mark_runs(blocks, lambda b: b.link_lead and len(words(b.text)) <= 28, 3, "related")
+    _mark_runs(blocks, lambda b: b.link_lead and len(words(b.text)) <= 28, 3, Rule.RELATED)
     # 4c. runs of all-capital headlines (promo teasers)
-    _mark_runs(blocks, lambda b: _all_caps_headline(b.text), 2, "related")
+    _mark_runs(blocks, lambda b: _all_caps_headline(b.text), 2, Rule.RELATED)
     # 4d. navigation menus: long runs of very short non-sentence lines without numbers
-    _mark_runs(blocks, _menu_entry, 6, "nav")
+    _mark_runs(blocks, _menu_entry, 6, Rule.NAV)
+    # 4e. a reader-comment thread after the article
+    _mark_comment_thread(blocks)
     # 5. lone section labels
     kept = [i for i, b in enumerate(blocks) if b.kept]
     prose = [i for i in kept if is_sentence(blocks[i].text) and len(words(blocks[i].text)) >= 8]
@@ -238,4 +280,4 @@ def apply_context_rules(blocks: list[Block]) -> None:
         at_edge = i < first_prose or i > last_prose
         lone = n == 1 or (at_edge and n <= 2)
         if lone and b.kind != "head" and not _own_paragraph(blocks, i, gaps) or is_section_word(b.text):
-            b.rule = "section_label"
+            b.rule = Rule.SECTION_LABEL

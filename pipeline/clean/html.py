@@ -13,6 +13,7 @@ same score, ``favor_precision`` and ``include_links`` lose recall.
 from __future__ import annotations
 
 import re
+from copy import copy
 from dataclasses import dataclass, field
 
 from lxml.etree import XPath
@@ -20,9 +21,10 @@ from lxml.html import HtmlElement, fragment_fromstring
 from trafilatura.xml import xmltotxt
 
 from pipeline.clean import base
-from pipeline.clean.blocks import Block, is_sentence, normalise, words
+from pipeline.clean.blocks import Block, is_sentence
 from pipeline.clean.metadata import PageMeta, read_metadata
 from pipeline.clean.trafilatura_fast import TRAFILATURA_OPTIONS, article_body, parse_html
+from pipeline.text import fold_line, words
 
 __all__ = ["TRAFILATURA_OPTIONS", "HtmlPage", "html_blocks"]
 
@@ -66,7 +68,7 @@ class HtmlPage:
 def _texts(nodes: list[HtmlElement], min_chars: int, max_chars: int = 600) -> set[str]:
     out: set[str] = set()
     for node in nodes:
-        text = normalise(node.text_content())
+        text = fold_line(node.text_content())
         if min_chars <= len(text) <= max_chars:
             out.add(text)
     return out
@@ -120,7 +122,7 @@ def _split_layout_tables(lines: list[tuple[str, str]]) -> list[tuple[str, str]]:
 def _to_blocks(lines: list[tuple[str, str]], captions: set[str], links: _LinkIndex) -> list[Block]:
     blocks = []
     for line, kind in _split_layout_tables(lines):
-        key = normalise(line)
+        key = fold_line(line)
         if key in captions:
             kind = "caption"
         elif kind == "cell" and len(words(line)) >= base.PROSE_MIN_WORDS and is_sentence(line):
@@ -138,12 +140,12 @@ def _to_blocks(lines: list[tuple[str, str]], captions: set[str], links: _LinkInd
 def _trafilatura_lines(body) -> list[tuple[str, str]]:  # noqa: ANN001 - trafilatura's XML element
     kinds: dict[str, str] = {}
     for element in body.iter(*_KINDS):
-        kinds.setdefault(normalise("".join(element.itertext())), _KINDS[element.tag])
+        kinds.setdefault(fold_line("".join(element.itertext())), _KINDS[element.tag])
     lines = []
     for line in xmltotxt(body, False).split("\n"):
         line = line.strip()
         if line:
-            lines.append((line, kinds.get(normalise(line), "p")))
+            lines.append((line, kinds.get(fold_line(line), "p")))
     return lines
 
 
@@ -183,6 +185,22 @@ def fragment_lines(root: HtmlElement) -> list[tuple[str, str]]:
     return lines
 
 
+def _text_only_cleaner() -> None:
+    """Give readability-lxml its own HTML cleaner minus the ``javascript`` pass.
+
+    That pass deletes ``on*`` attributes and rewrites every ``javascript:`` link, a quarter of
+    readability's time, and changes no text: readability scores and returns text, never reads an
+    event attribute or a link target (tests/unit/test_clean_base.py compares the two on pages).
+    Everything else (scripts, styles, comments, <link> tags removed) is as readability sets it.
+    """
+    from readability import readability as module
+
+    cleaner = module.html_cleaner
+    if getattr(cleaner, "javascript", False):
+        module.html_cleaner = copy(cleaner)
+        module.html_cleaner.javascript = False
+
+
 def readability_lines(content: str) -> list[tuple[str, str]]:
     """readability-lxml's article (its ``summary()``) as lines, or nothing when it finds none.
 
@@ -192,6 +210,7 @@ def readability_lines(content: str) -> list[tuple[str, str]]:
     """
     from readability import Document  # imported on first use: most pages never need it
 
+    _text_only_cleaner()
     try:
         summary = Document(content).summary(html_partial=True)
         return fragment_lines(fragment_fromstring(summary, create_parent="div"))

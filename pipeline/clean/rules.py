@@ -3,7 +3,9 @@
 Patterns describe kinds of wire boilerplate (share widgets, ad markers, prompts,
 photo credits, mastheads) in general phrasing, not the strings of any one site.
 Every pattern only fires on short blocks, so prose that merely mentions a
-newsletter or a photo is never cut.
+newsletter or a photo is never cut. The phrasing is data, kept apart from this engine:
+``phrases.tsv`` holds the word lists and the alternatives of each rule's pattern,
+``furniture.tsv`` the site furniture applied after them.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pipeline.clean.blocks import Block, is_sentence, words
+from pipeline.clean.blocks import Block, is_sentence
+from pipeline.text import words
 
 _I = re.IGNORECASE
 
@@ -74,162 +77,42 @@ class Alternation:
             or (self._anywhere is not None and self._anywhere.match(text))
         )
 
-# --- share widgets and social buttons ------------------------------------------------
-_SOCIAL_WORDS = {
-    "share",
-    "shares",
-    "shared",
-    "sharing",
-    "tweet",
-    "facebook",
-    "twitter",
-    "x",
-    "email",
-    "e-mail",
-    "mail",
-    "print",
-    "whatsapp",
-    "telegram",
-    "linkedin",
-    "pinterest",
-    "reddit",
-    "vk",
-    "viber",
-    "messenger",
-    "copy",
-    "link",
-    "copied",
-    "url",
-    "save",
-    "bookmark",
-    "comment",
-    "comments",
-    "this",
-    "article",
-    "story",
-    "on",
-    "via",
-    "to",
-    "the",
-    "page",
-    "post",
-    "flipboard",
-    "pocket",
-    "tumblr",
-    "threads",
-    "bluesky",
-    "mastodon",
-    "sms",
-    "more",
-    "options",
-    "gift",
-    "send",
-    "embed",
-    "odnoklassniki",
-    "ok",
-    "livejournal",
-    "subscribe",
-    "follow",
-    "us",
-    "rss",
-    "instagram",
-    "youtube",
-    "tiktok",
-    "and",
-    "or",
-    "with",
-    "friend",
-    "close",
-    "menu",
-    "font",
-    "size",
-    "text",
-    "a",
-    "listen",
-    "audio",
-    "reprints",
-    "order",
-    "permissions",
-}
-_SHARE_PREFIX = re.compile(
-    r"^(share|tweet|follow us|follow \w+ on|share (this|on|via|the)|click to share|copy (the )?link|"
-    r"link copied|email this|print this)\b",
-    _I,
-)
 
-# --- advertisement markers -----------------------------------------------------------
-_AD = re.compile(
-    r"^(advertisement|advertising|ad|ads|sponsored( content| post| links?| stories)?|promoted( content)?|"
-    r"paid (content|post|partner content)|partner content|anzeige|publicidad|publicit[eé]|реклама|"
-    r"(story|article) continues (below|after)( (the )?(advertisement|ad))?|"
-    r"continue reading (below|the main story)|scroll (down )?to continue( with content)?|"
-    r"skip (the )?ad(vert(isement)?)?|report (this )?ad|ad feedback|close ad|"
-    r"this (article|story|content) is sponsored by.*)\W*$",
-    _I,
-)
+# --- the phrasing, loaded from phrases.tsv ---------------------------------------------------
+PHRASES_FILE = Path(__file__).with_name("phrases.tsv")
 
-# --- comment, login, correction, newsletter and contact prompts -------------------------
-_PROMPT = re.compile(
-    r"^(\d+\s+)?comments?\W*$|"
-    r"^(discuss|join the (discussion|conversation)|leave a (comment|reply)|add (a )?comment|"
-    r"show comments|view comments|post a comment|read comments)\b|"
-    r"\b(to (participate|take part|join) in the (discussion|conversation|debate))\b|"
-    r"^(log ?in|sign ?in|sign ?up|register|subscribe|create (a free )?account)\b.{0,60}$|"
-    r"\b(log ?in|sign ?in) (or|and|to) (register|sign ?up|subscribe|comment|continue|read)\b|"
-    r"\b(already (a )?(subscriber|registered|have an account))\b|"
-    r"\b(suggest a correction|report (an? )?(error|typo|mistake)|spotted (an? )?(error|mistake|typo))\b|"
-    r"\bhighlight (the |a )?(text|fragment)\b.{0,40}\b(ctrl|enter)\b|"
-    r"\b(ctrl|cmd) ?\+ ?enter\b|"
-    r"\b(newsletters?|inbox|mailing list)\b.{0,80}\b(sign up|subscribe|delivered|get|receive)\b|"
-    r"\b(sign up|subscribe)\b.{0,80}\b(newsletters?|inbox|updates|alerts)\b|"
-    r"^(thanks|thank you) for (signing up|subscribing|reading)\b|"
-    r"\berror processing your subscription\b|"
-    r"^(have a (news )?tip|got a (news )?tip|contact (the )?(author|reporter|writer|us)|write to\s)\b|"
-    r"\b(may|can) be reached at\b.{0,40}@|"
-    r"^follow (us|\w+ \w+) on\b|"
-    r"^(download|get) (our|the) (\w+ )?app\b|"
-    r"^(we use cookies|this (site|website) uses cookies|accept (all )?cookies)\b|"
-    r"^(click|tap) here\b|"
-    r"^(order reprints|print article|reprints? (and|&) permissions|license this (article|content))\W*$|"
-    r"^(tell us what you think|what do you think\?|have your say)\W*|"
-    r"^(an error has occurred|something went wrong)\b|"
-    r"^(read|listen to|watch) (the|this) (full )?(story|article) (here|now)\b|"
-    r"^(this (copy|article) is for your personal, non-commercial use)\b|"
-    r"\bdelivered (to|through|straight to) your (inbox|door|letterbox|mailbox|phone)\b|"
-    r"^keep an eye on your inbox\b|\bclick here\b|^join (our|the|us)\b.{0,60}$|"
-    r"^(this (article|story) has been sent to)\b|\bletters to the editor\b|"
-    r"^follow\b.{0,60}\bon (facebook|twitter|instagram|x|linkedin|telegram|threads)\b|"
-    r"^follow\b.{0,50}\b(full )?coverage\b|"
-    r"^if you (enjoyed|liked|value|appreciate|found)\b.{0,40}\b(article|story|journalism|reporting|content)"
-    r"\b|"
-    r"\bcomments?\b.{0,80}\b(moderat|approved|respectful|civil)|"
-    r"\b(support (our|independent) journalism|become a (member|subscriber|patron))\b|"
-    r"^(get|receive|sign up for) (the|our) (\w+ )?(daily|weekly|morning|evening|free)\b",
-    _I,
-)
 
-# --- footers: copyright and rights lines --------------------------------------------------
-_FOOTER = re.compile(
-    r"\ball rights reserved\b|^copyright\b|^\(c\) ?\d{4}|^\u00a9 ?\d{4}|"
-    r"\b(this material|this article) may not be (published|reproduced|broadcast)\b|"
-    r"\bterms of (use|service)\b.{0,40}\bprivacy\b",
-    _I,
-)
+def load_phrases(path: Path = PHRASES_FILE) -> dict[str, list[str]]:
+    """Each list of the phrase file (``list<TAB>entry`` lines), its entries in file order."""
+    lists: dict[str, list[str]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, entry = line.split("\t", 1)
+        lists.setdefault(name, []).append(entry)
+    return lists
 
-# --- photo credits and captions ------------------------------------------------------------
-_CREDIT = re.compile(
-    r"^\u00a9|^(photo|photograph|picture|image|video|graphic|illustration|file photo|main image)"
-    r"( credit| by| courtesy| source)?\s*[:/|]|"
-    r"^(credit|photo credit|image credit|source|image source|caption)\s*[:/]|"
-    r"\b(go to|open in) the (mediabank|media bank|photo bank|gallery)\b|"
-    r"^image (copyright|caption)\b|"
-    r"^\(?(ap|afp|reuters|epa|getty|xinhua|tass|sputnik|anadolu|pool|ria novosti)\b[^.]{0,40}"
-    r"\b(photo|images?|via|pool)\b[^.]{0,40}\)?$|"
-    r"\((ap|afp|reuters|epa|getty|xinhua|pool)?\s*photo(graph)?( by|/|:)[^)]{0,80}\)\s*$|"
-    r"\b(getty images|shutterstock|afp via getty|reuters/|/reuters|ap photo|epa-efe|istock(photo)?)\b"
-    r"[^.]{0,40}$",
-    _I,
-)
+
+PHRASES = load_phrases()
+
+
+def alternatives(name: str) -> str:
+    """A regex list of the phrase file as one alternation (``a|b|c``)."""
+    return "|".join(PHRASES[name])
+
+
+# Share widgets and social buttons: a short block of only these words, naming a button.
+_SOCIAL_WORDS = frozenset(PHRASES["social_word"])
+_SOCIAL_BUTTONS = frozenset(PHRASES["social_button"])
+_SHARE_PREFIX = re.compile(r"^(" + alternatives("share_prefix") + r")\b", _I)
+# Advertisement markers.
+_AD = re.compile(r"^(" + alternatives("ad") + r")\W*$", _I)
+# Comment, login, correction, newsletter and contact prompts.
+_PROMPT = re.compile(alternatives("prompt"), _I)
+# Footers: copyright and rights lines.
+_FOOTER = re.compile(alternatives("footer"), _I)
+# Photo credits and captions.
+_CREDIT = re.compile(alternatives("credit"), _I)
 # A media-bank stamp after a caption: "... - Site Name, 1920, 18.06.2024" or "- Site Name, 1920".
 # (Not a tweet signature: "- Name (@handle) November 3, 2019" has a handle and a day before the year.)
 _STAMP = re.compile(
@@ -237,120 +120,26 @@ _STAMP = re.compile(
 )
 _DATE_TAIL = re.compile(r",\s*\d{1,2}[./]\d{1,2}[./]\d{4}\s*$")
 
-# --- mastheads and taglines ------------------------------------------------------------------
-_TAGLINE = re.compile(
-    r"^(get|read|find|your|the|all the|follow|stay (up to date|informed)|breaking)\b.{0,80}\b"
-    r"(latest|breaking|top|trusted|independent|best)\b.{0,40}\b(news|stories|headlines|coverage|analysis)"
-    r"\b.{0,120}$|"
-    r"^(news|breaking news|latest news|top stories|world news)\s*[,|/&-]\s*.{0,80}$|"
-    r"^(the|your) (news|world|voice|source)\b.{0,60}$",
-    _I,
-)
-
-# --- related-content labels ------------------------------------------------------------------
-RELATED_LABEL = re.compile(
-    r"^(you (might|may|could|will|should|'ll)( also)? (like|love|enjoy|be interested in)|"
-    r"(read|see|watch|listen) (also|more|next|this|too)|also (read|see|watch|on|in)|"
-    r"related( (articles?|stories|news|posts?|content|coverage|topics|reading|links|videos?))?|"
-    r"more (from|on|in|about|stories|news|articles|to read|like this|headlines)\b.{0,40}|"
-    r"other (topics|stories|news|articles) of interest|"
-    r"(other|more|further|recommended) (reading|stories|news)|"
-    r"recommended( for you| articles| stories)?|don'?t miss( this)?|must read|editor'?s? picks?|"
-    r"top (stories|news|headlines)|"
-    r"((today|this week)'?s )?most[- ](read|popular|viewed|shared|watched|e-?mailed|commented)"
-    r"( (articles|stories|news))?|trending( now| stories)?|also in (the )?news|(stories|more) from (around )?the web|"
-    r"latest( (news|stories|headlines|videos))?|what to read next|further reading|in (other|related) news|"
-    r"popular (now|stories|on \w+)|(see|view) all|keep reading|up next|next (story|article)|"
-    r"previous (story|article)|more headlines|around the web|from the web|from our partners|"
-    r"promoted stories|we recommend|catch up|explore more|suggested (for you|articles|reading)|"
-    r"читайте (также|еще)|смотрите также|по теме|lire aussi|à lire aussi|lesen sie auch|mehr zum thema|"
-    r"leer más|lea también|leia (mais|também))\b\W*$",
-    _I,
-)
-# "Read more: <headline>" on one line.
-RELATED_PREFIX = re.compile(
-    r"^(read (also|more|next|this)|also read|see (also|more)|watch|related|more|recommended|don'?t miss|"
-    r"listen|latest|читайте также|lire aussi|lesen sie auch)\s*[:|\u2013\u2014>-]+\s*\S",
-    _I,
-)
-
+# Mastheads and taglines.
+_TAGLINE = re.compile(alternatives("tagline"), _I)
+# Related-content labels, and "Read more: <headline>" on one line.
+RELATED_LABEL = re.compile(r"^(" + alternatives("related_label") + r")\b\W*$", _I)
+RELATED_PREFIX = re.compile(r"^(" + alternatives("related_prefix") + r")\s*[:|\u2013\u2014>-]+\s*\S", _I)
+# A reader comment's signature line.
+COMMENT_SIGNATURE = re.compile(r"^(" + alternatives("comment_signature") + r")$", _I)
+# The heading of a reader-comment section.
+COMMENT_HEADING = re.compile(r"^(" + alternatives("comment_heading") + r")$", _I)
 # Labels newsrooms put above inserts and on section pages.
-SECTION_WORDS = {
-    "world",
-    "politics",
-    "business",
-    "economy",
-    "sport",
-    "sports",
-    "opinion",
-    "analysis",
-    "video",
-    "videos",
-    "photos",
-    "photo",
-    "gallery",
-    "live",
-    "news",
-    "breaking",
-    "breaking news",
-    "exclusive",
-    "europe",
-    "asia",
-    "africa",
-    "americas",
-    "middle east",
-    "us",
-    "uk",
-    "science",
-    "tech",
-    "technology",
-    "health",
-    "culture",
-    "entertainment",
-    "lifestyle",
-    "travel",
-    "markets",
-    "military",
-    "defense",
-    "defence",
-    "society",
-    "features",
-    "feature",
-    "interview",
-    "explainer",
-    "commentary",
-    "editorial",
-    "investigations",
-    "fact check",
-    "podcast",
-    "newsletter",
-    "local",
-    "national",
-    "international",
-    "latest",
-    "top news",
-    "trending",
-    "columns",
-    "column",
-    "climate",
-    "environment",
-    "world news",
-    "us news",
-    "uk news",
-}
+SECTION_WORDS = frozenset(PHRASES["section_word"])
 
 _URL_ONLY = re.compile(r"^\s*(https?://|www\.)\S+\s*$", _I)
 _BYLINE = re.compile(
-    r"^(by|from|written by|reporting by|words by|story by|posted by|von|par|por|автор)\s+"
+    r"^(" + alternatives("byline_lead") + r")\s+"
     r"[A-Z\u0400-\u04ff][\w.'\u2019-]+(\s+[\w.'\u2019-]+){0,5}(\s*[,|/and&]+\s*[\w .'\u2019-]{0,60})?$|"
-    r"^(published|updated|last updated|posted|first published|опубликовано|обновлено)\b.{0,60}$",
+    r"^(" + alternatives("dateline_lead") + r")\b.{0,60}$",
 )
 # Wire credit lines at the end of a story.
-_CONTRIBUTORS = re.compile(
-    r"^(\(?(reporting|writing|editing|additional reporting|compiled|translated|research) by\b)|"
-    r"\bcontributed (reporting )?to this (report|story|article)\b",
-    _I,
-)
+_CONTRIBUTORS = re.compile(alternatives("contributors"), _I)
 # A date with a clock time and little else ("sexta-feira, 22 de outubro de 2010 as 20:13").
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
 _CLOCK = re.compile(r"\b\d{1,2}[:h]\d{2}\b")
@@ -361,8 +150,10 @@ _DATE_ONLY = re.compile(
 )
 
 
-_LONG_FOOTER_PHRASES = ("all rights reserved", "non-commercial use")
-_LONG_PROMPT_PHRASES = ("letters to the editor", "sign up for", "subscribe to our", "delivered to your inbox")
+# Unmistakable phrases looked for in long blocks too (plain text, case-folded).
+_LONG_FOOTER_PHRASES = tuple(PHRASES["long_footer"])
+_LONG_PROMPT_PHRASES = tuple(PHRASES["long_prompt"])
+_LONG_CONTRIBUTORS_PHRASES = tuple(PHRASES["long_contributors"])
 
 
 def _social_only(text: str) -> bool:
@@ -370,29 +161,7 @@ def _social_only(text: str) -> bool:
     return (
         0 < len(tokens) <= 10
         and all(t in _SOCIAL_WORDS or t.isdigit() for t in tokens)
-        and any(
-            t
-            in (
-                "share",
-                "tweet",
-                "facebook",
-                "twitter",
-                "whatsapp",
-                "telegram",
-                "linkedin",
-                "email",
-                "print",
-                "pinterest",
-                "reddit",
-                "vk",
-                "copy",
-                "comments",
-                "comment",
-                "reprints",
-                "flipboard",
-            )
-            for t in tokens
-        )
+        and any(t in _SOCIAL_BUTTONS for t in tokens)
     )
 
 
@@ -468,7 +237,7 @@ def block_rule(block: Block) -> str | None:
         return "footer"
     if find(_PROMPT_SPLIT) or (n > 25 and any(k in text.casefold() for k in _LONG_PROMPT_PHRASES)):
         return "prompt"
-    if find(_CONTRIBUTORS_SPLIT) or (n > 25 and "contributed to this report" in text.casefold()):
+    if find(_CONTRIBUTORS_SPLIT) or (n > 25 and any(k in text.casefold() for k in _LONG_CONTRIBUTORS_PHRASES)):
         return "byline"
     if n > 40:
         return None

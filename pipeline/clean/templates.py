@@ -14,14 +14,16 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from pipeline.clean.blocks import Block, is_headline, is_label, is_sentence, normalise, words
+from pipeline.clean.blocks import Block, is_headline, is_label, is_sentence
+from pipeline.text import fold_line, words
+from schemas.names import Rule
 
 _DIGITS = re.compile(r"\d+")
 
 
 def fingerprint(text: str) -> str:
     """A line's identity across pages: case, spacing and numbers ignored."""
-    return _DIGITS.sub("0", normalise(text))
+    return _DIGITS.sub("0", fold_line(text))
 
 
 def _prose(block: Block) -> bool:
@@ -108,7 +110,7 @@ class TemplateMemory:
                 and entry.pages >= self.min_pages
                 and page_no - entry.last_page <= self.window
             ):
-                b.rule = "template"
+                b.rule = Rule.TEMPLATE
         for key in seen_here:
             entry = memory.lines.get(key)
             if entry is None or page_no - entry.last_page > self.window:

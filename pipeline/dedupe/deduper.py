@@ -29,6 +29,7 @@ from pipeline.config import Settings
 from pipeline.dedupe import sketch
 from pipeline.dedupe.stories import Stories
 from schemas import Article
+from schemas.names import DuplicateKind
 
 MIN_WORDS = 8  # shorter bodies carry too little text to call anything a copy of them
 MIN_SHINGLES = 5  # below this, only exact copies are flagged
@@ -49,7 +50,7 @@ MAX_CANDIDATES = 12
 @dataclass(frozen=True)
 class DedupeVerdict:
     duplicate_of: str | None
-    kind: str | None  # "exact", "near" or None
+    kind: DuplicateKind | None
     story_id: str | None
 
 
@@ -80,11 +81,11 @@ class Deduper:
         if words >= MIN_WORDS:
             first = self._live(self.store.get(f"h:{article.content_hash}"), since)
             if first is not None:
-                record["d"], record["k"] = first, "exact"
+                record["d"], record["k"] = first, DuplicateKind.EXACT
             elif len(hashes) >= MIN_SHINGLES:
                 original = self._near(hashes, keys, since)
                 if original is not None:
-                    record["d"], record["k"] = original, "near"
+                    record["d"], record["k"] = original, DuplicateKind.NEAR
         if record["d"] is not None:
             record["s"], size = self.stories.touch(self.store[f"v:{record['d']}"]["s"], at)
         else:

@@ -21,6 +21,9 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from operator import itemgetter
+
+from pipeline.tagging.entities import person_titles
 
 _MONTHS = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
@@ -61,13 +64,14 @@ STOPWORDS = _words(
     billion thousand hundred read more click share video photo image images file copyright reserved rights
     reuters ap afp associated press getty advertisement subscribe newsletter"""
 )
+_OFFICE_WORDS = _words("foreign defence defense finance interior home state justice")
 _NOT_NAMES = (
     STOPWORDS
     | frozenset(k for k in _MONTHS if len(k) > 3)
-    | _words(
-        "president minister chairman leader prime secretary spokesman spokeswoman senator governor mayor chief"
-        " head general sen rep gov"
-    )
+    # the entity tagger's titles ("President", "Minister", "Pope"): one list for both stages. Less the
+    # words that also qualify an office ("Justice Department", "State Department", "Home Office"):
+    # there they are part of a name that tells a story apart
+    | (person_titles() - _OFFICE_WORDS)
 )
 
 LEAD_CHARS = 1500
@@ -92,6 +96,7 @@ _NUMERIC_DATE = re.compile(r"(?<!\d)(\d{1,2})[./](\d{1,2})[./](20\d\d)(?!\d)")
 _MONTH_WORD = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*")
 _DAY_AFTER = re.compile(r"\.?[ \t]+(\d{1,2})(?![\d:])")
 _DAY_BEFORE = re.compile(r"(?<!\d)(\d{1,2})[ \t]+$")
+_COUNT = itemgetter(1)
 _YEAR = re.compile(r"(?:19[5-9]\d|20\d\d)(?!\d)")
 
 
@@ -131,7 +136,7 @@ def _terms(text: str) -> Counter[str]:
         del counts[word]
     # only plurals and clitics change when stemmed: the other words are kept as they are
     for word in [w for w in counts if w[-1] == "s" or "'" in w]:
-        stem = _stem(word)
+        stem = _STEMS.get(word) or _stem(word)  # (the cache read inline: the common case)
         if stem != word:
             counts[stem] += counts.pop(word)
     return counts
@@ -156,7 +161,13 @@ def _title_case(line: str, capitals: list[tuple[str, bool]]) -> bool:
     capitalised = sum(1 for word, _ in capitals if len(word) > 3)
     if not capitalised:
         return False
-    longer = len(_LONG_WORD.findall(line))
+    # count the line's longer words only as far as needed: once they outnumber the capitalised
+    # ones by more than 10%, neither test below can hold (prose lines stop after a few words)
+    longer = 0
+    for _ in _LONG_WORD.finditer(line):
+        longer += 1
+        if 0.9 * longer > capitalised:
+            return False
     return longer >= 3 and capitalised >= 0.9 * longer or longer == capitalised and len(line) < 60
 
 
@@ -179,12 +190,21 @@ def names(text: str) -> set[str]:
     """The folded words this text writes as proper names (see the module docstring)."""
     inside: set[str] = set()  # capitalised inside a sentence: a name
     initial: set[str] = set()  # capitalised at a sentence start: a name only if also inside
+    name_of = _NAME_OF.get
     for line in text.splitlines():
-        capitals = [(m.group(), _starts_sentence(line, m.start())) for m in _CAPITAL.finditer(line)] if line else []
+        if not line:
+            continue
+        capitals = []
+        for match in _CAPITAL.finditer(line):
+            start = match.start()  # (_starts_sentence inlined: it runs for every capitalised word)
+            before = line[start - 4 if start > 4 else 0 : start].rstrip()
+            capitals.append((match.group(), before[-1] in _OPENERS if before else not line[:start].strip()))
         if not capitals or _title_case(line, capitals):
             continue
         for word, starts in capitals:
-            folded = _name_of(word)
+            folded = name_of(word)
+            if folded is None:
+                folded = _name_of(word)
             if not folded:
                 continue
             if len(word) >= 2 and word.isupper():
@@ -231,6 +251,7 @@ def describe(title: str | None, body: str) -> Description:
         if "-" in day:
             terms[f"d:{day}"] += 1
     if len(terms) > MAX_TERMS:
-        terms = Counter(dict(terms.most_common(MAX_TERMS)))
-    found = {name for name in names(lead) if name in terms}
+        # most_common's order (count, then first seen), by one C-level stable sort
+        terms = Counter(dict(sorted(terms.items(), key=_COUNT, reverse=True)[:MAX_TERMS]))
+    found = names(lead).intersection(terms)
     return Description(terms, found)

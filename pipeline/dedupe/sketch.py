@@ -23,21 +23,19 @@ from __future__ import annotations
 
 import base64
 import re
-import unicodedata
 
 import numpy as np
+
+from pipeline.text import CHARACTER_WORD_LEAD_BYTES
 
 SHINGLE_WORDS = 4  # 4-word shingles: a 3% word edit touches ~12% of them
 SAMPLE_SIZE = 64  # bottom-k: 256 bytes per article, containment std <= 0.0625
 ANCHORS_INDEXED = 8  # smallest hashes an original is indexed under
 ANCHORS_QUERIED = 24  # smallest hashes a new article looks up (an extended copy shifts ranks)
 
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-# CJK scripts have no spaces: each ideograph/kana is a token; other scripts split on non-word chars.
-_TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
-_HAS_CJK = re.compile(rf"[{_CJK}]")
-_CJK_LEAD = re.compile(rb"[\xe3-\xe9]")
-_WORD = re.compile(r"[^\W_]+")
+# kana and CJK ideographs: the UTF-8 lead bytes of their characters (see pipeline.text)
+_CJK_FIRST, _CJK_LAST = CHARACTER_WORD_LEAD_BYTES[0], CHARACTER_WORD_LEAD_BYTES[-1]
+_CJK_LEAD = re.compile(b"[%c-%c]" % (_CJK_FIRST, _CJK_LAST))
 _U64 = np.uint64
 _M1 = _U64(0xFF51AFD7ED558CCD)
 _P = _U64(0x9E3779B97F4A7C15)
@@ -50,14 +48,6 @@ _IS_WORD[0x80:] = True
 _powers = np.ones(1, dtype=np.uint64)
 _inverse_powers = np.ones(1, dtype=np.uint64)
 _P_INVERSE = _U64(pow(int(_P), -1, 1 << 64))
-
-
-def tokens(text: str) -> list[str]:
-    """Words of ``text`` as strings, folded like the shingles (for the story features)."""
-    if not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
-    text = text.lower()
-    return (_TOKEN if _HAS_CJK.search(text) else _WORD).findall(text)
 
 
 def _power_tables(length: int) -> tuple[np.ndarray, np.ndarray]:
@@ -93,7 +83,7 @@ def _word_mask(raw: bytes) -> tuple[bytes, np.ndarray, np.ndarray | None]:
     cjk = np.zeros(len(data), dtype=bool)
     lead = data[:-2]
     # kana and CJK ideographs (U+3040-U+9FFF): E3 81.. to E9
-    cjk[:-2] = (lead >= 0xE3) & (lead <= 0xE9) & word[:-2]
+    cjk[:-2] = (lead >= _CJK_FIRST) & (lead <= _CJK_LAST) & word[:-2]
     return raw, word, cjk
 
 

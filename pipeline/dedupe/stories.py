@@ -42,6 +42,8 @@ import base64
 import math
 import zlib
 from collections.abc import MutableMapping
+from itertools import repeat
+from operator import mul, truediv
 from typing import Any
 
 import numpy as np
@@ -50,8 +52,8 @@ from pipeline.dedupe.features import Description, describe
 
 HALF_LIFE = 86_400.0  # a story's centroid halves its older members' weight every day
 MAX_IDLE = 3 * 86_400  # a story with nothing new for this long is not joined
-JOIN = 0.25
-GAP_COST = 0.2  # per idle day beyond the grace: coverage of one event comes in bursts
+JOIN = 0.20  # with the steeper idle cost: within a burst a looser match, after a quiet day a closer one
+GAP_COST = 0.3  # per idle day beyond the grace: coverage of one event comes in bursts
 GRACE = 43_200  # half a day quiet costs nothing
 ENTITY_WEIGHT = 0.15
 NAME_BOOST = 1.5
@@ -71,17 +73,28 @@ def term_hash(term: str) -> int:
     return zlib.crc32(term.encode("utf-8"))
 
 
-_IDS: dict[str, tuple[str, int]] = {}  # term -> (its frequency key, its hash): a bounded cache
+class _Ids(dict):
+    """term -> (its frequency key, its hash): a bounded cache, looked up in C (``map``) on a hit."""
 
-
-def _ids(term: str) -> tuple[str, int]:
-    ids = _IDS.get(term)
-    if ids is None:
-        if len(_IDS) >= 200_000:
-            _IDS.clear()
+    def __missing__(self, term: str) -> tuple[str, int]:
+        if len(self) >= 200_000:
+            self.clear()
         value = term_hash(term)
-        ids = _IDS[term] = (f"w:{value:08x}", value)
-    return ids
+        ids = self[term] = (f"w:{value:08x}", value)
+        return ids
+
+
+_IDS = _Ids()
+_KEYS: dict[int, str] = {}  # term hash -> its frequency key (leaving articles): a bounded cache
+
+
+def _key_of(value: int) -> str:
+    key = _KEYS.get(value)
+    if key is None:
+        if len(_KEYS) >= 200_000:
+            _KEYS.clear()
+        key = _KEYS[value] = f"w:{value:08x}"
+    return key
 
 
 def encode_hashes(hashes: list[int]) -> str:
@@ -112,18 +125,22 @@ class Stories:
         docs = int(store.get("docs", 0)) + 1
         store["docs"] = docs
         # one pass over the terms: their stored frequency entries, IDF and weights
-        ids = [_ids(term) for term in about.terms]
-        found = [store.get(key) for key, _ in ids]
+        ids = list(map(_IDS.__getitem__, about.terms))
+        found = list(map(store.get, [key for key, _ in ids]))
         names = about.names
         smoothed = docs + IDF_PRIOR
         idf: dict[str, float] = {}
         vector: dict[str, float] = {}
+        log = math.log
         for (term, count), entry in zip(about.terms.items(), found, strict=True):
-            weight = max(math.log(smoothed / ((1 if entry is None else entry[0] + 1) + 0.5)), 0.0)
+            weight = log(smoothed / (1.5 if entry is None else entry[0] + 1.5))
+            if weight < 0.0:
+                weight = 0.0
             idf[term] = weight
             vector[term] = count * weight * (NAME_BOOST if term in names else 1.0)
-        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-        vector = {term: v / norm for term, v in vector.items()}
+        values = vector.values()
+        norm = math.sqrt(sum(map(mul, values, values))) or 1.0
+        vector = dict(zip(vector, map(truediv, values, repeat(norm)), strict=False))
         heavy = sorted(vector, key=vector.__getitem__, reverse=True)  # ties: in the article's order
         posted = dict(zip(about.terms, found, strict=True))
         scored = self._candidates(vector, heavy[:QUERY_TERMS], posted, about, idf, at, since)
@@ -146,7 +163,8 @@ class Stories:
             elif term in posting and story not in entry[1:]:
                 entry = [entry[0] + 1, *[*entry[1:], story][-POSTINGS:]]
             else:
-                entry = [entry[0] + 1, *entry[1:]]
+                entry = entry.copy()  # (a stored value is never changed in place)
+                entry[0] += 1
             store[key] = entry
         return story, record["n"], encode_hashes(sorted({value for _, value in ids}))
 
@@ -180,7 +198,9 @@ class Stories:
                 continue
             seen.add(story)
             centroid = record["c"]
-            cosine = sum(vector[t] * centroid[t] for t in vector.keys() & centroid.keys()) / (record["z"] or 1.0)
+            common = vector.keys() & centroid.keys()
+            dot = sum(map(mul, map(vector.__getitem__, common), map(centroid.__getitem__, common)))
+            cosine = dot / (record["z"] or 1.0)
             shared = sum(idf[n] for n in about.names.intersection(record["e"])) / name_mass
             idle_days = max(at - record["t"] - GRACE, 0) / 86_400
             score = cosine + ENTITY_WEIGHT * shared - GAP_COST * idle_days
@@ -223,12 +243,14 @@ class Stories:
     @staticmethod
     def _decayed(record: dict[str, Any], at: int) -> dict[str, float]:
         factor = 0.5 ** (max(at - record["t"], 0) / HALF_LIFE)
-        return {term: weight * factor for term, weight in record["c"].items()}
+        centroid = record["c"]
+        return dict(zip(centroid, map(mul, centroid.values(), repeat(factor)), strict=False))
 
     def _join(self, story: str, record: dict[str, Any], vector: dict[str, float], about: Description, at: int) -> None:
         centroid = self._decayed(record, at)
+        get = centroid.get
         for term, weight in vector.items():
-            centroid[term] = centroid.get(term, 0.0) + weight
+            centroid[term] = get(term, 0.0) + weight
         record["c"], record["z"] = _top(centroid)
         names = [n for n in record["e"] if n in record["c"]]
         record["e"] = sorted(set(names) | {n for n in about.names if n in record["c"]})
@@ -252,8 +274,9 @@ class Stories:
         """Take a leaving article's terms back from the document frequencies."""
         store = self.store
         store["docs"] = max(int(store.get("docs", 1)) - 1, 0)
+        keys = _KEYS.get
         for value in decode_hashes(encoded):
-            key = f"w:{value:08x}"
+            key = keys(value) or _key_of(value)
             entry = store.get(key)
             if entry is None:
                 continue
@@ -280,5 +303,6 @@ class Stories:
 def _top(centroid: dict[str, float]) -> tuple[dict[str, float], float]:
     """The heaviest terms of a centroid, rounded (what tells the story apart, in bounded state), and its norm."""
     ranked = sorted(centroid, key=centroid.__getitem__, reverse=True)[:CENTROID_TERMS]
-    kept = {t: round(centroid[t], 4) for t in ranked}
-    return kept, round(math.sqrt(sum(v * v for v in kept.values())), 4)
+    kept = dict(zip(ranked, map(round, map(centroid.__getitem__, ranked), repeat(4)), strict=False))
+    values = kept.values()
+    return kept, round(math.sqrt(sum(map(mul, values, values))), 4)

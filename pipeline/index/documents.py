@@ -19,8 +19,9 @@ from pydantic import ValidationError
 
 from pipeline.errors import RecordError
 from schemas import Article
+from schemas.names import DeadLetterReason, Stage
 
-STAGE = "index"
+STAGE = Stage.INDEX
 # Languages with their own analyzer (OpenSearch's built-in language analyzers). Others: "std".
 LANGUAGE_ANALYZERS: dict[str, str] = {
     "en": "english",
@@ -78,6 +79,8 @@ def build_document(article: Article) -> dict[str, Any]:
         "source": article.source,
         "lang": article.lang,
         "title": article.title,
+        "author": article.author,
+        "site_name": article.site_name,
         f"title_{sfx}": article.title or "",
         f"body_{sfx}": article.body,
         "published_at": iso(article.published_at),
@@ -139,13 +142,15 @@ def action_from_record(
     """
     if value is None:
         if not key:
-            raise RecordError(STAGE, "tombstone_without_key", "a null value needs the article id as its key")
+            raise RecordError(STAGE, DeadLetterReason.TOMBSTONE_WITHOUT_KEY,
+                              "a null value needs the article id as its key")
         return IndexAction("delete", key.decode("utf-8", errors="replace"), max(timestamp_ms, 0) * 1000,
                            partition=partition, offset=offset, published_ms=timestamp_ms)
     try:
         article = Article.model_validate_json(value)
     except ValidationError as exc:
-        reason = "not_json" if any(e["type"] == "json_invalid" for e in exc.errors()) else "invalid_article"
+        not_json = any(e["type"] == "json_invalid" for e in exc.errors())
+        reason = DeadLetterReason.NOT_JSON if not_json else DeadLetterReason.INVALID_ARTICLE
         raise RecordError(STAGE, reason, str(exc)[:500]) from None
     document = build_document(article)
     return IndexAction(

@@ -13,7 +13,7 @@ from typing import Any
 from pipeline.index.documents import LANGUAGE_ANALYZERS, STANDARD
 
 ALIAS = "wire-articles"
-TEMPLATE_VERSION = 1
+TEMPLATE_VERSION = 2  # 2: author, site_name (Article version 2)
 REFRESH_INTERVAL = "1s"
 DEPLOY_DIR = Path(__file__).resolve().parent.parent.parent / "deploy" / "opensearch"
 
@@ -46,6 +46,9 @@ def mappings() -> dict[str, Any]:
         "fetched_at": _DATE,
         "date": _DATE,
         "version": {"type": "long"},
+        # page metadata (Article version 2): filterable as given; a page's overlong value is kept, not indexed
+        "author": {"type": "keyword", "ignore_above": 512},
+        "site_name": {"type": "keyword", "ignore_above": 512},
         # shown in results; searched through the per-language fields below
         "title": {"type": "text", "index": False},
     }

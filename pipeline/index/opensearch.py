@@ -21,7 +21,7 @@ from opensearchpy.exceptions import ConnectionTimeout, NotFoundError, RequestErr
 from pipeline.config import Settings
 from pipeline.index.backend import OK, STALE, ItemResult, ItemStatus, SearchHit, SearchQuery, TransientIndexError
 from pipeline.index.documents import IndexAction, iso
-from pipeline.index.mapping import first_index_body, index_name, index_template
+from pipeline.index.mapping import first_index_body, index_name, index_template, mappings
 
 SNIPPET_CHARS = 180
 
@@ -50,7 +50,12 @@ class OpenSearchIndex:
     # set-up ----------------------------------------------------------------------------------
 
     def ensure(self) -> None:
-        """The template, and the first index with the alias when the alias does not exist yet."""
+        """The template, and the first index with the alias when the alias does not exist yet.
+
+        An existing index made from an older template gets the fields added since (a strict
+        mapping would refuse the new fields of newer Articles, e.g. ``author`` of version 2).
+        Only additions: OpenSearch refuses to change an existing field, and so does this.
+        """
         try:
             self.client.indices.put_index_template(name=self.alias, body=index_template(self.alias))
             if self.target == self.alias and not self.client.indices.exists_alias(name=self.alias):
@@ -59,6 +64,8 @@ class OpenSearchIndex:
                 except RequestError as exc:
                     if exc.error != "resource_already_exists_exception":
                         raise
+            elif self.client.indices.exists(index=self.target):
+                self.client.indices.put_mapping(index=self.target, body=mappings())
         except (OSConnectionError, ConnectionTimeout) as exc:
             raise TransientIndexError("connection", str(exc)[:300]) from exc
         except TransportError as exc:

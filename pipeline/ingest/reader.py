@@ -40,6 +40,7 @@ from pipeline.ingest.fetch import FetchError, PoliteClient, Response, decode_bod
 from pipeline.ingest.robots import RobotsCache
 from pipeline.ingest.sitemaps import looks_like_sitemap, parse_sitemap
 from schemas import RawPage
+from schemas.names import Stage
 
 log = logging.getLogger("wirefeed.reader")
 Publish = Callable[[RawPage, str], None]
@@ -275,7 +276,7 @@ class Reader:
             log.warning(
                 "feed poll failed",
                 exc_info=kind == "internal",
-                extra={"url": redact(feed.url), "stage": "read", "kind": kind, "error": str(exc)[:300],
+                extra={"url": redact(feed.url), "stage": Stage.READ, "kind": kind, "error": str(exc)[:300],
                        "reason": getattr(exc, "reason", kind), "failures": fstate.failures},
             )
             result.errors += 1
@@ -354,7 +355,7 @@ class Reader:
                 kind = exc.kind if isinstance(exc, FetchError) else "bad_sitemap"
                 metrics.FETCH_ERRORS.labels(label, kind).inc()
                 # the reason code keeps different failures apart in the logs' repeat filter
-                log.warning("sitemap failed", extra={"url": redact(url), "stage": "read", "kind": kind,
+                log.warning("sitemap failed", extra={"url": redact(url), "stage": Stage.READ, "kind": kind,
                                                      "reason": getattr(exc, "reason", kind),
                                                      "error": str(exc)[:300]})
 
@@ -365,7 +366,7 @@ class Reader:
             return self._fetch_and_publish_unsafe(feed, label, key, item)
         except Exception:  # noqa: BLE001 - one item's surprise must not cost the feed's other items
             metrics.FETCH_ERRORS.labels(label, "internal").inc()
-            log.exception("page failed", extra={"url": redact(item.url), "stage": "read", "kind": "internal"})
+            log.exception("page failed", extra={"url": redact(item.url), "stage": Stage.READ, "kind": "internal"})
             return Outcome.SKIPPED
 
     def _fetch_and_publish_unsafe(self, feed: FeedConfig, label: str, key: str, item: FeedItem) -> Outcome:
@@ -373,7 +374,7 @@ class Reader:
             response = self.client.get(item.url)
         except FetchError as exc:
             metrics.FETCH_ERRORS.labels(label, exc.kind).inc()
-            log.warning("page fetch failed", extra={"url": redact(item.url), "stage": "read", "kind": exc.kind,
+            log.warning("page fetch failed", extra={"url": redact(item.url), "stage": Stage.READ, "kind": exc.kind,
                                                     "error": str(exc)[:300]})
             return Outcome.RETRY if exc.transient else Outcome.SKIPPED
         metrics.PAGES_FETCHED.labels(label).inc()
@@ -381,7 +382,7 @@ class Reader:
         mime = response.content_type.split(";")[0].strip().lower()
         if mime and mime not in ("text/html", "application/xhtml+xml", "text/plain"):
             metrics.FETCH_ERRORS.labels(label, "unsupported_type").inc()
-            log.warning("page is not HTML or text", extra={"url": redact(item.url), "stage": "read", "type": mime})
+            log.warning("page is not HTML or text", extra={"url": redact(item.url), "stage": Stage.READ, "type": mime})
             self.state.mark_seen(key, item.version)  # it will not become HTML by asking again
             return Outcome.SKIPPED
         page = RawPage(
@@ -399,7 +400,7 @@ class Reader:
             self.publish(page, key)
         except Exception as exc:  # not marked seen, validators kept: the next poll tries again
             metrics.FETCH_ERRORS.labels(label, "publish").inc()
-            log.warning("publish failed", extra={"url": redact(item.url), "stage": "read", "error": str(exc)[:300]})
+            log.warning("publish failed", extra={"url": redact(item.url), "stage": Stage.READ, "error": str(exc)[:300]})
             return Outcome.RETRY
         metrics.PAGES_PRODUCED.labels(label).inc()
         self.state.mark_seen(key, item.version)

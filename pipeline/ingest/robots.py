@@ -24,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 from protego import Protego
 
 from pipeline.ingest.fetch import FetchError, PoliteClient, redact, split_url
+from schemas.names import Stage
 
 log = logging.getLogger("wirefeed.reader")
 ROBOTS_MAX_BYTES = 512_000
@@ -118,7 +119,7 @@ class RobotsCache:
                 return _Entry(Protego.parse(""), now + self.ttl_s)  # no robots.txt: everything allowed
             if exc.kind in ("refused_address", "bad_url"):
                 return _Entry(Protego.parse(""), now + self.ttl_s)  # the page fetch is refused by the same policy
-            log.warning("robots.txt unreachable", extra={"url": url, "kind": exc.kind, "stage": "read"})
+            log.warning("robots.txt unreachable", extra={"url": url, "kind": exc.kind, "stage": Stage.READ})
             return _Entry(None, now + self.error_ttl_s)
         try:
             rules = Protego.parse(text)

@@ -7,25 +7,25 @@ from dataclasses import dataclass, field
 from pipeline.tagging.entities import EntityExtractor
 from pipeline.tagging.language import detect_language
 from pipeline.tagging.language import preload as preload_language_model
-from pipeline.tagging.text import (
+from pipeline.tagging.topics import LANGUAGES, TopicClassifier, language_lexicon, strip_dateline
+from pipeline.text import (
     lower_pieces,
     lower_word_tokens,
     lower_word_tokens_from_pieces,
-    normalise,
+    match_normalise,
     split_pieces,
 )
-from pipeline.tagging.topics import LANGUAGES, TopicClassifier, language_lexicon, strip_dateline
 from schemas import Entity, Topic
+from schemas.names import TopicStatus
 
-# Why an article has the topics it has (``Tags.topic_status``).
-TAGGED = "tagged"
-NO_EVIDENCE = "no_evidence"  # a supported language, but no lexicon term in the text
-UNSUPPORTED_LANGUAGE = "unsupported_language"  # no lexicon for the detected language: no topics
-UNKNOWN_LANGUAGE = "unknown_language"  # too little text to tell the language: no topics
-UNTAGGED_REASONS = (NO_EVIDENCE, UNSUPPORTED_LANGUAGE, UNKNOWN_LANGUAGE)
+# Why an article has the topics it has (``Tags.topic_status``): the names are schemas.names.TopicStatus.
+TAGGED = TopicStatus.TAGGED
+NO_EVIDENCE = TopicStatus.NO_EVIDENCE
+UNSUPPORTED_LANGUAGE = TopicStatus.UNSUPPORTED_LANGUAGE
+UNKNOWN_LANGUAGE = TopicStatus.UNKNOWN_LANGUAGE
 
 
-def untagged_reason(has_topics: bool, lang: str | None) -> str | None:
+def untagged_reason(has_topics: bool, lang: str | None) -> TopicStatus | None:
     """Why an article has no topics (None when it has some), from what the tagged Article shows.
 
     The tag stage reports it (``Observed.untagged``) to the process that serves the metrics.
@@ -42,7 +42,7 @@ class Tags:
     topics: list[Topic] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
     lang: str | None = None
-    topic_status: str = TAGGED
+    topic_status: TopicStatus = TAGGED
 
 
 class Tagger:
@@ -73,9 +73,9 @@ class Tagger:
         title = title or None
         body = body or ""
         lang = detect_language(f"{title}\n{body}" if title else body)
-        # Normalise and tokenise once for both passes: normalise(title + "\n" + body) is the two halves
+        # Normalise and tokenise once for both passes: match_normalise(title + "\n" + body) is the two halves
         # joined, and so are their token/gap pieces (no token spans the newline).
-        clean_body = normalise(body)
+        clean_body = match_normalise(body)
         pieces = split_pieces(clean_body)
         lower = lower_pieces(pieces)
         topic_body = strip_dateline(clean_body)
@@ -85,7 +85,7 @@ class Tagger:
             tokens = lower_word_tokens(topic_body)
         title_words = 0
         if title:
-            clean_title = normalise(title)
+            clean_title = match_normalise(title)
             title_pieces = split_pieces(clean_title)
             title_lower = lower_pieces(title_pieces)
             title_tokens = lower_word_tokens_from_pieces(title_pieces, clean_title, title_lower)

@@ -30,9 +30,11 @@ from functools import lru_cache
 from importlib import resources
 
 from pipeline.tagging import places
-from pipeline.tagging.text import lower_pieces, normalise, split_pieces, term_key, word_tokens
+from pipeline.text import lower_pieces, match_normalise, split_pieces, term_key, word_tokens
 
 MAX_NAME_WORDS = 6
+
+
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
@@ -116,7 +118,7 @@ def _case_rule(surface: str) -> str | None:
     if surface.upper() != surface:
         return None  # has lower-case letters: not an acronym
     letters = re.sub(r"[^A-Za-z]", "", surface)
-    return normalise(surface).strip() if letters.isupper() and len(letters) <= 5 else None
+    return match_normalise(surface).strip() if letters.isupper() and len(letters) <= 5 else None
 
 
 @lru_cache(maxsize=1)
@@ -212,10 +214,10 @@ class EntityExtractor:
 
     def extract(self, text: str) -> list[dict[str, object]]:
         """Entities as dicts {name, type, count, [iso|country]}, by count desc then name."""
-        return self.extract_normalised(normalise(text))
+        return self.extract_normalised(match_normalise(text))
 
     def extract_normalised(self, text: str) -> list[dict[str, object]]:
-        """``extract`` for text already passed through ``text.normalise``."""
+        """``extract`` for text already passed through ``pipeline.text.match_normalise``."""
         return self.extract_pieces(split_pieces(text))
 
     def extract_pieces(
@@ -279,7 +281,13 @@ class EntityExtractor:
         return [{"name": f.name, "type": f.type, "count": f.count, **f.extra} for f in ranked]
 
     def _place_in_context(
-        self, tokens: list[str], gaps: list[str], lower: list[str], i: int, size: int, lang: str | None,
+        self,
+        tokens: list[str],
+        gaps: list[str],
+        lower: list[str],
+        i: int,
+        size: int,
+        lang: str | None,
         guarded: bool,
     ) -> bool:
         """Whether a gazetteer place at tokens[i:i+size] is used as a place name here.
@@ -301,8 +309,11 @@ class EntityExtractor:
             return False
         if after == " " and i + 1 < len(tokens):
             following = tokens[i + 1]
-            if following[0].isupper() and not following.isupper() and lower[i + 1] not in _STOP and not _is_title(
-                following, lang == "de"
+            if (
+                following[0].isupper()
+                and not following.isupper()
+                and lower[i + 1] not in _STOP
+                and not _is_title(following, lang == "de")
             ):
                 return lang == "de" and tokens[i].lower() not in self.given  # German nouns follow places
         capitalised_before = i > 0 and tokens[i - 1][0].isupper() and not tokens[i - 1].isupper()
@@ -346,8 +357,11 @@ class EntityExtractor:
         for i in [i for i in capitalised if i not in used and not tokens[i].isupper()]:
             joined = i == last + 1 and gaps[last] in _JOINS
             bridged = (
-                i == last + 2 and tokens[last + 1] in _NAME_CONNECTORS and last + 1 not in used
-                and gaps[last] == " " and gaps[last + 1] == " "
+                i == last + 2
+                and tokens[last + 1] in _NAME_CONNECTORS
+                and last + 1 not in used
+                and gaps[last] == " "
+                and gaps[last + 1] == " "
                 and (tokens[last + 1] not in _ARTICLE_PARTICLES or tokens[last].lower() in ("van", "von"))
             )
             if joined or bridged:
@@ -385,8 +399,6 @@ class EntityExtractor:
             name = people.get(surname)
             if name and (name, "person") in found:
                 found[(name, "person")].count += 1
-
-
 
     def _person(
         self,
@@ -443,33 +455,157 @@ _JOINS = frozenset((" ", "-", "'", "'s "))
 
 
 # Lower-case words that may sit inside a name, and name particles ("al-Zarqawi", "van der Bellen").
-_NAME_CONNECTORS = frozenset(("of", "for", "and", "the", "de", "du", "la", "le", "von", "van", "der", "den",
-                              "al", "bin", "da", "dos", "di", "für", "und"))
+_NAME_CONNECTORS = frozenset(
+    (
+        "of",
+        "for",
+        "and",
+        "the",
+        "de",
+        "du",
+        "la",
+        "le",
+        "von",
+        "van",
+        "der",
+        "den",
+        "al",
+        "bin",
+        "da",
+        "dos",
+        "di",
+        "für",
+        "und",
+    )
+)
 _PARTICLES = frozenset(("de", "du", "la", "le", "von", "van", "der", "den", "al", "bin", "da", "dos", "di"))
 _ARTICLE_PARTICLES = frozenset(("der", "den", "de", "la", "le", "du"))
 _LEGAL_SUFFIXES = frozenset(("inc", "corp", "co", "ltd", "plc", "llc", "ag", "gmbh", "se", "sa", "nv", "spa"))
 # German titles are compounds ("Bundesinnenministerin", "Regierungssprecher"): read their last part.
 _GERMAN_TITLE_ENDS = (
-    "minister", "ministerin", "präsident", "präsidentin", "kanzler", "kanzlerin", "chef", "chefin",
-    "trainer", "trainerin", "sprecher", "sprecherin", "meister", "meisterin", "vorsitzende", "vorsitzender",
-    "gouverneur", "botschafter", "botschafterin", "sekretär", "sekretärin", "direktor", "direktorin",
-    "vorstand", "kandidat", "kandidatin", "politiker", "politikerin", "herr", "frau", "papst", "kapitän",
+    "minister",
+    "ministerin",
+    "präsident",
+    "präsidentin",
+    "kanzler",
+    "kanzlerin",
+    "chef",
+    "chefin",
+    "trainer",
+    "trainerin",
+    "sprecher",
+    "sprecherin",
+    "meister",
+    "meisterin",
+    "vorsitzende",
+    "vorsitzender",
+    "gouverneur",
+    "botschafter",
+    "botschafterin",
+    "sekretär",
+    "sekretärin",
+    "direktor",
+    "direktorin",
+    "vorstand",
+    "kandidat",
+    "kandidatin",
+    "politiker",
+    "politikerin",
+    "herr",
+    "frau",
+    "papst",
+    "kapitän",
 )
 _GERMAN_ORG_ENDS = (
-    "ministerium", "amt", "bank", "gericht", "verband", "institut", "universität", "gewerkschaft",
-    "behörde", "agentur", "kommission", "partei", "stiftung", "akademie", "anstalt", "konzern", "gruppe",
-    "werke", "verein",
+    "ministerium",
+    "amt",
+    "bank",
+    "gericht",
+    "verband",
+    "institut",
+    "universität",
+    "gewerkschaft",
+    "behörde",
+    "agentur",
+    "kommission",
+    "partei",
+    "stiftung",
+    "akademie",
+    "anstalt",
+    "konzern",
+    "gruppe",
+    "werke",
+    "verein",
 )
 # Endings of German common nouns that surnames practically never have.
-_GERMAN_NOUN_ENDS = ("ung", "ungen", "heit", "heiten", "keit", "keiten", "schaft", "schaften", "ismus",
-                     "tion", "tionen", "tät", "täten", "ägen", "ängen", "nahme", "nahmen")
+_GERMAN_NOUN_ENDS = (
+    "ung",
+    "ungen",
+    "heit",
+    "heiten",
+    "keit",
+    "keiten",
+    "schaft",
+    "schaften",
+    "ismus",
+    "tion",
+    "tionen",
+    "tät",
+    "täten",
+    "ägen",
+    "ängen",
+    "nahme",
+    "nahmen",
+)
 
 
-_ARTICLES = frozenset(("the", "a", "an", "der", "die", "das", "dem", "den", "des", "ein", "eine", "einer",
-                       "einem", "einen", "le", "la", "les", "el", "los", "las"))
+_ARTICLES = frozenset(
+    (
+        "the",
+        "a",
+        "an",
+        "der",
+        "die",
+        "das",
+        "dem",
+        "den",
+        "des",
+        "ein",
+        "eine",
+        "einer",
+        "einem",
+        "einen",
+        "le",
+        "la",
+        "les",
+        "el",
+        "los",
+        "las",
+    )
+)
 # Capitalised words that may stand right before a place name without being part of it.
-_PLACE_WORDS = frozenset(("in", "of", "from", "to", "north", "south", "east", "west", "northern", "southern",
-                          "eastern", "western", "central", "downtown", "greater", "city", "state", "province"))
+_PLACE_WORDS = frozenset(
+    (
+        "in",
+        "of",
+        "from",
+        "to",
+        "north",
+        "south",
+        "east",
+        "west",
+        "northern",
+        "southern",
+        "eastern",
+        "western",
+        "central",
+        "downtown",
+        "greater",
+        "city",
+        "state",
+        "province",
+    )
+)
 
 
 def _is_german_title(word: str) -> bool:
@@ -499,3 +635,13 @@ def _strip_legal_suffix(words: list[str]) -> list[str]:
 def _canonical_person(words: list[str]) -> str:
     """'Kim Jong-un' and 'Kim Jong Un' -> 'Kim Jong Un'."""
     return " ".join(w[:1].upper() + w[1:] for w in words)
+
+
+# -- for other stages (read-only views of the entity data above) ----------------------------------
+def person_titles() -> frozenset[str]:
+    """Lower-case words that title a person ("president", "minister", "coach"): they stand before names.
+
+    Story clustering (``pipeline.dedupe.features``) reads them so that both stages agree on what
+    is a name: a capitalised title is not one.
+    """
+    return _TITLES

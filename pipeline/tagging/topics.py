@@ -43,8 +43,8 @@ from importlib import resources
 
 import Stemmer
 
-from pipeline.tagging.text import lower_word_tokens, normalise, term_key, word_tokens
 from pipeline.tagging.vocabulary import MediaTopic, media_topics
+from pipeline.text import lower_word_tokens, match_normalise, term_key, word_tokens
 
 MAX_TERM_WORDS = 4
 # A title's own evidence is added once more at this tiny weight: it decides between topics that the whole
@@ -191,7 +191,7 @@ def parse_lexicon(
                 if is_ambiguous:
                     ambiguous.setdefault(form, set()).update(owners)
                 if is_exact and len(form) == 1:
-                    spelling = word_tokens(normalise(term))[0]
+                    spelling = word_tokens(match_normalise(term))[0]
                     exact.setdefault(form, {}).update(dict.fromkeys(owners, spelling))
                 slot = weights.setdefault(form, {})
                 for owner in owners:
@@ -293,9 +293,9 @@ def match_counts(tokens: list[str], lexicon: Lexicon) -> dict[tuple[str, ...], i
 
 def topic_evidence(title: str | None, body: str, lexicon: Lexicon) -> dict[str, float]:
     """Topic code -> evidence E (see module docstring)."""
-    body = strip_dateline(normalise(body))
-    text = f"{normalise(title)}\n{body}" if title else body
-    title_words = len(lower_word_tokens(normalise(title))) if title else 0
+    body = strip_dateline(match_normalise(body))
+    text = f"{match_normalise(title)}\n{body}" if title else body
+    title_words = len(lower_word_tokens(match_normalise(title))) if title else 0
     return token_evidence(
         lower_word_tokens(text), lexicon, set(word_tokens(text)) if lexicon.exact else None, title_words
     )

@@ -6,6 +6,7 @@ is tested on that one.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,8 +15,9 @@ import pytest
 from opensearchpy import OpenSearch
 
 from pipeline.index.backend import ItemStatus, SearchQuery
-from pipeline.index.documents import MAX_KEYWORD_BYTES
+from pipeline.index.documents import MAX_KEYWORD_BYTES, action_from_record
 from pipeline.index.embedded import EmbeddedIndex
+from pipeline.index.mapping import index_name, index_template, mappings
 from pipeline.index.opensearch import OpenSearchIndex
 from pipeline.index.search import search
 from tests.unit.test_index import T0, article, record, tombstone
@@ -83,6 +85,14 @@ def test_a_document_the_index_rejects_is_reported_and_the_rest_written(backend) 
     assert backend.count() == 2
 
 
+def test_author_and_site_name_are_stored_and_a_version_1_record_still_indexes(backend) -> None:  # noqa: ANN001
+    v1 = article("v1").model_dump(mode="json", exclude={"author", "site_name"}) | {"schema_version": 1}
+    assert write(backend, record(article("v2", author="Jane Roe", site_name="Wire Daily")),
+                 action_from_record(b"v1", json.dumps(v1).encode(), 0)) == [ItemStatus.OK, ItemStatus.OK]
+    assert (backend.get("v2")["author"], backend.get("v2")["site_name"]) == ("Jane Roe", "Wire Daily")
+    assert backend.get("v1")["author"] is None
+
+
 def test_filters_and_duplicates(backend) -> None:  # noqa: ANN001
     write(backend,
           record(article("orig", story_id="s1")),
@@ -143,3 +153,25 @@ def test_opensearch_rebuild_swaps_the_alias_to_a_new_index(opensearch_url: str, 
     finally:
         index.client.indices.delete(index=f"{opensearch_alias}-v*")
         index.close()
+
+
+@pytest.mark.opensearch
+def test_opensearch_index_made_by_the_version_1_template_takes_version_2_documents_after_ensure(
+    opensearch_url: str, opensearch_alias: str,
+) -> None:
+    client = OpenSearch(hosts=[opensearch_url], timeout=60)
+    old = mappings()
+    for added in ("author", "site_name"):  # the strict mapping of template version 1
+        del old["properties"][added]
+    body = {"mappings": old, "aliases": {opensearch_alias: {"is_write_index": True}},
+            "settings": index_template(opensearch_alias)["template"]["settings"]}
+    client.indices.create(index=index_name(opensearch_alias, 1), body=body)
+    index = OpenSearchIndex(client, opensearch_alias)
+    try:
+        index.ensure()  # a sink of this version starting against the old index
+        assert write(index, record(article("a", author="Jane Roe", site_name="Wire Daily"))) == [ItemStatus.OK]
+        assert index.get("a")["author"] == "Jane Roe"
+    finally:
+        client.indices.delete(index=f"{opensearch_alias}-v*")
+        client.indices.delete_index_template(name=opensearch_alias, ignore=404)
+        client.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from agents.broker import free_port
 from agents.demo import SampleServer
 from agents.kafka import ensure_topics, make_producer
 from agents.reader import build_reader
+from pipeline.config import Settings
 from pipeline.ids import article_id, canonical_url
 from pipeline.index.backend import SearchQuery
 from pipeline.index.documents import MAX_KEYWORD_BYTES
@@ -36,8 +37,10 @@ pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 
 @pytest.fixture(params=["embedded", "opensearch"])
-def sink_env(request: pytest.FixtureRequest, isolated_env: dict[str, str], tmp_path: Path) -> Iterator[dict]:
-    """The test's WIREFEED_* plus the backend's settings, and a reader of that backend."""
+def sink_env(
+    request: pytest.FixtureRequest, isolated_env: dict[str, str], kafka_bootstrap: str, tmp_path: Path
+) -> Iterator[dict]:
+    """The test's WIREFEED_* plus the backend's settings (topics made), a reader of that backend, the Settings."""
     env = {**isolated_env, "WIREFEED_INDEX_METRICS_PORT": str(free_port()),
            "WIREFEED_INDEX_BATCH_WAIT_S": "0.2"}
     if request.param == "embedded":
@@ -49,7 +52,9 @@ def sink_env(request: pytest.FixtureRequest, isolated_env: dict[str, str], tmp_p
         alias = request.getfixturevalue("opensearch_alias")
         env |= {"WIREFEED_OPENSEARCH_URL": url, "WIREFEED_OPENSEARCH_ALIAS": alias}
         index = OpenSearchIndex(OpenSearch(hosts=[url], timeout=60), alias)
-    yield {"env": env, "index": index, "backend": request.param}
+    settings = settings_from(env)
+    ensure_topics(settings, kafka_bootstrap)
+    yield {"env": env, "index": index, "backend": request.param, "settings": settings}
     if request.param == "opensearch":
         index.client.indices.delete(index=f"{index.alias}-v*", ignore_unavailable=True)
         index.client.indices.delete_index_template(name=index.alias, ignore=[404])
@@ -64,12 +69,18 @@ def ids_in(index) -> set[str]:  # noqa: ANN001
     return set(index.ids())
 
 
+def send_articles(producer, settings: Settings, records: Iterable[tuple[str, object]]) -> None:  # noqa: ANN001
+    """Each (key, value) on wire.articles: an Article as its JSON, bytes as they are, None as a tombstone."""
+    for key, value in records:
+        data = value.model_dump_json().encode() if hasattr(value, "model_dump_json") else value
+        producer.send(settings.topic_articles, key=key.encode(), value=data)
+    producer.flush(60)
+
+
 def test_feed_to_broker_to_worker_to_index_makes_exactly_the_sample_searchable(
     sink_env: dict, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    env, index = sink_env["env"], sink_env["index"]
-    settings = settings_from(env)
-    ensure_topics(settings, kafka_bootstrap)
+    env, index, settings = sink_env["env"], sink_env["index"], sink_env["settings"]
     worker = start_cli(["worker"], {**env, "WIREFEED_METRICS_PORT": str(free_port())}, tmp_path / "worker.log")
     sink = start_cli(["index"], env, tmp_path / "index.log")
     try:
@@ -100,16 +111,11 @@ def test_feed_to_broker_to_worker_to_index_makes_exactly_the_sample_searchable(
 def test_replace_delete_stale_and_rejected_documents_on_wire_articles(
     sink_env: dict, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    env, index = sink_env["env"], sink_env["index"]
-    settings = settings_from(env)
-    ensure_topics(settings, kafka_bootstrap)
+    env, index, settings = sink_env["env"], sink_env["index"], sink_env["settings"]
     producer = make_producer(settings, kafka_bootstrap)
 
     def publish(*records: tuple[str, object]) -> None:
-        for key, value in records:
-            data = value.model_dump_json().encode() if hasattr(value, "model_dump_json") else value
-            producer.send(settings.topic_articles, key=key.encode(), value=data)
-        producer.flush(60)
+        send_articles(producer, settings, records)
 
     later = T0 + timedelta(hours=1)
     rejected = article("rejected", source="x" * (MAX_KEYWORD_BYTES + 1))
@@ -149,20 +155,14 @@ def test_replace_delete_stale_and_rejected_documents_on_wire_articles(
 
 def test_the_sink_resumes_from_its_committed_offsets(sink_env: dict, kafka_bootstrap: str, tmp_path: Path) -> None:
     """A second run starts after what the first committed: nothing is indexed twice (written counts)."""
-    env, index = sink_env["env"], sink_env["index"]
-    settings = settings_from(env)
-    ensure_topics(settings, kafka_bootstrap)
+    env, index, settings = sink_env["env"], sink_env["index"], sink_env["settings"]
     producer = make_producer(settings, kafka_bootstrap)
     try:
-        for i in range(20):
-            value = article(f"r{i}").model_dump_json().encode()
-            producer.send(settings.topic_articles, key=f"r{i}".encode(), value=value)
-        producer.flush(60)
+        send_articles(producer, settings, [(f"r{i}", article(f"r{i}")) for i in range(20)])
         first = start_cli(["index"], env, tmp_path / "index1.log")
         assert wait_for(lambda: len(ids_in(index)) == 20, timeout_s=120)
         assert stop(first) == 0
-        producer.send(settings.topic_articles, key=b"r20", value=article("r20").model_dump_json().encode())
-        producer.flush(60)
+        send_articles(producer, settings, [("r20", article("r20"))])
         second = start_cli(["index"], env, tmp_path / "index2.log")
         try:
             assert wait_for(lambda: len(ids_in(index)) == 21, timeout_s=120)
@@ -183,16 +183,10 @@ def test_rebuild_replays_wire_articles_into_a_new_index_version(
     from tests.conftest import REPO_ROOT
 
     env, index = sink_env["env"], sink_env["index"]
-    settings = settings_from(env)
-    ensure_topics(settings, kafka_bootstrap)
     index.ensure()  # the index as it was before: empty (OpenSearch: <alias>-v1)
-    producer = make_producer(settings, kafka_bootstrap)
+    producer = make_producer(sink_env["settings"], kafka_bootstrap)
     try:
-        for i in range(5):
-            value = article(f"b{i}").model_dump_json().encode()
-            producer.send(settings.topic_articles, key=f"b{i}".encode(), value=value)
-        producer.send(settings.topic_articles, key=b"b4", value=None)
-        producer.flush(60)
+        send_articles(producer, sink_env["settings"], [*((f"b{i}", article(f"b{i}")) for i in range(5)), ("b4", None)])
     finally:
         producer.close(10)
     done = subprocess.run([sys.executable, "-m", "agents.cli", "index", "--rebuild"], env={**os.environ, **env},

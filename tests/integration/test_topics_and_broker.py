@@ -10,7 +10,7 @@ import pytest
 from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 
-from agents.broker import free_port
+from agents.broker import free_port, free_port_pair
 from agents.kafka import changelog_topic, describe_topics, ensure_topics, topic_specs
 from pipeline.config import TopicMismatchError
 from tests.conftest import REPO_ROOT, settings_from
@@ -199,7 +199,7 @@ def test_run_fails_when_a_child_dies_and_never_stops_a_broker_it_did_not_start(t
     import signal
 
     env = {**{k: v for k, v in os.environ.items() if k != "WIREFEED_KAFKA_BOOTSTRAP"},
-           "WIREFEED_BROKER_PORT": str(free_port()), "WIREFEED_DATA_DIR": str(tmp_path),
+           "WIREFEED_BROKER_PORT": str(free_port_pair()), "WIREFEED_DATA_DIR": str(tmp_path),
            "WIREFEED_METRICS_PORT": str(free_port()), "WIREFEED_READER_METRICS_PORT": str(free_port()),
            "WIREFEED_LOG_LEVEL": "WARNING"}
     feeds = tmp_path / "feeds.yaml"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pipeline.clean import base
 from pipeline.clean.blocks import Block
 from pipeline.clean.html import fragment_lines, html_blocks
@@ -19,6 +21,11 @@ def _blocks(texts: list[str], **kw: object) -> list[Block]:
 def test_a_candidate_with_little_running_text_is_doubtful_and_one_with_an_article_is_not() -> None:
     assert base.features(_blocks(["Home", "World", "Sport", "A short teaser."])).doubtful
     assert not base.features(_blocks(PARAS)).doubtful
+
+
+def test_a_candidate_with_a_few_paragraphs_only_is_checked_it_may_be_one_part_of_a_longer_story() -> None:
+    assert sum(len(p.split()) for p in PARAS[:5]) < base.DOUBT_PROSE_WORDS
+    assert base.features(_blocks(PARAS[:5])).doubtful
 
 
 def test_a_candidate_made_of_links_or_layout_cells_is_doubtful_however_long() -> None:
@@ -128,3 +135,31 @@ def test_a_long_caption_is_a_description_and_stays_but_a_short_one_goes() -> Non
     long = "Two former officials join the host to talk about schools, unions and what reform has meant for pupils."
     assert block_rule(Block(text=long, kind="caption")) is None
     assert block_rule(Block(text="The bridge at dawn", kind="caption")) == "caption"
+
+
+def test_readability_without_its_javascript_pass_gives_the_same_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The base stage drops readability-lxml's javascript cleaning (time only): no text may change."""
+    from copy import copy
+    from pathlib import Path
+
+    from readability import readability as module
+
+    from pipeline.clean import html
+    from pipeline.clean.html import readability_lines
+
+    pages = sorted((Path(__file__).parents[1] / "fixtures" / "wire" / "pages").glob("*.html"))
+    js_link = (
+        "<html><body><div><p onclick=\"go()\">The council voted to close the old bridge, "
+        "<a href=\"javascript:void(0)\">officials said</a>, while engineers inspect its piers.</p>"
+        + "".join(f"<p>{p}</p>" for p in PARAS) + "</div></body></html>"
+    )
+    contents = [p.read_text(encoding="utf-8") for p in pages] + [js_link]
+    ours = [readability_lines(c) for c in contents]
+    assert module.html_cleaner.javascript is False
+    theirs_cleaner = copy(module.html_cleaner)
+    theirs_cleaner.javascript = True
+    monkeypatch.setattr(module, "html_cleaner", theirs_cleaner)
+    monkeypatch.setattr(html, "_text_only_cleaner", lambda: None)  # readability exactly as shipped
+    theirs = [readability_lines(c) for c in contents]
+    assert module.html_cleaner.javascript is True
+    assert any(ours) and ours == theirs

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.clean.blocks import normalise
 from pipeline.extract import Extractor
+from pipeline.text import fold_line
 from schemas import RawPage
 from tests.conftest import SEEDS
 
@@ -26,10 +26,10 @@ def _lines(seed: str, *labels: str) -> list[str]:
 
 
 def _check(seed: str, paragraphs: list[str]) -> None:
-    body = {normalise(p) for p in paragraphs}
-    survivors = [x for x in _lines(seed, "boilerplate", "title") if normalise(x) in body]
+    body = {fold_line(p) for p in paragraphs}
+    survivors = [x for x in _lines(seed, "boilerplate", "title") if fold_line(x) in body]
     assert survivors == [], f"boilerplate left in {seed}"
-    missing = [x for x in _lines(seed, "body", "subheading") if normalise(x) not in body]
+    missing = [x for x in _lines(seed, "body", "subheading") if fold_line(x) not in body]
     assert missing == [], f"body lines lost in {seed}"
 
 

@@ -68,3 +68,15 @@ def test_a_page_of_only_menus_is_not_an_article_but_unspaced_scripts_are_prose()
         Extractor().extract(RawPage(url="https://x.example/menu", content=f"<html><body><ul>{menu}</ul></body></html>"))
     assert info.value.reason == "no_content"
     assert word_units("先日、不正に改造したiPhoneを販売したとして逮捕された。") >= 6
+
+
+def test_the_pages_author_and_site_name_reach_the_article() -> None:
+    from pipeline.config import Settings
+    from pipeline.stages import Pipeline
+
+    pipeline = Pipeline(Settings(), build=())
+    article = pipeline.extract(RawPage(url="https://news.example/bank", content=PAGE))
+    assert (article.author, article.site_name) == ("Jane Doe", "Example News")
+    text = "\n\n".join(PARAS)
+    dump = pipeline.extract(RawPage(url="https://news.example/d", content=text, content_type="text/plain"))
+    assert (dump.author, dump.site_name) == (None, None)  # a text dump has no metadata

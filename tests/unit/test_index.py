@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -57,6 +58,17 @@ def test_document_carries_language_fields_keywords_and_story_fallback() -> None:
     assert doc["is_duplicate"] is False
     assert build_document(article(lang="ja"))["body_std"]  # no analyzer of its own: standard
     assert build_document(article(lang=None))["body_std"]
+
+
+def test_author_and_site_name_reach_the_embedded_index_and_a_version_1_record_still_indexes(
+    index: EmbeddedIndex,
+) -> None:
+    assert index.bulk([record(article("a2", author="Jane Roe", site_name="Wire Daily"))])[0].status == ItemStatus.OK
+    v1 = article("a1").model_dump(mode="json", exclude={"author", "site_name"}) | {"schema_version": 1}
+    action = action_from_record(b"a1", json.dumps(v1).encode(), 0)
+    assert index.bulk([action])[0].status == ItemStatus.OK
+    assert (index.get("a2")["author"], index.get("a2")["site_name"]) == ("Jane Roe", "Wire Daily")
+    assert (index.get("a1")["author"], index.get("a1")["site_name"]) == (None, None)
 
 
 def test_version_is_fetch_time_so_a_refetch_is_newer() -> None:
@@ -262,7 +274,7 @@ def test_template_maps_every_document_field_with_a_language_analyzer_per_languag
     for lang in ("en", "de", "fr", "es", "ru"):
         assert props[f"body_{lang}"]["analyzer"] == LANGUAGE_ANALYZERS[lang]
     assert props["body_std"]["analyzer"] == "standard"
-    for key in ("id", "story_id", "duplicate_of", "source", "lang", "topics", "entity_names"):
+    for key in ("id", "story_id", "duplicate_of", "source", "lang", "topics", "entity_names", "author", "site_name"):
         assert props[key]["type"] == "keyword", key
     assert props["published_at"]["type"] == props["fetched_at"]["type"] == "date"
     for lang in ("en", "de", "xx", None):  # strict mapping: every field a document can have is mapped

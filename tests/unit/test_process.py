@@ -8,6 +8,7 @@ import json
 from pipeline.config import Settings
 from pipeline.process import process_lines
 from pipeline.stages import Pipeline
+from schemas import ARTICLE_SCHEMA_VERSION
 from tests.helpers import SUMMIT_PAGE
 
 PAGE = SUMMIT_PAGE  # a short plain-text wire page (tests/helpers.py)
@@ -24,7 +25,7 @@ def test_a_good_page_becomes_one_article_with_a_stable_id() -> None:
     articles, letters = run([json.dumps(PAGE)])
     assert letters == []
     [article] = articles
-    assert article["schema_version"] == 1
+    assert article["schema_version"] == ARTICLE_SCHEMA_VERSION
     assert article["url"] == PAGE["url"]
     assert "sign an agreement" in article["body"]
     again, _ = run([json.dumps(PAGE)])

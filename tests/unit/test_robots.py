@@ -151,6 +151,14 @@ def test_disallowed_pages_are_never_requested_and_counted_and_crawl_delay_is_kep
         client = PoliteClient(policy=AddressPolicy("127.0.0.1"), user_agent=settings.user_agent, timeout_s=5,
                               max_bytes=100_000, max_redirects=2, per_host_concurrency=2, per_host_delay_s=0)
         RobotsCache(client, settings.user_agent).attach()
+        turns: list[float] = []  # when the client let each request to the host go (its clock)
+        take_turn = client._wait_turn
+
+        def recorded_turn(host: str, delay_s: float) -> None:
+            take_turn(host, delay_s)
+            turns.append(time.monotonic())
+
+        client._wait_turn = recorded_turn  # type: ignore[method-assign]
         sink = Sink()
         before = robots_errors()
         reader = Reader(settings, [FeedConfig(srv.url("/rss"), "polite")], client, sink,
@@ -161,9 +169,14 @@ def test_disallowed_pages_are_never_requested_and_counted_and_crawl_delay_is_kep
     assert not any(p.startswith("/private/") for p in requested)
     assert sorted(p.title for p in sink.pages) == sorted(n.split("/")[1] for n in allowed)
     assert robots_errors() - before == len(refused)
-    # every request to the host (feed and pages) at least the crawl-delay apart, within 10 %
+    # every request to the host (feed and pages) let go at least the crawl-delay apart by the client ...
+    turn_gaps = [b - a for a, b in zip(turns, turns[1:], strict=False)]
+    assert len(turn_gaps) == 2 + len(allowed) - 1  # robots.txt, the feed, then the pages
+    assert min(turn_gaps) >= 0.9 * delay, turn_gaps
+    # ... and seen so by the server: one arrival may be late on a loaded machine (shortening the next
+    # gap), so the server's figure is the mean gap over the pages, not the smallest one
     times = [t for _, t in arrivals]
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     assert len(gaps) == len(allowed) - 1
-    assert min(gaps) >= 0.9 * delay, gaps
+    assert (times[-1] - times[0]) / len(gaps) >= 0.75 * delay, gaps
     print(f"crawl-delay {delay} s: page gaps min {min(gaps):.3f} mean {sum(gaps) / len(gaps):.3f} max {max(gaps):.3f}")

@@ -20,6 +20,7 @@ from pipeline.dedupe.features import dates, describe, names
 from pipeline.ids import content_hash
 from pipeline.process import process_lines
 from pipeline.stages import Pipeline
+from pipeline.tagging.entities import person_titles
 from schemas import Article
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "dedupe"
@@ -109,6 +110,18 @@ def test_names_are_words_capitalised_where_case_means_something() -> None:
     assert {"vladimir", "putin", "kim", "jong", "pyongyang", "fbi"} <= found
     # sentence starts say nothing about case: "Later" and "Officials" are not names
     assert not {"later", "official", "president"} & found
+
+
+def test_a_title_the_entity_tagger_knows_is_not_a_name_but_an_office_it_qualifies_is() -> None:
+    # one list of titles for both stages: the tagger's ("Pope", "Coach", "Ambassador")
+    assert {"pope", "coach", "ambassador", "president"} <= person_titles()
+    found = names("The visit of Pope Benedict was planned by Ambassador Smith with Coach Carter in the city.")
+    assert {"benedict", "smith", "carter"} <= found
+    assert not {"pope", "ambassador", "coach"} & found
+    # "Justice" and "State" qualify a title ("Justice Minister") and an office ("Justice Department"):
+    # in the office's name they tell a story apart
+    found = names("He said the Justice Department and the State Department would review the case.")
+    assert {"justice", "state", "department"} <= found
 
 
 def test_a_capital_inside_a_word_does_not_start_a_name_of_its_own() -> None:

@@ -8,42 +8,29 @@ from agents.tables import TableStore
 from pipeline.config import Settings
 from pipeline.dedupe import Deduper
 from pipeline.stages import Pipeline
+from tests.helpers import CountingStore
 from tests.integration.faultkit import page
 
 
-class CountingTable(dict):
-    """Stands in for a Faust table: every write or delete is one changelog record."""
-
-    records = 0
-
-    def __setitem__(self, key: str, value: object) -> None:
-        self.records += 1
-        super().__setitem__(key, value)
-
-    def __delitem__(self, key: str) -> None:
-        self.records += 1
-        super().__delitem__(key)
-
-
 def test_reads_see_pending_writes_and_deletes_until_they_are_flushed() -> None:
-    table = CountingTable(old=1, gone=2)
+    table = CountingStore(old=1, gone=2)
     store = TableStore(table)
     store["new"] = 3
     store["new"] = 4
     del store["gone"]
     assert store["new"] == 4 and store.get("gone") is None and "gone" not in store and "old" in store
     assert sorted(store) == ["new", "old"] and len(store) == 2
-    assert table == {"old": 1, "gone": 2} and table.records == 0
+    assert table == {"old": 1, "gone": 2} and table.writes == 0
     store.flush()
-    assert table == {"old": 1, "new": 4} and table.records == 2  # "new" once, "gone" deleted once
+    assert table == {"old": 1, "new": 4} and table.writes == 2  # "new" once, "gone" deleted once
 
 
 def test_the_deduper_gives_the_same_verdicts_on_the_batched_store_with_fewer_changelog_records() -> None:
     settings = Settings()
     articles = [Pipeline(settings).run_front(json.dumps(page(i, "store"))) for i in range(96)]
     articles += articles[:8]  # re-deliveries get their first verdicts
-    plain = Deduper(store=CountingTable(), settings=settings)
-    table = CountingTable()
+    plain = Deduper(store=CountingStore(), settings=settings)
+    table = CountingStore()
     store = TableStore(table)
     batched = Deduper(store=store, settings=settings)
     for start in range(0, len(articles), 32):
@@ -51,10 +38,10 @@ def test_the_deduper_gives_the_same_verdicts_on_the_batched_store_with_fewer_cha
             assert batched.check(article) == plain.check(article)
         store.flush()
     assert table == plain.store
-    assert table.records < plain.store.records * 0.8
+    assert table.writes < plain.store.writes * 0.8
 
 
-class ReadCountingTable(CountingTable):
+class ReadCountingStore(CountingStore):
     """A table that counts its reads (a Faust table read is a RocksDB lookup and JSON decoding)."""
 
     reads = 0
@@ -69,7 +56,7 @@ class ReadCountingTable(CountingTable):
 
 
 def test_each_key_is_read_from_the_table_once_until_the_assignment_changes() -> None:
-    table = ReadCountingTable(old=1)
+    table = ReadCountingStore(old=1)
     store = TableStore(table)
     assert [store.get("old"), store.get("old"), store.get("missing"), store.get("missing")] == [1, 1, None, None]
     assert "missing" not in store and store["old"] == 1
@@ -83,7 +70,7 @@ def test_each_key_is_read_from_the_table_once_until_the_assignment_changes() -> 
 
 
 def test_the_read_cache_is_bounded() -> None:
-    table = ReadCountingTable({f"k{i}": i for i in range(50)})
+    table = ReadCountingStore({f"k{i}": i for i in range(50)})
     store = TableStore(table, cache_keys=10)
     for _ in range(3):
         assert [store[f"k{i}"] for i in range(50)] == list(range(50))

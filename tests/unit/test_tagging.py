@@ -9,9 +9,9 @@ import pytest
 
 from pipeline.tagging import Tagger
 from pipeline.tagging.entities import EntityExtractor
-from pipeline.tagging.text import lower_word_tokens, lower_word_tokens_from_pieces, normalise, split_pieces
 from pipeline.tagging.topics import TopicClassifier
 from pipeline.tagging.vocabulary import media_topics, top_level_codes
+from pipeline.text import lower_word_tokens, lower_word_tokens_from_pieces, match_normalise, split_pieces
 from tests.conftest import SEEDS
 
 HANDWRITTEN = Path(__file__).resolve().parents[1] / "fixtures/tagging/handwritten.txt"
@@ -199,7 +199,7 @@ NUMBERS_MONEY_AND_POSSESSIVES = [
 
 @pytest.mark.parametrize("text", NUMBERS_MONEY_AND_POSSESSIVES)
 def test_shared_tokens_are_exactly_the_topic_tokens(text) -> None:
-    clean = normalise(text)
+    clean = match_normalise(text)
     assert lower_word_tokens_from_pieces(split_pieces(clean), clean) == lower_word_tokens(clean)
 
 
@@ -215,7 +215,7 @@ def test_tag_equals_the_topic_and_entity_stages_run_on_their_own(tagger, title, 
 
 @pytest.mark.parametrize("text", NUMBERS_MONEY_AND_POSSESSIVES)
 def test_shared_tokens_reuse_the_lower_case_tokens_the_caller_has(text) -> None:
-    clean = normalise(text)
+    clean = match_normalise(text)
     pieces = split_pieces(clean)
     lower = [t.lower() for t in pieces[1::2]]
     assert lower_word_tokens_from_pieces(pieces, clean, lower) == lower_word_tokens(clean)
@@ -426,6 +426,31 @@ def test_an_exact_case_term_of_one_topic_leaves_the_word_plain_for_the_others() 
     team = topic_evidence_of(lexicon, None, "The Heat won their NBA game.")
     assert team["medtop:15000000"] == 4.0
     assert topic_evidence_of(lexicon, None, "the heat won their nba game")["medtop:15000000"] == 2.0
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "desk"),
+    [
+        ("Astronomers spot a supernova", "The exploding star was seen from an observatory in Chile.", "13"),
+        ("Goalie stops 40 shots", "The netminder kept the puck out through every penalty kill.", "15"),
+        ("Lender's net loss narrows", "The bank reported a narrower quarterly loss on higher trading volume.", "04"),
+        ("Rebels ambush convoy", "Militiamen fired rocket propelled grenades at the trucks.", "16"),
+        ("Parliament ratifies treaty", "Lawmakers ratified the accord at a summit meeting.", "11"),
+        ("Spammers face new law", "Unsolicited e-mail and botnet operators are the target.", "13"),
+    ],
+)
+def test_the_vocabulary_covers_the_common_news_desks(title, body, desk) -> None:
+    scores = TopicClassifier().scores(title, body)
+    assert max((c for c in scores if c in TOPS), key=scores.get) == f"medtop:{desk}000000"
+
+
+def test_everyday_senses_of_topic_words_need_support() -> None:
+    classifier = TopicClassifier()
+    # "homes" is no sport cue and "Corp." no business cue on their own ...
+    assert "medtop:15000000" not in classifier.scores(None, "The storm knocked out power to 75,000 homes.")
+    assert "medtop:04000000" not in classifier.scores(None, "Acme Corp. unveiled a faster laptop chip.")
+    # ... but count beside a sure cue of their topic
+    assert "medtop:04000000" in classifier.scores(None, "Acme Corp. said quarterly profit rose.")
 
 
 def test_names_get_no_plural_forms() -> None:
