@@ -30,7 +30,8 @@ partition never committed, at the position the worker started reading it from).
 That alone turns the loss into a stall: the records Faust dropped after the rebalance are never
 delivered again (the drain loop drops the refetched copies as already read), so the partition's
 commit would wait for ever. So when the record at the committed offset is not acked, no stream
-holds it, and later records of the partition are acked, for :data:`DROPPED_AFTER_S`, the
+holds it, and later records of the partition are acked (or, at the end of a partition's input,
+the drain loop has read past it), for :data:`DROPPED_AFTER_S`, the
 consumer seeks the partition back to it: the records from there are read and processed again
 (outputs are idempotent: re-delivered articles are byte-identical).
 """
@@ -40,7 +41,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
@@ -91,14 +92,30 @@ class ContiguousCommitConsumer(AIOKafkaConsumer):
         log.debug("fetch position jumped", extra={"topic": tp.topic, "partition": tp.partition,
                                                    "from": offset_from, "to": offset_to})
 
+    def _filter_tps_with_pending_acks(self, topics: Any = None) -> Iterator[TP]:
+        """Faust's partitions with acked records, and those read past their head with none acked:
+        a dropped record at the end of a partition (no later input acked) is found too."""
+        tps = set(self._acked) | {tp for tp, read in list(self._read_offset.items()) if read is not None}
+        return (tp for tp in tps if topics is None or tp in topics or tp.topic in topics)
+
+    def _head(self, tp: TP) -> int | None:
+        head = self._committed_offset[tp]
+        return self._start_offsets.get(tp) if head is None else head
+
     def _new_offset(self, tp: TP) -> int | None:
         acked = self._acked[tp]
-        if not acked:
+        head = self._head(tp)
+        if head is None:
             return None
-        head = self._committed_offset[tp]
-        if head is None:
-            head = self._start_offsets.get(tp)
-        if head is None:
+        if not acked:
+            # nothing acked: the record at the head was dropped if the drain loop delivered a later
+            # one (the read offset is the last delivered offset, or after a seek the offset sought
+            # to, so only a read offset *past* the head says the head was passed)
+            read = self._read_offset.get(tp)
+            if read is not None and read > head:
+                self._check_dropped(tp, head)
+            else:
+                self._held.pop(tp, None)
             return None
         stale = {o for o in acked if o < head}  # read again after a seek: already committed
         offset, covered = commit_run(acked, head)
