@@ -40,7 +40,7 @@ from pipeline import metrics
 from pipeline.config import Settings
 from pipeline.dedupe import Deduper
 from pipeline.errors import RecordError
-from pipeline.runner import StageRunner
+from pipeline.runner import Outcome, StageRunner
 from pipeline.stages import Pipeline, count_dead_letter, to_dead_letter
 from schemas.names import UNTAGGED_REASONS, DeadLetterReason, Stage
 
@@ -277,19 +277,31 @@ def create_app(settings: Settings, bootstrap: str, health: WorkerHealth | None =
         # whole worker to a few records a second. The dedupe agent drains its own writes instead.
         app.producer.buffer.max_messages = CHANGELOG_BUFFER
 
+    async def in_child(step: str, stage: Stage, events: list[EventT],
+                       output_of: Callable[[Outcome], Output | None],
+                       ) -> tuple[list[Outcome], list[Output | None]]:
+        """Run ``step`` on the events' values in the stage process: the outcomes, and each event's
+        output: a dead letter for a bad record (the stream goes on), else ``output_of`` its outcome."""
+        outcomes = await asyncio.wrap_future(runner.submit(step, [e.value for e in events], encode=True))
+        outputs: list[Output | None] = []
+        for event, outcome in zip(events, outcomes, strict=True):
+            outcome.observed.record()  # the child's metrics, recorded where they are served
+            outputs.append(letter_for(outcome.error, stage, event) if outcome.error is not None
+                           else output_of(outcome))
+        return outcomes, outputs
+
+    def publish(outcome: Outcome) -> Output | None:
+        """A tagged article goes to ``wire.articles`` unless the tagger says it is not publishable."""
+        return Output(articles, outcome.article_id.encode(), outcome.value) if outcome.publishable else None
+
     @app.agent(raw)
     @fatal_on_error(health, Stage.EXTRACT)
     async def extract(stream: faust.StreamT) -> None:
         in_flight = InFlight(health, Stage.EXTRACT)
         async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
-            outcomes = await asyncio.wrap_future(runner.submit("front", [e.value for e in events], encode=True))
-            outputs: list[Output | None] = []
-            for event, outcome in zip(events, outcomes, strict=True):
-                outcome.observed.record()
-                if outcome.error is not None:  # a bad page goes to the DLQ; the stream goes on
-                    outputs.append(letter_for(outcome.error, Stage.EXTRACT, event))
-                else:  # one partition: the dedupe stage sees every article (key kept for debugging)
-                    outputs.append(Output(extracted, outcome.article_id.encode(), outcome.value))
+            # one partition: the dedupe stage sees every article (key kept for debugging)
+            _, outputs = await in_child("front", Stage.EXTRACT, events,
+                                        lambda outcome: Output(extracted, outcome.article_id.encode(), outcome.value))
             await deliver(stream, events, outputs, in_flight)
 
     @app.agent(extracted)
@@ -326,20 +338,9 @@ def create_app(settings: Settings, bootstrap: str, health: WorkerHealth | None =
     async def tag(stream: faust.StreamT) -> None:
         in_flight = InFlight(health, Stage.TAG)
         async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
-            outcomes = await asyncio.wrap_future(runner.submit("tag", [e.value for e in events], encode=True))
-            outputs: list[Output | None] = []
-            published = []
-            for event, outcome in zip(events, outcomes, strict=True):
-                outcome.observed.record()
-                if outcome.error is not None:
-                    outputs.append(letter_for(outcome.error, Stage.TAG, event))
-                elif not outcome.publishable:
-                    outputs.append(None)
-                else:
-                    outputs.append(Output(articles, outcome.article_id.encode(), outcome.value))
-                    published.append(outcome.fetched_at)
+            outcomes, outputs = await in_child("tag", Stage.TAG, events, publish)
             await deliver(stream, events, outputs, in_flight)
-            for fetched_at in published:
+            for fetched_at in (o.fetched_at for o in outcomes if o.error is None and o.publishable):
                 metrics.ARTICLES_PUBLISHED.inc()
                 if fetched_at is not None:  # live records only: a replay of old pages is no latency
                     metrics.observe_end_to_end(fetched_at)
