@@ -11,7 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from agents.kafka import ensure_topics
+from pipeline.config import Settings
 from pipeline.ids import article_id, canonical_url
+from tests.conftest import settings_from
 from tests.helpers import Routes
 
 _WHO = ["The city council", "Port officials", "A union spokesman", "The finance ministry", "Regional police",
@@ -260,3 +263,21 @@ def feed_site(run: str, items: int, page_delay_s: float) -> Routes:
             "</channel></rss>").encode()
     routes["/feed.xml"] = (200, {"Content-Type": "application/rss+xml"}, feed)
     return site
+
+
+@dataclass
+class StreamSetup:
+    """A fault test's stream: the environment its processes get, their settings (topics created),
+    and a short tag of this run that keeps its page ids apart from other runs on the same broker."""
+
+    env: dict[str, str]
+    settings: Settings
+    run: str
+
+
+def stream_setup(isolated_env: dict[str, str], bootstrap: str, **extra_env: str) -> StreamSetup:
+    """The usual set-up: metrics on a free port unless ``extra_env`` says otherwise, topics created."""
+    env = {**isolated_env, "WIREFEED_METRICS_PORT": "0", **extra_env}
+    settings = settings_from(env)
+    ensure_topics(settings, bootstrap)
+    return StreamSetup(env, settings, env["WIREFEED_APP_ID"][-8:])

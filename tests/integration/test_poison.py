@@ -18,12 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from agents.kafka import ensure_topics, make_consumer, make_producer
+from agents.kafka import make_consumer, make_producer
 from pipeline.config import Settings
 from pipeline.stages import Pipeline
-from tests.conftest import settings_from
 from tests.helpers import start_cli, stop
-from tests.integration.faultkit import page
+from tests.integration.faultkit import page, stream_setup
 
 pytestmark = [pytest.mark.broker]
 
@@ -67,10 +66,8 @@ def read_all(settings: Settings, bootstrap: str, topic: str, until: int, timeout
 def test_every_kind_of_poison_on_every_topic_is_one_dead_letter_and_good_records_still_arrive(
     tmp_path: Path, isolated_env: dict[str, str], kafka_bootstrap: str
 ) -> None:
-    env = {**isolated_env, "WIREFEED_METRICS_PORT": "0"}
-    settings = settings_from(env)
-    run = env["WIREFEED_APP_ID"][-8:]
-    ensure_topics(settings, kafka_bootstrap)
+    setup = stream_setup(isolated_env, kafka_bootstrap)
+    env, settings, run = setup.env, setup.settings, setup.run
     pipeline = Pipeline(settings)
     raw_good = json.dumps(page(0, run)).encode()
     extracted_good = pipeline.run_front(json.dumps(page(1, run))).model_dump_json().encode()
