@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pipeline.clean.blocks import Block, is_sentence
 from pipeline.text import words
+from schemas.names import Rule
 
 _I = re.IGNORECASE
 
@@ -180,18 +181,19 @@ CAPTION_MAX_WORDS = 10
 FURNITURE_FILE = Path(__file__).with_name("furniture.tsv")
 
 
-def load_furniture(path: Path = FURNITURE_FILE) -> list[tuple[str, int, re.Pattern[str]]]:
+def load_furniture(path: Path = FURNITURE_FILE) -> list[tuple[Rule, int, re.Pattern[str]]]:
     """(rule, most words, pattern) per run of lines of the phrase file with the same rule and bound.
 
     A run's patterns are searched as one alternation (one scan of the text instead of one per
     line); runs keep file order, so the first matching line still names the rule.
     """
-    runs: list[tuple[str, int, list[str]]] = []
+    runs: list[tuple[Rule, int, list[str]]] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
-        rule, max_words, pattern = line.split("\t", 2)
-        re.compile(pattern)  # a bad line fails here, naming itself
+        name, max_words, pattern = line.split("\t", 2)
+        rule = Rule(name)  # a rule name that is not a Rule member fails here, as does a bad pattern:
+        re.compile(pattern)
         if runs and runs[-1][:2] == (rule, int(max_words)):
             runs[-1][2].append(pattern)
         else:
@@ -206,7 +208,7 @@ _MENU_SEPARATORS = re.compile(r"\s+[|\u00b7\u2022\u00bb/\u2013-]\s+|\s*(?<!\\)\|
 LAYOUT_CELL_MAX_WORDS = 6
 
 
-def furniture_rule(text: str, n: int) -> str | None:
+def furniture_rule(text: str, n: int) -> Rule | None:
     for rule, max_words, pattern in FURNITURE:
         if n <= max_words and pattern.search(text):
             return rule
@@ -222,47 +224,47 @@ def is_menu_line(text: str) -> bool:
     )
 
 
-def block_rule(block: Block) -> str | None:
+def block_rule(block: Block) -> Rule | None:
     """The rule that marks this block as boilerplate on its own, or None."""
     text = block.text.strip()
     n = len(words(text))
     if n == 0:
-        return "empty" if not any(ch.isalnum() for ch in text) else None
+        return Rule.EMPTY if not any(ch.isalnum() for ch in text) else None
     if n > 60 or len(text) > MAX_RULE_CHARS:
         return None
     # Long blocks are mostly prose: only ask whether they *start* like boilerplate (fast), plus
     # a few unmistakable phrases; short blocks get the full search.
     find = (lambda pattern: pattern.search(text)) if n <= 25 else (lambda pattern: pattern.match(text))
     if find(_FOOTER_SPLIT) or (n > 25 and any(k in text.casefold() for k in _LONG_FOOTER_PHRASES)):
-        return "footer"
+        return Rule.FOOTER
     if find(_PROMPT_SPLIT) or (n > 25 and any(k in text.casefold() for k in _LONG_PROMPT_PHRASES)):
-        return "prompt"
+        return Rule.PROMPT
     if find(_CONTRIBUTORS_SPLIT) or (n > 25 and any(k in text.casefold() for k in _LONG_CONTRIBUTORS_PHRASES)):
-        return "byline"
+        return Rule.BYLINE
     if n > 40:
         return None
     if _AD.match(text):
-        return "ad"
+        return Rule.AD
     if _social_only(text) or (n <= 8 and _SHARE_PREFIX.match(text)):
-        return "share"
+        return Rule.SHARE
     if block.kind == "caption" and n < CAPTION_MAX_WORDS:
-        return "caption"
+        return Rule.CAPTION
     if _CREDIT_SPLIT.search(text) or (_STAMP.search(text) and n <= 60) or _DATE_TAIL.search(text):
-        return "credit"
+        return Rule.CREDIT
     if n <= 30 and _TAGLINE.match(text) and block.kind != "head":
-        return "masthead"
+        return Rule.MASTHEAD
     if _URL_ONLY.match(text):
-        return "link"
+        return Rule.LINK
     if n <= 12 and _BYLINE.match(text):
-        return "byline"
+        return Rule.BYLINE
     if n <= 10 and _DATE_ONLY.match(text):
-        return "byline"
+        return Rule.BYLINE
     if n <= 12 and _YEAR.search(text) and _CLOCK.search(text) and not text.rstrip().endswith("."):
-        return "byline"
+        return Rule.BYLINE
     if block.kind == "cell" and n <= LAYOUT_CELL_MAX_WORDS and not is_sentence(text):
-        return "layout"
+        return Rule.LAYOUT
     if is_menu_line(text):
-        return "nav"
+        return Rule.NAV
     return furniture_rule(text, n)
 
 

@@ -7,8 +7,10 @@ import io
 import json
 from pathlib import Path
 
+import pytest
+
 from pipeline import metrics
-from pipeline.clean.rules import FURNITURE
+from pipeline.clean.rules import FURNITURE, load_furniture
 from pipeline.config import Settings
 from pipeline.process import process_lines
 from pipeline.stages import Pipeline
@@ -88,18 +90,28 @@ def test_no_dead_letter_is_made_with_a_bare_string_stage_or_reason() -> None:
     assert bare == []
 
 
-def test_every_rule_name_the_cleaner_can_give_is_a_rule() -> None:
-    given = {rule for rule, _, _ in FURNITURE}
+def test_the_cleaner_names_every_rule_it_gives_with_the_rule_enum() -> None:
+    assert all(isinstance(rule, Rule) for rule, _, _ in FURNITURE)  # the phrase file's names, checked at load
+    bare: set[str] = set()  # rule names written as string literals where a rule is returned or assigned
+    rule_functions = 0
     for path in (ROOT / "pipeline" / "clean").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.FunctionDef) and node.name.endswith("_rule"):  # block_rule, furniture_rule
-                given |= {ret.value.value for ret in ast.walk(node) if isinstance(ret, ast.Return)
-                          and isinstance(ret.value, ast.Constant) and isinstance(ret.value.value, str)}
+                rule_functions += 1
+                bare |= {ret.value.value for ret in ast.walk(node) if isinstance(ret, ast.Return)
+                         and isinstance(ret.value, ast.Constant) and isinstance(ret.value.value, str)}
             if (isinstance(node, ast.Assign) and any(getattr(t, "attr", None) == "rule" for t in node.targets)
                     and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
-                given.add(node.value.value)
-    assert {"footer", "nav", "ad"} <= given  # the scan found the rules
-    assert sorted(given - set(Rule)) == []
+                bare.add(node.value.value)
+    assert rule_functions >= 2  # the scan found block_rule and furniture_rule
+    assert sorted(bare) == [], "use schemas.names.Rule, not a string"
+
+
+def test_a_phrase_file_line_with_an_unknown_rule_fails_at_load(tmp_path: Path) -> None:
+    phrases = tmp_path / "furniture.tsv"
+    phrases.write_text("footer\t12\tall rights reserved\nfooterz\t12\tcookie policy\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="footerz"):
+        load_furniture(phrases)
 
 
 def test_every_raw_page_field_has_its_missing_and_invalid_reason() -> None:
