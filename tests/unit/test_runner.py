@@ -10,6 +10,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -71,19 +72,38 @@ def test_the_tag_step_turns_anything_but_an_article_into_a_tag_dead_letter() -> 
     assert tagged.id == article.id and tagged.topics
 
 
-def test_a_killed_stage_process_is_replaced_and_its_batch_comes_through() -> None:
+def test_a_killed_stage_process_is_replaced_and_its_batch_comes_through(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # The child holds the middle record until it is killed from outside (a timer raced a fast
+    # machine once: the whole batch was done before it fired, and nothing was killed).
+    apply, holding = runner_module._apply, tmp_path / "holding"
+
+    def hold_once(pipeline: Pipeline, step: str, value: object) -> Article:
+        if value == b"hold" and not holding.exists():
+            holding.touch()
+            time.sleep(120)  # killed long before this ends
+        return apply(pipeline, step, good(99) if value == b"hold" else value)
+
+    monkeypatch.setattr(runner_module, "_apply", hold_once)  # forked children inherit it
     with runner() as stages:
         stages.run("front", [good(0)])  # the child is up
         [pid] = stages.child_pids()
-        killer = threading.Timer(0.2, os.kill, (pid, signal.SIGKILL))
+
+        def kill_when_holding() -> None:
+            deadline = time.monotonic() + 60
+            while not holding.exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            os.kill(pid, signal.SIGKILL)
+
+        killer = threading.Thread(target=kill_when_holding)
         killer.start()
-        # a batch long enough to be in flight when the child dies
-        lines = [json.dumps(page(i, "kill")).encode() for i in range(400)]
-        outcomes = stages.run("front", lines)
+        lines = [json.dumps(page(i, "kill")).encode() for i in range(20)]
+        outcomes = stages.run("front", [*lines[:10], b"hold", *lines[10:]])
         killer.join()
         assert stages.restarts == 1
         assert stages.child_pids() and stages.child_pids() != [pid]
     assert all(o.article_id is not None for o in outcomes), [o.error for o in outcomes if o.error]
+    assert len(outcomes) == 21
 
 
 def test_a_record_that_kills_the_process_every_time_is_one_dead_letter(monkeypatch: pytest.MonkeyPatch) -> None:
