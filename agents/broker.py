@@ -42,33 +42,44 @@ def cache_dir() -> Path:
     return cache_root() / f"kafka-{KAFKA_VERSION}"
 
 
-def maven_copy(pom: Path, dest: Path, quiet: bool, *extra: str) -> str | None:
-    """Copy ``pom``'s dependencies from Maven Central into ``dest``; Maven's output when it failed."""
+def maven_fetch(
+    pom: Path, dest: Path, version: str, *, what: str, expect: tuple[str, str], error: type[RuntimeError],
+    quiet: bool = True, extra: tuple[str, ...] = (), tools: dict[str, str] | None = None,
+) -> Path:
+    """Copy ``pom``'s dependencies (``what``, in messages) from Maven Central into ``dest``, once.
+
+    A marker file in ``dest`` says they are all there (a no-op then). ``expect``: a glob that must
+    match in ``dest`` afterwards, and what to call it when it does not; ``tools``: commands needed
+    besides ``mvn``, each with what to say when it is missing; ``error``: what is raised.
+    """
+    marker = dest / ".complete"
+    if marker.exists():
+        return dest
+    needed = {"mvn": f"Maven (mvn) is needed to fetch {what}; install it (apt-get install maven)", **(tools or {})}
+    for tool, missing in needed.items():
+        if shutil.which(tool) is None:
+            raise error(missing)
     dest.mkdir(parents=True, exist_ok=True)
     cmd = ["mvn", "-B", "-f", str(pom), "dependency:copy-dependencies", f"-DoutputDirectory={dest}", *extra]
     if quiet:
         cmd.insert(1, "-q")
     proc = subprocess.run(cmd, capture_output=True, text=True)
-    return None if proc.returncode == 0 else f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    if proc.returncode != 0:
+        raise error(f"mvn could not fetch {what}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    pattern, expected = expect
+    if not any(dest.glob(pattern)):
+        raise error(f"mvn ran but {expected} is in {dest}")
+    marker.write_text(version)
+    return dest
 
 
 def ensure_jars(quiet: bool = True) -> Path:
     """Fetch the broker's jars into the cache with Maven (no-op when already there)."""
-    libs = cache_dir() / "libs"
-    marker = libs / ".complete"
-    if marker.exists():
-        return libs
-    if shutil.which("mvn") is None:
-        raise BrokerError("Maven (mvn) is needed to fetch the Kafka jars; install it (apt-get install maven)")
-    if shutil.which("java") is None:
-        raise BrokerError("Java 17+ is needed to run Kafka; install it (apt-get install openjdk-17-jre-headless)")
-    problem = maven_copy(POM, libs, quiet, "-DincludeScope=runtime")
-    if problem:
-        raise BrokerError(f"mvn could not fetch the Kafka jars:\n{problem}")
-    if not any(libs.glob("kafka_2.13-*.jar")):
-        raise BrokerError(f"mvn ran but no kafka jar is in {libs}")
-    marker.write_text(KAFKA_VERSION)
-    return libs
+    return maven_fetch(
+        POM, cache_dir() / "libs", KAFKA_VERSION, what="the Kafka jars", expect=("kafka_2.13-*.jar", "no kafka jar"),
+        error=BrokerError, quiet=quiet, extra=("-DincludeScope=runtime",),
+        tools={"java": "Java 17+ is needed to run Kafka; install it (apt-get install openjdk-17-jre-headless)"},
+    )
 
 
 def terminate_pid(pid: int, timeout_s: float) -> None:
@@ -127,8 +138,11 @@ class LocalServer:
     """
 
     state_dir: Path
+    port: int = 0
 
     NAME: ClassVar[str]  # the server, in messages
+    SCHEME: ClassVar[str] = ""  # of its address
+    PID_NAME: ClassVar[str]  # where its pid is recorded at start, in ``state_dir``
     LOG_NAME: ClassVar[str]  # its output, in ``state_dir``
     ERROR: ClassVar[type[RuntimeError]]  # what it raises when it cannot be started
     STOP_TIMEOUT_S: ClassVar[float]  # SIGTERM, then SIGKILL after this long
@@ -136,7 +150,11 @@ class LocalServer:
     @property
     def address(self) -> str:
         """Where clients reach it (said by ``wirefeed broker|opensearch status``)."""
-        raise NotImplementedError
+        return f"{self.SCHEME}127.0.0.1:{self.port}"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.state_dir / self.PID_NAME
 
     @property
     def log_file(self) -> Path:
@@ -144,7 +162,7 @@ class LocalServer:
 
     def _recorded_pid(self) -> int:
         """The pid recorded at start; OSError, ValueError or KeyError when there is none."""
-        raise NotImplementedError
+        return int(self.pid_file.read_text())
 
     def _forget_pid(self) -> None:
         """Once stopped: drop what records the pid (nothing by default)."""
@@ -200,6 +218,7 @@ class LocalBroker(LocalServer):
     """One KRaft node (broker + controller) whose files live in ``state_dir``."""
 
     NAME: ClassVar[str] = "Kafka"
+    PID_NAME: ClassVar[str] = "broker.pid"
     LOG_NAME: ClassVar[str] = "broker.log"
     ERROR: ClassVar[type[RuntimeError]] = BrokerError
     STOP_TIMEOUT_S: ClassVar[float] = 30.0
@@ -215,18 +234,7 @@ class LocalBroker(LocalServer):
     # True once this object launched the java process: only then may its owner stop it
     launched: bool = field(default=False, init=False, compare=False)
 
-    @property
-    def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    address = bootstrap
-
-    @property
-    def pid_file(self) -> Path:
-        return self.state_dir / "broker.pid"
-
-    def _recorded_pid(self) -> int:
-        return int(self.pid_file.read_text())
+    bootstrap = LocalServer.address  # what Kafka clients call it
 
     def _forget_pid(self) -> None:
         self.pid_file.unlink(missing_ok=True)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from agents.broker import REPO_ROOT, LocalServer, cache_root, free_port, maven_copy, port_open
+from agents.broker import REPO_ROOT, LocalServer, cache_root, free_port, maven_fetch, port_open
 
 OPENSEARCH_VERSION = "2.19.3"
 POM = REPO_ROOT / "deploy" / "opensearch" / "pom.xml"
@@ -51,19 +51,10 @@ def cache_dir() -> Path:
 
 def ensure_distribution(quiet: bool = True) -> Path:
     """Fetch the zip and the analysis module into the cache with Maven (no-op when there)."""
-    dist = cache_dir() / "dist"
-    marker = dist / ".complete"
-    if marker.exists():
-        return dist
-    if shutil.which("mvn") is None:
-        raise OpenSearchError("Maven (mvn) is needed to fetch OpenSearch; install it (apt-get install maven)")
-    problem = maven_copy(POM, dist, quiet)
-    if problem:
-        raise OpenSearchError(f"mvn could not fetch OpenSearch:\n{problem}")
-    if not (dist / f"opensearch-{OPENSEARCH_VERSION}.zip").exists():
-        raise OpenSearchError(f"mvn ran but no opensearch zip is in {dist}")
-    marker.write_text(OPENSEARCH_VERSION)
-    return dist
+    return maven_fetch(
+        POM, cache_dir() / "dist", OPENSEARCH_VERSION, what="OpenSearch",
+        expect=(f"opensearch-{OPENSEARCH_VERSION}.zip", "no opensearch zip"), error=OpenSearchError, quiet=quiet,
+    )
 
 
 def opensearch_home() -> Path:
@@ -121,6 +112,8 @@ class LocalOpenSearch(LocalServer):
     """One node whose data, logs and config live in ``state_dir`` (every parent traversable by nobody)."""
 
     NAME: ClassVar[str] = "OpenSearch"
+    SCHEME: ClassVar[str] = "http://"
+    PID_NAME: ClassVar[str] = "node.json"  # {"pid", "port"}: the port is kept after a stop
     LOG_NAME: ClassVar[str] = "opensearch.out"
     ERROR: ClassVar[type[RuntimeError]] = OpenSearchError
     STOP_TIMEOUT_S: ClassVar[float] = 60.0
@@ -132,21 +125,12 @@ class LocalOpenSearch(LocalServer):
         self.state_dir = Path(self.state_dir)
         if not self.port:
             with contextlib.suppress(OSError, ValueError, KeyError):
-                self.port = int(json.loads(self.info_file.read_text())["port"])
+                self.port = int(json.loads(self.pid_file.read_text())["port"])
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    address = url
-
-    @property
-    def info_file(self) -> Path:
-        """The pid and port of the node last started here (the port is kept after a stop)."""
-        return self.state_dir / "node.json"
+    url = LocalServer.address
 
     def _recorded_pid(self) -> int:
-        return int(json.loads(self.info_file.read_text())["pid"])
+        return int(json.loads(self.pid_file.read_text())["pid"])
 
     def running(self) -> bool:
         return self.pid() is not None and bool(self.port) and self._healthy()
@@ -202,7 +186,7 @@ class LocalOpenSearch(LocalServer):
             [str(home / "bin" / "opensearch")], cwd=str(state), env=env,
             **({"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []} if user else {}),
         )
-        self.info_file.write_text(json.dumps({"pid": proc.pid, "port": self.port}))
+        self.pid_file.write_text(json.dumps({"pid": proc.pid, "port": self.port}))
         self._wait_up(proc, self._healthy, timeout_s, poll_s=0.5)
         return self.url
 
