@@ -16,7 +16,7 @@ from itertools import islice
 from typing import IO
 
 from pipeline.runner import Outcome, StageRunner
-from pipeline.stages import Pipeline, count_dead_letter, to_dead_letter
+from pipeline.stages import Pipeline, RunStats, count_dead_letter, to_dead_letter
 from schemas import Article, DeadLetter
 from schemas.names import Stage
 
@@ -26,12 +26,13 @@ BATCHES_AHEAD = 2
 
 
 @dataclass
-class ProcessStats:
+class ProcessStats(RunStats):
+    """Each input line ends as an article (some of them duplicates), a dead letter, or dropped."""
+
     lines: int = 0
     articles: int = 0
     duplicates: int = 0
     dropped: int = 0
-    dead_letters: int = 0
 
     def too_many_errors(self, max_errors: int | None = None, max_ratio: float | None = None) -> str | None:
         """Why the run failed (more dead letters than allowed), or None.
