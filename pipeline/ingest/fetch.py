@@ -232,6 +232,7 @@ class HostTurns:
             yield
 
     def wait(self, host: str, delay_s: float) -> None:
+        """Block until ``delay_s`` has passed since the last request to ``host`` was let go; it is ours then."""
         while True:
             with self._lock:
                 now = time.monotonic()
