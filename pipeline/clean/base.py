@@ -16,16 +16,22 @@ on any page:
 * **clutter**: the share of words outside running text; between two candidates with about the
   same article, the one with far less around it is the better cut of the page;
 
+When the first candidate stands, the second still says where the article starts and ends: if
+it lies almost whole inside the first, what the first holds beyond their agreed ends (teasers, a
+sidebar, a footer block) is cut (``agreed_span``), the literature's finding that extractors agree
+on the article and disagree on the junk, used only where both have run.
+
 The thresholds were set on the development halves (bench/extraction.py) and are round
 numbers on purpose: they say "little running text", "mostly links", "mostly table".
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pipeline.clean.blocks import Block, is_sentence
-from pipeline.text import words
+from pipeline.text import word_units, words
 
 # A candidate with fewer prose words than this may have missed the article, or caught only part
 # of it (one block of a story split around an insert); many blog posts are this short, so it is
@@ -106,3 +112,55 @@ def prefer_second(first: Features, second: Features) -> bool:
         or (clutter(first) >= DOUBT_CLUTTER and clutter(second) <= clutter(first) / 2)
     )
     return cleaner and second.prose_words >= CLEAN_REPLACE_RATIO * first.prose_words
+
+
+# Agreement between the two candidates, when both are at hand (doubtful pages): the share of the
+# second's words that must lie inside the first for the two to have found the same article, and
+# the words a block needs to count as evidence of where the article starts or ends.
+AGREE_CONTAINED = 0.85
+AGREE_BLOCK_WORDS = 5
+_TOKEN = re.compile(r"\w+")
+# The signature line of an embedded tweet: "— Name (@handle) April 2, 2013".
+TWEET_SIGNATURE = re.compile(r"^[\u2014\u2013-]+\s*[^\n]{0,80}\(@\w{1,20}\)\s*\w+\.? \d{1,2}, \d{4}\s*$")
+
+
+def _joined(text: str) -> str:
+    return " ".join(_TOKEN.findall(text.casefold()))
+
+
+def _held(text: str, hay: str) -> bool:
+    """Most of ``text``'s words stand, in order, as a run in ``hay`` (its halves or a middle run)."""
+    tokens = _TOKEN.findall(text.casefold())
+    if not tokens:
+        return False
+    k = max(1, (len(tokens) + 1) // 2)
+    return any(" ".join(tokens[i : i + k]) in hay for i in range(0, len(tokens) - k + 1, max(1, k // 2)))
+
+
+def agreed_span(first: list[Block], second: list[Block]) -> list[Block]:
+    """The first candidate from the first to the last block the second candidate also holds.
+
+    Two extractors with different methods that find the same article agree on where it starts
+    and ends; what only the first holds beyond those ends (teaser lists, sidebars, footers around
+    the story) is the first's overreach. Blocks between the ends stay, whoever holds them: the
+    second may skip a sub-heading or a list inside the story. Nothing changes unless the second
+    candidate lies almost whole inside the first (else they found different things and the choice
+    between them is ``prefer_second``'s).
+    """
+    hay = _joined("\n".join(b.text for b in second))
+    if not hay or not first:
+        return first
+    second_words = len(hay.split())
+    first_hay = _joined("\n".join(b.text for b in first))
+    inside = sum(len(_TOKEN.findall(b.text)) for b in second if _held(b.text, first_hay))
+    if inside < AGREE_CONTAINED * second_words:
+        return first
+    agree = [i for i, b in enumerate(first) if word_units(b.text) >= AGREE_BLOCK_WORDS and _held(b.text, hay)]
+    if not agree:
+        return first
+    start, end = agree[0], agree[-1] + 1
+    if start > 0 and first[start - 1].kind == "head":
+        start -= 1  # the story's own heading, right above it (readability leaves headings out)
+    # embedded posts quoted after the agreed text are the story's (readability drops embeds)
+    end = max([end] + [i + 1 for i in range(end, len(first)) if TWEET_SIGNATURE.match(first[i].text)])
+    return first[start:end]

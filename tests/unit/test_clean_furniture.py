@@ -13,6 +13,9 @@ from pipeline.clean.rules import FURNITURE_FILE, block_rule, is_menu_line, load_
     [
         ("« Older post | Main | Newer post »", "nav"),
         ("« Monday links | Main | Weekend reading »", "nav"),
+        # the neighbouring posts' full titles make the line long; "| Main |" between them still says what it is
+        ("« From a sci-fi reading list to survival tips: highlights from the autumn conference | Main | "
+         "UPDATE: the voice project is more than half completed, thanks to you »", "nav"),
         ("Previous post: Ten things about the budget", "nav"),
         ("Back to top", "nav"),
         ("Tagged: economy, budget, taxes", "tags"),
