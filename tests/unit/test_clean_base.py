@@ -82,6 +82,20 @@ def test_nothing_is_cut_when_the_extractors_found_different_things_or_the_second
     assert base.agreed_span(first, []) == first
 
 
+def test_the_agreed_part_is_never_smaller_in_running_text_than_what_would_be_cut() -> None:
+    # the second found a press release quoted below a short story: keeping only that would lose the story
+    release = _blocks(PARAS[5:])
+    first = _blocks(PARAS[:5]) + release
+    assert base.agreed_span(first, release) == first
+
+
+def test_a_candidate_with_teasers_among_its_paragraphs_asks_for_a_second_opinion() -> None:
+    teasers = _blocks(TEASERS[:2], link_lead=True)
+    assert not base.features(_blocks(PARAS)).doubtful
+    assert base.features(_blocks(PARAS) + teasers).teaser_share >= base.DOUBT_TEASER_SHARE
+    assert base.features(_blocks(PARAS) + teasers).doubtful
+
+
 def test_fragment_lines_gives_a_line_per_block_and_per_br() -> None:
     from lxml.html import fragment_fromstring
 
