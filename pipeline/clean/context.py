@@ -204,6 +204,29 @@ def _mark_repeated_passages(blocks: list[Block]) -> None:
             long[j].rule = long[j + 1].rule = Rule.DUPLICATE
 
 
+# A lead-in needs this many words to be the article's own sentence rather than a label ("Font size:").
+LEAD_IN_MIN_WORDS = 3
+
+
+def _restore_introduced_lists(blocks: list[Block]) -> None:
+    """Put back a run of blocks cut as related when the article's own kept line ending in a colon
+    introduces it: a reading list, the pieces of an issue, a recipe's items, further resources.
+
+    A related box is introduced by a label (cut with it), not by a line of the article; on the dev
+    sets every such run after a kept lead-in of three or more words was article text (dragnet's gold).
+    """
+    for i, b in enumerate(blocks[:-1]):
+        text = b.text.rstrip()
+        if not (b.kept and text.endswith(":") and len(words(text)) >= LEAD_IN_MIN_WORDS):
+            continue
+        if is_related_label(text.rstrip(":")) or is_section_word(text):
+            continue
+        j = i + 1
+        while j < len(blocks) and blocks[j].rule == Rule.RELATED and j - i <= MAX_RELATED_ITEMS * 2:
+            blocks[j].rule = None
+            j += 1
+
+
 def apply_context_rules(blocks: list[Block]) -> None:
     """Mark, in place, blocks that are boilerplate because of where they stand."""
     gaps = _uses_gaps(blocks)
@@ -268,6 +291,8 @@ def apply_context_rules(blocks: list[Block]) -> None:
     _mark_runs(blocks, _menu_entry, 6, Rule.NAV)
     # 4e. a reader-comment thread after the article
     _mark_comment_thread(blocks)
+    # 4f. a list the article itself introduces ("Other works I've reviewed:") is the article's
+    _restore_introduced_lists(blocks)
     # 5. lone section labels
     kept = [i for i, b in enumerate(blocks) if b.kept]
     prose = [i for i in kept if is_sentence(blocks[i].text) and len(words(blocks[i].text)) >= 8]

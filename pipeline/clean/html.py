@@ -237,4 +237,4 @@ def html_blocks(content: str, url: str | None = None) -> HtmlPage | None:
     second = _to_blocks(readability_lines(content), captions, links)
     if base.prefer_second(first, base.features(second)):
         return HtmlPage(meta=meta, blocks=second, base="readability")
-    return HtmlPage(meta=meta, blocks=blocks, base="trafilatura")
+    return HtmlPage(meta=meta, blocks=base.agreed_span(blocks, second), base="trafilatura")

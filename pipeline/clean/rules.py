@@ -204,6 +204,8 @@ def load_furniture(path: Path = FURNITURE_FILE) -> list[tuple[Rule, int, re.Patt
 FURNITURE = load_furniture()
 # A line of menu items: "Home · News | Sport | Weather" (four or more short items, no sentence).
 _MENU_SEPARATORS = re.compile(r"\s+[|\u00b7\u2022\u00bb/\u2013-]\s+|\s*(?<!\\)\|\s*")
+# A menu item or a headline link in a line of them ("Top | Back | E-mail to a friend | Printable version").
+MENU_ITEM_MAX_WORDS = 8
 # Short cells of a page laid out as a table (see pipeline/clean/html.py): labels and menu items.
 LAYOUT_CELL_MAX_WORDS = 6
 
@@ -219,7 +221,7 @@ def is_menu_line(text: str) -> bool:
     items = [t for t in _MENU_SEPARATORS.split(text.strip().strip("|")) if t and t.strip()]
     return (
         len(items) >= 4
-        and all(0 < len(words(t)) <= 4 and not is_sentence(t) for t in items)
+        and all(0 < len(words(t)) <= MENU_ITEM_MAX_WORDS and not is_sentence(t) for t in items)
         and sum(any(c.isdigit() for c in t) for t in items) <= 1
     )
 

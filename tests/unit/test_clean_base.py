@@ -53,6 +53,49 @@ def test_with_about_as_much_prose_the_second_wins_only_where_it_is_cleaner_in_th
     assert not base.prefer_second(cluttered, base.features(_blocks(PARAS[:1])))  # cleaner, but lost the article
 
 
+TEASERS = [f"Teaser {i}: the mayor opens a new library branch in the north of the city." for i in range(4)]
+
+
+def test_where_both_extractors_found_the_story_what_only_the_first_has_around_it_is_cut() -> None:
+    first = _blocks(["Most read", *TEASERS[:2], *PARAS, *TEASERS[2:], "Advertise with us"])
+    assert [b.text for b in base.agreed_span(first, _blocks(PARAS))] == PARAS
+
+
+def test_blocks_between_the_agreed_ends_stay_whoever_holds_them() -> None:
+    first = _blocks([*PARAS[:3], "Background", "A short list item", *PARAS[3:], *TEASERS])
+    second = _blocks(PARAS)  # readability skipped the sub-heading and the list item
+    assert [b.text for b in base.agreed_span(first, second)] == [b.text for b in first[:-len(TEASERS)]]
+
+
+def test_the_story_heading_right_above_the_agreed_text_and_embedded_posts_after_it_stay() -> None:
+    heading = Block(text="Bridge closed to lorries", kind="head")
+    tweet = ["Lorries queue at the bridge this morning", "\u2014 City Council (@citycouncil) April 2, 2013"]
+    first = [Block(text="Weather"), heading, *_blocks(PARAS), *_blocks(tweet), Block(text="Comments")]
+    kept = [b.text for b in base.agreed_span(first, _blocks(PARAS))]
+    assert kept == [heading.text, *PARAS, *tweet]
+
+
+def test_nothing_is_cut_when_the_extractors_found_different_things_or_the_second_found_nothing() -> None:
+    first = _blocks([*TEASERS, *PARAS[:2]])
+    elsewhere = _blocks([f"Another story, part {i}, told at length in a box lower down the page." for i in range(5)])
+    assert base.agreed_span(first, elsewhere) == first
+    assert base.agreed_span(first, []) == first
+
+
+def test_the_agreed_part_is_never_smaller_in_running_text_than_what_would_be_cut() -> None:
+    # the second found a press release quoted below a short story: keeping only that would lose the story
+    release = _blocks(PARAS[5:])
+    first = _blocks(PARAS[:5]) + release
+    assert base.agreed_span(first, release) == first
+
+
+def test_a_candidate_with_teasers_among_its_paragraphs_asks_for_a_second_opinion() -> None:
+    teasers = _blocks(TEASERS[:2], link_lead=True)
+    assert not base.features(_blocks(PARAS)).doubtful
+    assert base.features(_blocks(PARAS) + teasers).teaser_share >= base.DOUBT_TEASER_SHARE
+    assert base.features(_blocks(PARAS) + teasers).doubtful
+
+
 def test_fragment_lines_gives_a_line_per_block_and_per_br() -> None:
     from lxml.html import fragment_fromstring
 

@@ -13,6 +13,9 @@ from pipeline.clean.rules import FURNITURE_FILE, block_rule, is_menu_line, load_
     [
         ("« Older post | Main | Newer post »", "nav"),
         ("« Monday links | Main | Weekend reading »", "nav"),
+        # the neighbouring posts' full titles make the line long; "| Main |" between them still says what it is
+        ("« From a sci-fi reading list to survival tips: highlights from the autumn conference | Main | "
+         "UPDATE: the voice project is more than half completed, thanks to you »", "nav"),
         ("Previous post: Ten things about the budget", "nav"),
         ("Back to top", "nav"),
         ("Tagged: economy, budget, taxes", "tags"),
@@ -89,3 +92,10 @@ def test_a_menu_line_needs_four_short_items_and_no_numbers() -> None:
     assert is_menu_line("Home | World | Sport | Business")
     assert not is_menu_line("Home | World | Sport")
     assert not is_menu_line("2019 | 2020 | 2021 | 2022")
+
+
+def test_a_line_of_headline_links_or_longer_menu_items_is_a_menu_but_sentences_between_bars_are_not() -> None:
+    assert is_menu_line("Top | Back | E-mail to a friend | Printable version")
+    assert is_menu_line("Top videos: actor on career | Debaters premiere | Menswear in Milan | New tour dates")
+    assert not is_menu_line("He said it was over. | She disagreed. | They left. | Nobody stayed.")
+    assert not is_menu_line("The committee that met on Tuesday in the old town hall | Sport | World | Business")

@@ -42,11 +42,24 @@ def test_one_line_boilerplate_between_paragraphs_is_cut_with_its_rule(junk: str,
     assert removed[junk] == rule
 
 
-def test_a_related_block_and_its_headlines_go_whatever_the_label_says() -> None:
-    text = f"{P1}\n{P2}\nMore stories:\nFloods force thousands from homes\nCourt blocks mining permit\n{P3}"
+@pytest.mark.parametrize("label", ["More stories:", "Canada Headlines", "Top News Headlines"])
+def test_a_related_block_and_its_headlines_go_whatever_the_label_says(label: str) -> None:
+    text = f"{P1}\n{P2}\n{label}\nFloods force thousands from homes\nCourt blocks mining permit\n{P3}"
     body, removed = clean(text)
     assert "Floods force thousands from homes" not in body
-    assert removed["More stories:"] == "related"
+    assert removed[label] == "related"
+
+
+def test_a_list_the_article_introduces_with_a_colon_stays_a_labelled_teaser_list_goes() -> None:
+    from pipeline.clean import Block
+
+    reviews = [f"Book number {i}: a history of the telegraph (review)" for i in range(4)]
+    def items() -> list[Block]:
+        return [Block(r, kind="item", link_lead=True) for r in reviews]
+
+    lead_in = "Other works I have reviewed:"
+    assert clean_blocks([Block(P1), Block(P2), Block(lead_in), *items()]).paragraphs == [P1, P2, lead_in, *reviews]
+    assert clean_blocks([Block(P1), Block(P2), Block("Related stories:"), *items()]).paragraphs == [P1, P2]
 
 
 def test_an_inline_insert_goes_but_a_sub_heading_stays() -> None:
