@@ -26,9 +26,22 @@ reach the first one's threshold), an article that joins one and resembles the ot
 one and later articles (and copies of the younger story's articles) get the older id.
 Articles already published keep the id they were given.
 
+Sibling events (the same kind of event, the same places and people, another occurrence: two
+fires at one supermarket chain) share most of their words, so the first article of the second
+event often joins the first event's story. An article that joins with a weak score (below
+``HOLD_BELOW``) is therefore *held apart* in the story's record: its id is published at once,
+but the story keeps its vector. If a later article is far more alike the held article than
+the rest of the story (``FORK_MARGIN``), the two are a second event: the held article's
+vector leaves the story's centroid and the later article starts a story named after the held
+article (its id was never used as a story id; the held article itself keeps the id it was
+published with). The two are never merged back. After ``HOLD_JOINS`` later articles that do not
+side with it, the held article is taken for a member.
+
 State, all in the caller's MutableMapping (JSON values only, bounded by the window):
   "s:<story>" -> {"t": last article time, "b": first, "n": size, "c": {term: weight} (the
-                  centroid's top terms, as of "t"), "z": its norm, "e": [its names]}
+                  centroid's top terms, as of "t"), "z": its norm, "e": [its names],
+                  "x": {the held article: "i" id, "t" time, "c" vector, "e" names, "j" joins since},
+                  "p": the story it was forked out of}
                  or {"m": the story it was merged into, "t": ...}
   "w:<term hash>" -> [document frequency, latest story ids with the term among their top terms]
   "docs" -> articles counted in the frequencies
@@ -60,6 +73,10 @@ NAME_BOOST = 1.5
 MERGE_FLOOR = 0.15
 MERGE_CHECKS = 3  # the best-scored stories the merge check looks at
 MERGE_SIMILARITY = 0.45  # two stories' centroids this alike, both matched by one article, merge
+HOLD_BELOW = 0.5  # an article that joins with a lower score is held apart: it may be a sibling's first article
+HOLD_JOINS = 3  # joins after which the held article is taken for a member
+FORK_MIN = 0.2  # an article this alike the held one (cosine) ...
+FORK_MARGIN = 0.25  # ... and this much more alike it than the rest of the story forks the held one's story out
 CENTROID_TERMS = 48
 POSTED_TERMS = 10  # an article posts its story under its heaviest terms
 QUERY_TERMS = 12  # and looks for candidates under its heaviest terms
@@ -144,15 +161,36 @@ class Stories:
         heavy = sorted(vector, key=vector.__getitem__, reverse=True)  # ties: in the article's order
         posted = dict(zip(about.terms, found, strict=True))
         scored = self._candidates(vector, heavy[:QUERY_TERMS], posted, about, idf, at, since)
+        hold = False
         if scored and scored[0][0] >= JOIN:
-            _score, story, record = scored[0]
+            score, story, record = scored[0]
+            held = record.get("x")
+            forked = None if held is None else self._fork(story, record, held, vector, at)
+            if forked is not None:
+                story, record = forked
+            elif held is not None:
+                # one more article that did not side with the held one: after a few, it is a member
+                if held["j"] + 1 >= HOLD_JOINS:
+                    del record["x"]
+                else:
+                    record["x"] = {**held, "j": held["j"] + 1}
+            elif score < HOLD_BELOW:
+                hold = True
         else:
             story, record = article_id, {"t": at, "n": 0, "c": {}, "z": 0.0, "e": []}
         self._join(story, record, vector, about, at)
+        if hold:
+            record["x"] = {
+                "i": article_id, "t": at, "j": 0, "e": sorted(about.names),
+                "c": dict(zip(vector, map(round, vector.values(), repeat(4)), strict=True)),
+            }  # fmt: skip
+            store[f"s:{story}"] = record
         # parallel stories: one the article nearly joined, now alike the story it did join
         for near, other, other_record in scored[:MERGE_CHECKS]:
             if other == story or near < MERGE_FLOOR:
                 continue
+            if record.get("p") == other or other_record.get("p") == story:
+                continue  # a story forked out of the other: told apart on purpose, not a parallel story
             if self._alike(record, other_record) >= MERGE_SIMILARITY:
                 story, record = self._merge(story, record, other, other_record, at)
                 store[f"s:{story}"] = record
@@ -207,6 +245,41 @@ class Stories:
             out.append((score, story, record))
         out.sort(key=lambda x: (-x[0], x[1]))
         return out
+
+    def _fork(
+        self, story: str, record: dict[str, Any], held: dict[str, Any], vector: dict[str, float], at: int
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The held article's own story (id, record) if this article sides with it, not with the rest.
+
+        The held article joined with a weak score: it may be the first article of a sibling
+        event (same kind, same places, another occurrence). An article far more alike it than
+        the rest of the story is the second article of that event: the held article's vector
+        leaves the story's centroid and the two start a story named after the held article
+        (which keeps the id it was published with: ids never change). Otherwise None.
+        """
+        seed = held["c"]  # the held article's unit vector
+        to_seed = sum(vector[t] * seed[t] for t in vector.keys() & seed.keys())
+        if to_seed < FORK_MIN:
+            return None
+        # the story's centroid without the held article, as of its last article (the cosine is
+        # the same at any later time: decay scales every term alike)
+        factor = 0.5 ** (max(record["t"] - held["t"], 0) / HALF_LIFE)
+        rest = dict(record["c"])
+        for term, weight in seed.items():
+            left = rest.get(term, 0.0) - weight * factor
+            if left > 1e-4:
+                rest[term] = left
+            else:
+                rest.pop(term, None)
+        if to_seed < _cosine(vector, rest) + FORK_MARGIN:
+            return None
+        del record["x"]
+        record["c"], record["z"] = _top(rest)
+        record["e"] = [n for n in record["e"] if n in record["c"]]
+        self.store[f"s:{story}"] = record
+        centroid, norm = _top(seed)
+        # "n": no published article carries this id yet; "p": the story it was forked out of (its parent)
+        return held["i"], {"t": held["t"], "b": held["t"], "n": 0, "c": centroid, "z": norm, "e": held["e"], "p": story}
 
     def _resolve(self, story: str) -> tuple[str, dict[str, Any] | None]:
         """A story id through its merges (at most a few hops) to the live story and its record."""
@@ -298,6 +371,13 @@ class Stories:
         for feature in record.get("f", ()):
             self.store.pop(f"f:{feature}", None)
         return True
+
+
+def _cosine(vector: dict[str, float], other: dict[str, float]) -> float:
+    """Cosine of a unit vector with another vector."""
+    norm = math.sqrt(sum(map(mul, other.values(), other.values())))
+    dot = sum(vector[t] * other[t] for t in vector.keys() & other.keys())
+    return dot / norm if norm else 0.0
 
 
 def _top(centroid: dict[str, float]) -> tuple[dict[str, float], float]:
