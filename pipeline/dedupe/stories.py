@@ -38,12 +38,12 @@ back from the frequencies when it leaves the window.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import math
 import zlib
 from collections.abc import MutableMapping
 from itertools import repeat
-from operator import mul, truediv
+from operator import itemgetter, mul, truediv
 from typing import Any
 
 import numpy as np
@@ -85,6 +85,7 @@ class _Ids(dict):
 
 
 _IDS = _Ids()
+_FIRST = itemgetter(0)
 _KEYS: dict[int, str] = {}  # term hash -> its frequency key (leaving articles): a bounded cache
 
 
@@ -98,11 +99,11 @@ def _key_of(value: int) -> str:
 
 
 def encode_hashes(hashes: list[int]) -> str:
-    return base64.b64encode(np.asarray(hashes, dtype="<u4").tobytes()).decode("ascii")
+    return binascii.b2a_base64(np.asarray(hashes, dtype="<u4").tobytes(), newline=False).decode("ascii")
 
 
 def decode_hashes(text: str) -> list[int]:
-    return np.frombuffer(base64.b64decode(text), dtype="<u4").tolist()
+    return np.frombuffer(binascii.a2b_base64(text), dtype="<u4").tolist()
 
 
 class Stories:
@@ -124,25 +125,24 @@ class Stories:
         store = self.store
         docs = int(store.get("docs", 0)) + 1
         store["docs"] = docs
-        # one pass over the terms: their stored frequency entries, IDF and weights
-        ids = list(map(_IDS.__getitem__, about.terms))
-        found = list(map(store.get, [key for key, _ in ids]))
-        names = about.names
+        # the terms' stored frequency entries, IDF and weights, by C-level maps (no Python step per term)
+        terms = about.terms
+        ids = list(map(_IDS.__getitem__, terms))
+        keys = list(map(_FIRST, ids))
+        found = list(map(store.get, keys))
         smoothed = docs + IDF_PRIOR
-        idf: dict[str, float] = {}
-        vector: dict[str, float] = {}
-        log = math.log
-        for (term, count), entry in zip(about.terms.items(), found, strict=True):
-            weight = log(smoothed / (1.5 if entry is None else entry[0] + 1.5))
-            if weight < 0.0:
-                weight = 0.0
-            idf[term] = weight
-            vector[term] = count * weight * (NAME_BOOST if term in names else 1.0)
+        frequencies = [1.5 if entry is None else entry[0] + 1.5 for entry in found]
+        weights = [w if w >= 0.0 else 0.0 for w in map(math.log, map(truediv, repeat(smoothed), frequencies))]
+        idf = dict(zip(terms, weights, strict=True))
+        vector = dict(zip(terms, map(mul, terms.values(), weights), strict=True))
+        for name in about.names:  # (x * 1.0 is x: only the names' weights change)
+            if name in vector:
+                vector[name] *= NAME_BOOST
         values = vector.values()
         norm = math.sqrt(sum(map(mul, values, values))) or 1.0
         vector = dict(zip(vector, map(truediv, values, repeat(norm)), strict=False))
         heavy = sorted(vector, key=vector.__getitem__, reverse=True)  # ties: in the article's order
-        posted = dict(zip(about.terms, found, strict=True))
+        posted = dict(zip(terms, found, strict=True))
         scored = self._candidates(vector, heavy[:QUERY_TERMS], posted, about, idf, at, since)
         if scored and scored[0][0] >= JOIN:
             _score, story, record = scored[0]
