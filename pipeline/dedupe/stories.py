@@ -43,7 +43,7 @@ import math
 import zlib
 from collections.abc import MutableMapping
 from itertools import repeat
-from operator import itemgetter, mul, truediv
+from operator import add, itemgetter, mul, truediv
 from typing import Any
 
 import numpy as np
@@ -85,17 +85,18 @@ class _Ids(dict):
 
 
 _IDS = _Ids()
-_FIRST = itemgetter(0)
-_KEYS: dict[int, str] = {}  # term hash -> its frequency key (leaving articles): a bounded cache
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+class _Keys(dict):
+    """term hash -> its frequency key (leaving articles): a bounded cache, looked up in C."""
+
+    def __missing__(self, value: int) -> str:
+        if len(self) >= 200_000:
+            self.clear()
+        key = self[value] = f"w:{value:08x}"
+        return key
 
 
-def _key_of(value: int) -> str:
-    key = _KEYS.get(value)
-    if key is None:
-        if len(_KEYS) >= 200_000:
-            _KEYS.clear()
-        key = _KEYS[value] = f"w:{value:08x}"
-    return key
+_KEYS = _Keys()
 
 
 def encode_hashes(hashes: list[int]) -> str:
@@ -157,16 +158,18 @@ class Stories:
                 story, record = self._merge(story, record, other, other_record, at)
                 store[f"s:{story}"] = record
         posting = set(heavy[:POSTED_TERMS])
-        for term, (key, _), entry in zip(about.terms, ids, found, strict=True):
-            if entry is None:
-                entry = [1, story] if term in posting else [1]
-            elif term in posting and story not in entry[1:]:
-                entry = [entry[0] + 1, *[*entry[1:], story][-POSTINGS:]]
-            else:
-                entry = entry.copy()  # (a stored value is never changed in place)
-                entry[0] += 1
+        for term, key, entry in zip(terms, keys, found, strict=True):
+            if term in posting:
+                if entry is None:
+                    entry = [1, story]
+                elif story not in entry[1:]:
+                    entry = [entry[0] + 1, *[*entry[1:], story][-POSTINGS:]]
+                else:
+                    entry = [entry[0] + 1, *entry[1:]]
+            else:  # (a stored value is never changed in place)
+                entry = [1] if entry is None else [entry[0] + 1, *entry[1:]]
             store[key] = entry
-        return story, record["n"], encode_hashes(sorted({value for _, value in ids}))
+        return story, record["n"], encode_hashes(sorted(set(map(_SECOND, ids))))
 
     def _candidates(
         self,
@@ -198,8 +201,8 @@ class Stories:
                 continue
             seen.add(story)
             centroid = record["c"]
-            common = vector.keys() & centroid.keys()
-            dot = sum(map(mul, map(vector.__getitem__, common), map(centroid.__getitem__, common)))
+            # (the centroid's terms the article lacks add 0.0: a sum over the shared terms, in C)
+            dot = sum(map(mul, map(vector.get, centroid, repeat(0.0)), centroid.values()))
             cosine = dot / (record["z"] or 1.0)
             shared = sum(idf[n] for n in about.names.intersection(record["e"])) / name_mass
             idle_days = max(at - record["t"] - GRACE, 0) / 86_400
@@ -221,7 +224,8 @@ class Stories:
     def _alike(one: dict[str, Any], other: dict[str, Any]) -> float:
         """Cosine of two stories' centroids (their records, with the stored norms)."""
         first, second = one["c"], other["c"]
-        dot = sum(first[t] * second[t] for t in first.keys() & second.keys())
+        common = first.keys() & second.keys()
+        dot = sum(map(mul, map(first.__getitem__, common), map(second.__getitem__, common)))
         return dot / ((one["z"] * other["z"]) or 1.0)
 
     def _merge(
@@ -248,9 +252,9 @@ class Stories:
 
     def _join(self, story: str, record: dict[str, Any], vector: dict[str, float], about: Description, at: int) -> None:
         centroid = self._decayed(record, at)
-        get = centroid.get
-        for term, weight in vector.items():
-            centroid[term] = get(term, 0.0) + weight
+        # each term's decayed weight plus the article's (read before its own update: terms are distinct)
+        sums = map(add, map(centroid.get, vector, repeat(0.0)), vector.values())
+        centroid.update(zip(vector, sums, strict=True))
         record["c"], record["z"] = _top(centroid)
         names = [n for n in record["e"] if n in record["c"]]
         record["e"] = sorted(set(names) | {n for n in about.names if n in record["c"]})
@@ -274,18 +278,14 @@ class Stories:
         """Take a leaving article's terms back from the document frequencies."""
         store = self.store
         store["docs"] = max(int(store.get("docs", 1)) - 1, 0)
-        keys = _KEYS.get
-        for value in decode_hashes(encoded):
-            key = keys(value) or _key_of(value)
-            entry = store.get(key)
+        keys = list(map(_KEYS.__getitem__, decode_hashes(encoded)))
+        for key, entry in zip(keys, map(store.get, keys), strict=True):
             if entry is None:
                 continue
             if entry[0] <= 1:
                 del store[key]
-            else:
-                entry = entry.copy()  # (a stored value is never changed in place)
-                entry[0] -= 1
-                store[key] = entry
+            else:  # (a stored value is never changed in place)
+                store[key] = [entry[0] - 1, *entry[1:]]
 
     def expire(self, story: str, cutoff: int) -> bool:
         """Forget the story if its last article is older than ``cutoff``. True if it was forgotten."""
