@@ -22,6 +22,7 @@ because sketches written by one worker are read by the next.
 from __future__ import annotations
 
 import binascii
+import re
 
 import numpy as np
 
@@ -34,6 +35,8 @@ ANCHORS_QUERIED = 24  # smallest hashes a new article looks up (an extended copy
 
 # kana and CJK ideographs: the UTF-8 lead bytes of their characters (see pipeline.text)
 _CJK_FIRST, _CJK_LAST = CHARACTER_WORD_LEAD_BYTES[0], CHARACTER_WORD_LEAD_BYTES[-1]
+# byte -> 1 for a lead byte of those characters (found by bytes.translate, C, ~4x a regex search)
+_CJK_LEAD = bytes(1 if _CJK_FIRST <= code <= _CJK_LAST else 0 for code in range(256))
 _U64 = np.uint64
 _M1 = _U64(0xFF51AFD7ED558CCD)
 _P = _U64(0x9E3779B97F4A7C15)
@@ -59,42 +62,30 @@ def _power_tables(length: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 # Punctuation outside ASCII, as whole UTF-8 sequences: U+00A0-U+00BF (no-break space,
-# guillemets, inverted marks: C2 A0..BF), U+2000-U+207F general punctuation (dashes, curly
-# quotes, ellipsis: E2 80/81 xx) and U+3000-U+303F CJK punctuation (E3 80 xx). Their bytes
-# are separators, like ASCII punctuation.
+# guillemets, inverted marks: C2 A0..BF), U+2000-U+206F general punctuation (dashes, curly
+# quotes, ellipsis: E2 80/81 xx) and U+3000-U+303F CJK punctuation (E3 80 xx). They are
+# blanked to spaces before the word mask: separators, like ASCII punctuation.
+_PUNCT_2 = re.compile(rb"\xc2[\xa0-\xbf]")
+_PUNCT_3 = re.compile(rb"(?:\xe2[\x80\x81]|\xe3\x80)[\x80-\xbf]")
 # byte -> 1 for a word byte, 0 for a separator (bytes.translate runs in C, one pass)
 _WORD_TABLE = bytes(_IS_WORD.astype(np.uint8))
-# byte -> what it may start: 1 a 2-byte mark (C2), 2 a 3-byte mark (E2), 3 a CJK mark or
-# character (E3), 4 a CJK character (E4-E9), else 0. Marks are then told apart by their second
-# byte, at the few places these bytes stand, in numpy (not by a regex over the whole text).
-_LEAD_TABLE = bytes(
-    1 if code == 0xC2 else 2 if code == 0xE2 else 3 if code == 0xE3 else 4 if _CJK_FIRST < code <= _CJK_LAST else 0
-    for code in range(256)
-)
 
 
-def _word_mask(raw: bytes) -> tuple[np.ndarray, np.ndarray | None]:
-    """(is a word byte, starts a CJK character or None) of UTF-8 bytes."""
-    word = np.frombuffer(bytearray(raw.translate(_WORD_TABLE)), dtype=np.bool_)
-    if raw.isascii():
-        return word, None
+def _word_mask(raw: bytes) -> tuple[bytes, np.ndarray, np.ndarray | None]:
+    """(the bytes with punctuation blanked, is a word byte, starts a CJK character or None)."""
+    if b"\xc2" in raw:
+        raw = _PUNCT_2.sub(b"  ", raw)
+    if b"\xe2\x80" in raw or b"\xe2\x81" in raw or b"\xe3\x80" in raw:
+        raw = _PUNCT_3.sub(b"   ", raw)
+    word = np.frombuffer(raw.translate(_WORD_TABLE), dtype=np.bool_)
+    if raw.isascii() or b"\x01" not in raw.translate(_CJK_LEAD):
+        return raw, word, None
     data = np.frombuffer(raw, dtype=np.uint8)
-    kind = np.frombuffer(raw.translate(_LEAD_TABLE), dtype=np.uint8)
-    at = kind.nonzero()[0]  # (a lead byte of valid UTF-8 is never the last byte)
-    kind, second = kind[at], data[at + 1]
-    two = at[(kind == 1) & (second >= 0xA0)]
-    three = at[((kind == 2) & (second <= 0x81)) | ((kind == 3) & (second == 0x80))]
-    for offset in (0, 1):
-        word[two + offset] = False
-    for offset in (0, 1, 2):
-        word[three + offset] = False
-    if not ((kind == 4).any() or ((kind == 3) & (second != 0x80)).any()):
-        return word, None
     cjk = np.zeros(len(data), dtype=bool)
     lead = data[:-2]
     # kana and CJK ideographs (U+3040-U+9FFF): E3 81.. to E9
     cjk[:-2] = (lead >= _CJK_FIRST) & (lead <= _CJK_LAST) & word[:-2]
-    return word, cjk
+    return raw, word, cjk
 
 
 def shingle_hashes(text: str, size: int = SHINGLE_WORDS) -> tuple[np.ndarray, int]:
@@ -105,7 +96,7 @@ def shingle_hashes(text: str, size: int = SHINGLE_WORDS) -> tuple[np.ndarray, in
     raw = text.lower().encode("utf-8")
     if not raw:
         return np.empty(0, dtype=np.uint32), 0
-    word, cjk = _word_mask(raw)
+    raw, word, cjk = _word_mask(raw)
     data = np.frombuffer(raw, dtype=np.uint8)
     # word edges: where the mask flips (padded with non-word at both ends); flips alternate
     # start, end, start... so the even ones start words and the odd ones end them
