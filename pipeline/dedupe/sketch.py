@@ -161,7 +161,11 @@ def anchor_key(value: int) -> str:
 
 def anchor_keys(hashes: np.ndarray) -> list[str]:
     """Store keys of the ``ANCHORS_QUERIED`` smallest hashes (looked up, then indexed)."""
-    return [f"a:{value:08x}" for value in hashes[:ANCHORS_QUERIED].tolist()]
+    if len(hashes) == 0:
+        return []
+    # the same "a:%08x" keys, formatted in C: big-endian bytes as hex, 4 bytes a key
+    text = hashes[:ANCHORS_QUERIED].astype(">u4").tobytes().hex(" ", 4)
+    return ("a:" + text.replace(" ", " a:")).split(" ")
 
 
 def containments(new: np.ndarray, samples: list[str], sizes: list[int]) -> list[tuple[float, float]]:

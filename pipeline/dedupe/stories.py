@@ -303,6 +303,23 @@ class Stories:
 def _top(centroid: dict[str, float]) -> tuple[dict[str, float], float]:
     """The heaviest terms of a centroid, rounded (what tells the story apart, in bounded state), and its norm."""
     ranked = sorted(centroid, key=centroid.__getitem__, reverse=True)[:CENTROID_TERMS]
-    kept = dict(zip(ranked, map(round, map(centroid.__getitem__, ranked), repeat(4)), strict=False))
+    kept = dict(zip(ranked, round4(list(map(centroid.__getitem__, ranked))), strict=True))
     values = kept.values()
     return kept, round(math.sqrt(sum(map(mul, values, values))), 4)
+
+
+def round4(values: list[float]) -> list[float]:
+    """``[round(v, 4) for v in values]``, the same floats, in a few numpy calls instead of one
+    decimal conversion per value (the centroid's 48 weights, for every article).
+
+    y = v * 10^4 is within 1e-7 of the exact product when |y| < 1e9, so unless y lies within
+    1e-4 of a half-integer its nearest integer r is the one ``round`` picks, and r / 10^4 (one
+    correctly rounded division of exact numbers) is the float nearest the decimal r * 10^-4,
+    which is what ``round`` returns. Near a half-integer, or for large values: ``round`` itself.
+    """
+    if values and min(values) > -1e5 and max(values) < 1e5:
+        scaled = np.array(values, dtype=np.float64) * 10_000.0
+        nearest = np.rint(scaled)
+        if (np.abs(scaled - nearest) < 0.4999).all():
+            return (nearest / 10_000.0).tolist()
+    return [round(value, 4) for value in values]

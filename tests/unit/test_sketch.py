@@ -87,3 +87,12 @@ def test_containment_of_several_candidates_at_once_equals_one_by_one(
     single = [sketch.containment(new, sketch.decode_sample(s), n) for s, n in samples]
     assert batched == single
     assert batched[0][0] == 1.0 and batched[-1] == (0.0, 0.0)
+
+
+@given(st.lists(st.integers(0, 2**32 - 1), unique=True, max_size=40))
+@settings(max_examples=100, deadline=None)
+def test_an_article_is_looked_up_under_the_keys_of_its_smallest_hashes(values: list[int]) -> None:
+    hashes = np.array(sorted(values), dtype=np.uint32)
+    expected = [sketch.anchor_key(value) for value in hashes[: sketch.ANCHORS_QUERIED]]
+    assert sketch.anchor_keys(hashes) == expected
+    assert all(len(key) == 10 and key.startswith("a:") for key in expected)  # "a:" and 8 hex digits
