@@ -80,6 +80,11 @@ class Output:
     dead: bool = False
 
 
+# A stage agent's handler turns a batch of events into their outputs and gives them to ``Send``.
+Send = Callable[[list[Output | None]], Awaitable[None]]
+BatchHandler = Callable[[list[EventT], Send], Awaitable[None]]
+
+
 async def _send(output: Output) -> Awaitable[Any] | BaseException:
     """Start sending; the broker's acknowledgement is awaited later (a refusal may come at once)."""
     try:
@@ -294,55 +299,67 @@ def create_app(settings: Settings, bootstrap: str, health: WorkerHealth | None =
         """A tagged article goes to ``wire.articles`` unless the tagger says it is not publishable."""
         return Output(articles, outcome.article_id.encode(), outcome.value) if outcome.publishable else None
 
-    @app.agent(raw)
-    @fatal_on_error(health, Stage.EXTRACT)
-    async def extract(stream: faust.StreamT) -> None:
-        in_flight = InFlight(health, Stage.EXTRACT)
-        async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
-            # one partition: the dedupe stage sees every article (key kept for debugging)
-            _, outputs = await in_child("front", Stage.EXTRACT, events,
-                                        lambda outcome: Output(extracted, outcome.article_id.encode(), outcome.value))
-            await deliver(stream, events, outputs, in_flight)
+    def stage_agent(source: faust.TopicT, stage: Stage) -> Callable[[BatchHandler], Any]:
+        """Register ``handle`` as the agent of ``stage``, reading ``source`` in batches.
 
-    @app.agent(extracted)
-    @fatal_on_error(health, Stage.DEDUPE)
-    async def dedupe(stream: faust.StreamT) -> None:
-        in_flight = InFlight(health, Stage.DEDUPE)
+        ``handle(events, send)`` gives ``send`` the batch's outputs: they go to the broker, and each
+        event is acked once its output is there (:func:`deliver`). An agent that fails stops the
+        worker (:func:`fatal_on_error`). The agent keeps ``handle``'s name.
+        """
+
+        def register(handle: BatchHandler) -> Any:
+            @app.agent(source)
+            @fatal_on_error(health, stage)
+            @functools.wraps(handle)
+            async def agent(stream: faust.StreamT) -> None:
+                in_flight = InFlight(health, stage)
+                async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
+                    await handle(events, functools.partial(deliver, stream, events, in_flight=in_flight))
+
+            return agent
+
+        return register
+
+    @stage_agent(raw, Stage.EXTRACT)
+    async def extract(events: list[EventT], send: Send) -> None:
+        # one partition: the dedupe stage sees every article (key kept for debugging)
+        _, outputs = await in_child("front", Stage.EXTRACT, events,
+                                    lambda outcome: Output(extracted, outcome.article_id.encode(), outcome.value))
+        await send(outputs)
+
+    @stage_agent(extracted, Stage.DEDUPE)
+    async def dedupe(events: list[EventT], send: Send) -> None:
         # here, in order, in the agent's own task: cheap, and Faust tables are written from the agent
-        async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
-            outputs: list[Output | None] = []
-            for n, event in enumerate(events):
+        outputs: list[Output | None] = []
+        for n, event in enumerate(events):
+            try:
+                article = pipeline.dedupe(pipeline.decode(Stage.DEDUPE, event.value))
+                outputs.append(Output(deduped, article.id.encode(), article.model_dump_json().encode()))
+            except Exception as exc:
+                outputs.append(letter_for(exc, Stage.DEDUPE, event))
+            pipeline.observe().record()
+            await asyncio.sleep(0)  # let the changelog and the other agents' sends go meanwhile
+            last = n + 1 == len(events)
+            if last or events[n + 1].message.partition != event.message.partition:
+                # the batch's table writes, each key once; Faust sends a table's changelog to the
+                # partition of the event being processed, which it only knows inside the stream
+                _current_event.set(weakref.ref(event))
                 try:
-                    article = pipeline.dedupe(pipeline.decode(Stage.DEDUPE, event.value))
-                    outputs.append(Output(deduped, article.id.encode(), article.model_dump_json().encode()))
-                except Exception as exc:
-                    outputs.append(letter_for(exc, Stage.DEDUPE, event))
-                pipeline.observe().record()
-                await asyncio.sleep(0)  # let the changelog and the other agents' sends go meanwhile
-                last = n + 1 == len(events)
-                if last or events[n + 1].message.partition != event.message.partition:
-                    # the batch's table writes, each key once; Faust sends a table's changelog to the
-                    # partition of the event being processed, which it only knows inside the stream
-                    _current_event.set(weakref.ref(event))
-                    try:
-                        store.flush()
-                    finally:
-                        _current_event.set(None)
-            # the batch's changelog records go to the producer before its outputs: this agent waits for
-            # them, rather than Faust's conductor holding every topic's records back (see CHANGELOG_BUFFER)
-            await app.producer.buffer.flush()
-            await deliver(stream, events, outputs, in_flight)
+                    store.flush()
+                finally:
+                    _current_event.set(None)
+        # the batch's changelog records go to the producer before its outputs: this agent waits for
+        # them, rather than Faust's conductor holding every topic's records back (see CHANGELOG_BUFFER)
+        await app.producer.buffer.flush()
+        await send(outputs)
 
-    @app.agent(deduped)
-    @fatal_on_error(health, Stage.TAG)
-    async def tag(stream: faust.StreamT) -> None:
-        in_flight = InFlight(health, Stage.TAG)
-        async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
-            outcomes, outputs = await in_child("tag", Stage.TAG, events, publish)
-            await deliver(stream, events, outputs, in_flight)
-            for fetched_at in (o.fetched_at for o in outcomes if o.error is None and o.publishable):
-                metrics.ARTICLES_PUBLISHED.inc()
-                if fetched_at is not None:  # live records only: a replay of old pages is no latency
-                    metrics.observe_end_to_end(fetched_at)
+    @stage_agent(deduped, Stage.TAG)
+    async def tag(events: list[EventT], send: Send) -> None:
+        outcomes, outputs = await in_child("tag", Stage.TAG, events, publish)
+        await send(outputs)
+        for fetched_at in (o.fetched_at for o in outcomes if o.error is None and o.publishable):
+            metrics.ARTICLES_PUBLISHED.inc()
+            if fetched_at is not None:  # live records only: a replay of old pages is no latency
+                metrics.observe_end_to_end(fetched_at)
 
     return app

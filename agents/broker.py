@@ -16,8 +16,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, ClassVar
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 POM = REPO_ROOT / "deploy" / "kafka" / "pom.xml"
@@ -40,33 +42,44 @@ def cache_dir() -> Path:
     return cache_root() / f"kafka-{KAFKA_VERSION}"
 
 
-def maven_copy(pom: Path, dest: Path, quiet: bool, *extra: str) -> str | None:
-    """Copy ``pom``'s dependencies from Maven Central into ``dest``; Maven's output when it failed."""
+def maven_fetch(
+    pom: Path, dest: Path, version: str, *, what: str, expect: tuple[str, str], error: type[RuntimeError],
+    quiet: bool = True, extra: tuple[str, ...] = (), tools: dict[str, str] | None = None,
+) -> Path:
+    """Copy ``pom``'s dependencies (``what``, in messages) from Maven Central into ``dest``, once.
+
+    A marker file in ``dest`` says they are all there (a no-op then). ``expect``: a glob that must
+    match in ``dest`` afterwards, and what to call it when it does not; ``tools``: commands needed
+    besides ``mvn``, each with what to say when it is missing; ``error``: what is raised.
+    """
+    marker = dest / ".complete"
+    if marker.exists():
+        return dest
+    needed = {"mvn": f"Maven (mvn) is needed to fetch {what}; install it (apt-get install maven)", **(tools or {})}
+    for tool, missing in needed.items():
+        if shutil.which(tool) is None:
+            raise error(missing)
     dest.mkdir(parents=True, exist_ok=True)
     cmd = ["mvn", "-B", "-f", str(pom), "dependency:copy-dependencies", f"-DoutputDirectory={dest}", *extra]
     if quiet:
         cmd.insert(1, "-q")
     proc = subprocess.run(cmd, capture_output=True, text=True)
-    return None if proc.returncode == 0 else f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    if proc.returncode != 0:
+        raise error(f"mvn could not fetch {what}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    pattern, expected = expect
+    if not any(dest.glob(pattern)):
+        raise error(f"mvn ran but {expected} is in {dest}")
+    marker.write_text(version)
+    return dest
 
 
 def ensure_jars(quiet: bool = True) -> Path:
     """Fetch the broker's jars into the cache with Maven (no-op when already there)."""
-    libs = cache_dir() / "libs"
-    marker = libs / ".complete"
-    if marker.exists():
-        return libs
-    if shutil.which("mvn") is None:
-        raise BrokerError("Maven (mvn) is needed to fetch the Kafka jars; install it (apt-get install maven)")
-    if shutil.which("java") is None:
-        raise BrokerError("Java 17+ is needed to run Kafka; install it (apt-get install openjdk-17-jre-headless)")
-    problem = maven_copy(POM, libs, quiet, "-DincludeScope=runtime")
-    if problem:
-        raise BrokerError(f"mvn could not fetch the Kafka jars:\n{problem}")
-    if not any(libs.glob("kafka_2.13-*.jar")):
-        raise BrokerError(f"mvn ran but no kafka jar is in {libs}")
-    marker.write_text(KAFKA_VERSION)
-    return libs
+    return maven_fetch(
+        POM, cache_dir() / "libs", KAFKA_VERSION, what="the Kafka jars", expect=("kafka_2.13-*.jar", "no kafka jar"),
+        error=BrokerError, quiet=quiet, extra=("-DincludeScope=runtime",),
+        tools={"java": "Java 17+ is needed to run Kafka; install it (apt-get install openjdk-17-jre-headless)"},
+    )
 
 
 def terminate_pid(pid: int, timeout_s: float) -> None:
@@ -116,10 +129,100 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
 
 
 @dataclass
-class LocalBroker:
-    """One KRaft node (broker + controller) whose files live in ``state_dir``."""
+class LocalServer:
+    """A server of our own (the dev broker, the dev OpenSearch), a java process on 127.0.0.1.
+
+    Its files live in ``state_dir``: the pid recorded at start, and its output (``log_file``).
+    Subclasses say how to launch it and how to tell that it is up; starting it, waiting for it,
+    reporting why it did not come up and stopping it are the same for every server.
+    """
 
     state_dir: Path
+    port: int = 0
+
+    NAME: ClassVar[str]  # the server, in messages
+    SCHEME: ClassVar[str] = ""  # of its address
+    PID_NAME: ClassVar[str]  # where its pid is recorded at start, in ``state_dir``
+    LOG_NAME: ClassVar[str]  # its output, in ``state_dir``
+    ERROR: ClassVar[type[RuntimeError]]  # what it raises when it cannot be started
+    STOP_TIMEOUT_S: ClassVar[float]  # SIGTERM, then SIGKILL after this long
+
+    @property
+    def address(self) -> str:
+        """Where clients reach it (said by ``wirefeed broker|opensearch status``)."""
+        return f"{self.SCHEME}127.0.0.1:{self.port}"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.state_dir / self.PID_NAME
+
+    @property
+    def log_file(self) -> Path:
+        return self.state_dir / self.LOG_NAME
+
+    def _recorded_pid(self) -> int:
+        """The pid recorded at start; OSError, ValueError or KeyError when there is none."""
+        return int(self.pid_file.read_text())
+
+    def _forget_pid(self) -> None:
+        """Once stopped: drop what records the pid (nothing by default)."""
+
+    def pid(self) -> int | None:
+        """The recorded pid while that process lives, else None."""
+        try:
+            pid = self._recorded_pid()
+            os.kill(pid, 0)
+        except (OSError, ValueError, KeyError):
+            return None
+        return pid
+
+    def _launch(self, cmd: list[str], **popen: Any) -> subprocess.Popen:
+        """Start ``cmd`` in a session of its own (a Ctrl-C of ours is not its), output to ``log_file``."""
+        log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child process
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, **popen,
+        )
+        log.close()
+        return proc
+
+    def _wait_up(self, proc: subprocess.Popen | None, up: Callable[[], bool], timeout_s: float, poll_s: float) -> None:
+        """Wait until ``up()``; raise with the log's tail when ``proc`` exits first, stop it when time runs out."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if proc is not None and proc.poll() is not None:
+                raise self.ERROR(f"{self.NAME} exited with {proc.returncode}; see {self.log_file}:\n{self._tail()}")
+            if up():
+                return
+            time.sleep(poll_s)
+        self.stop()
+        raise self.ERROR(f"{self.NAME} did not come up within {timeout_s:.0f}s; see {self.log_file}")
+
+    def stop(self, timeout_s: float | None = None) -> bool:
+        """Stop the server (SIGTERM, then SIGKILL); return whether one was running."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        terminate_pid(pid, self.STOP_TIMEOUT_S if timeout_s is None else timeout_s)
+        self._forget_pid()
+        return True
+
+    def _tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+@dataclass
+class LocalBroker(LocalServer):
+    """One KRaft node (broker + controller) whose files live in ``state_dir``."""
+
+    NAME: ClassVar[str] = "Kafka"
+    PID_NAME: ClassVar[str] = "broker.pid"
+    LOG_NAME: ClassVar[str] = "broker.log"
+    ERROR: ClassVar[type[RuntimeError]] = BrokerError
+    STOP_TIMEOUT_S: ClassVar[float] = 30.0
+
     port: int = 9092
     controller_port: int = 9093
     heap: str = "512m"
@@ -131,17 +234,10 @@ class LocalBroker:
     # True once this object launched the java process: only then may its owner stop it
     launched: bool = field(default=False, init=False, compare=False)
 
-    @property
-    def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
+    bootstrap = LocalServer.address  # what Kafka clients call it
 
-    @property
-    def pid_file(self) -> Path:
-        return self.state_dir / "broker.pid"
-
-    @property
-    def log_file(self) -> Path:
-        return self.state_dir / "broker.log"
+    def _forget_pid(self) -> None:
+        self.pid_file.unlink(missing_ok=True)
 
     def _properties(self) -> str:
         data = self.state_dir / "data"
@@ -176,17 +272,6 @@ class LocalBroker:
             "",
         ])
 
-    def pid(self) -> int | None:
-        try:
-            pid = int(self.pid_file.read_text())
-        except (OSError, ValueError):
-            return None
-        try:
-            os.kill(pid, 0)
-        except OSError:
-            return None
-        return pid
-
     def running(self) -> bool:
         return self.pid() is not None and port_open(self.port)
 
@@ -215,13 +300,8 @@ class LocalBroker:
             )
             if fmt.returncode != 0:
                 raise BrokerError(f"formatting Kafka storage failed: {fmt.stderr[-2000:] or fmt.stdout[-2000:]}")
-        log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child process
-        proc = subprocess.Popen(
-            [java, f"-Xmx{self.heap}", f"-Xms{self.heap}", "-XX:+UseG1GC",
-             f"-Dlog4j.configuration=file:{LOG4J}", "-cp", classpath, "kafka.Kafka", str(props)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-        )
-        log.close()
+        proc = self._launch([java, f"-Xmx{self.heap}", f"-Xms{self.heap}", "-XX:+UseG1GC",
+                             f"-Dlog4j.configuration=file:{LOG4J}", "-cp", classpath, "kafka.Kafka", str(props)])
         self.pid_file.write_text(str(proc.pid))
         self.launched = True
         self._proc = proc
@@ -231,25 +311,8 @@ class LocalBroker:
 
     def wait_ready(self, timeout_s: float = 90.0) -> None:
         """Wait until the node answers metadata requests (stop it and raise when it does not)."""
-        proc = getattr(self, "_proc", None)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if proc is not None and proc.poll() is not None:
-                raise BrokerError(f"Kafka exited with {proc.returncode}; see {self.log_file}:\n{self._tail()}")
-            if port_open(self.port) and _metadata_ok(self.bootstrap):
-                return
-            time.sleep(0.3)
-        self.stop()
-        raise BrokerError(f"Kafka did not come up within {timeout_s:.0f}s; see {self.log_file}")
-
-    def stop(self, timeout_s: float = 30.0) -> bool:
-        """Stop the broker (SIGTERM, then SIGKILL); return whether one was running."""
-        pid = self.pid()
-        if pid is None:
-            return False
-        terminate_pid(pid, timeout_s)
-        self.pid_file.unlink(missing_ok=True)
-        return True
+        self._wait_up(getattr(self, "_proc", None), lambda: port_open(self.port) and _metadata_ok(self.bootstrap),
+                      timeout_s, poll_s=0.3)
 
     def kill(self) -> None:
         """SIGKILL the broker (fault tests)."""
@@ -258,12 +321,6 @@ class LocalBroker:
             os.kill(pid, signal.SIGKILL)
             _reap(pid)
             time.sleep(0.2)
-
-    def _tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
 
 
 class LocalCluster:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -22,6 +22,9 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from pipeline.config import ConfigError, Settings, get_settings, misspelt_variables
+
+if TYPE_CHECKING:
+    from agents.broker import LocalServer
 
 ONLY_HELP = "wirefeed.only_help"
 
@@ -168,7 +171,7 @@ def process(
         preload()  # decompress the language model on another core while the rest is imported
         from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-        from pipeline.process import process_lines, process_lines_parallel
+        from pipeline.process import process_lines
         from pipeline.stages import Pipeline
 
         show = (err.is_terminal if progress is None else progress) and not quiet
@@ -178,10 +181,8 @@ def process(
         ))
         size = os.fstat(source.fileno()).st_size if input and input.is_file() else None
         lines = _counted(source, bar, bar.add_task("process", total=size or None, lines=0))
-        if serial or (os.cpu_count() or 1) < 2:
-            stats = process_lines(lines, Pipeline(settings), out, dlq_out)
-        else:
-            stats = process_lines_parallel(lines, settings, out, dlq_out)
+        parallel = not serial and (os.cpu_count() or 1) >= 2
+        stats = process_lines(lines, Pipeline(settings), out, dlq_out, parallel=parallel)
     if not quiet:
         err.print(
             f"[bold]process[/]: {stats.lines} lines -> {stats.articles} articles "
@@ -306,21 +307,26 @@ def broker_start() -> None:
         raise _fail(str(exc)) from None
 
 
-@broker_app.command("stop")
-def broker_stop() -> None:
-    """Stop the local broker."""
+def _stop_and_status_commands(group: typer.Typer, what: str, local: Callable[[], LocalServer]) -> None:
+    """``stop`` and ``status`` of a local dev server (the broker, OpenSearch): the same for each."""
+
+    @group.command("stop", help=f"Stop the local {what}.")
+    def stop() -> None:
+        err.print("stopped" if local().stop() else "not running")
+
+    @group.command("status", help=f"Say whether the local {what} runs (exit 1 when it does not).")
+    def status() -> None:
+        server = local()
+        _say_status(server.running(), server.address, server.pid)
+
+
+def _dev_broker() -> LocalServer:
     from agents.broker import default_broker
 
-    err.print("stopped" if default_broker().stop() else "not running")
+    return default_broker()
 
 
-@broker_app.command("status")
-def broker_status() -> None:
-    """Say whether the local broker runs (exit 1 when it does not)."""
-    from agents.broker import default_broker
-
-    broker = default_broker()
-    _say_status(broker.running(), broker.bootstrap, broker.pid)
+_stop_and_status_commands(broker_app, "broker", _dev_broker)
 
 
 @feeds_app.command("discover")
@@ -430,21 +436,13 @@ def opensearch_start() -> None:
     err.print(f"OpenSearch running at [bold]{url}[/]  (export WIREFEED_OPENSEARCH_URL={url})")
 
 
-@opensearch_app.command("stop")
-def opensearch_stop() -> None:
-    """Stop the local OpenSearch."""
+def _dev_opensearch() -> LocalServer:
     from agents.opensearch import default_node
 
-    err.print("stopped" if default_node().stop() else "not running")
+    return default_node()
 
 
-@opensearch_app.command("status")
-def opensearch_status() -> None:
-    """Say whether the local OpenSearch runs (exit 1 when it does not)."""
-    from agents.opensearch import default_node
-
-    node = default_node()
-    _say_status(node.running(), node.url, node.pid)
+_stop_and_status_commands(opensearch_app, "OpenSearch", _dev_opensearch)
 
 
 def main() -> None:

@@ -15,12 +15,14 @@ import signal
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import datetime
 from email.utils import format_datetime
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 from xml.sax.saxutils import escape
 
 from rich.console import Console
@@ -63,7 +65,25 @@ def render_rss(manifest: list[dict], base_url: str) -> bytes:
     ).encode("utf-8")
 
 
-class SampleServer:
+class LocalHTTPServer:
+    """An HTTP server on 127.0.0.1 (``port`` 0: a free one), served from a daemon thread while a
+    ``with`` block runs: the demo's sample site, and the fake sites of the tests."""
+
+    def __init__(self, handler: Callable[..., BaseHTTPRequestHandler], port: int = 0) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class SampleServer(LocalHTTPServer):
     """Serves ``sample/pages`` and ``/feed.xml`` on 127.0.0.1 from a thread."""
 
     def __init__(self, sample_dir: Path = SAMPLE_DIR) -> None:
@@ -86,8 +106,7 @@ class SampleServer:
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), partial(Handler, directory=str(sample_dir)))
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(partial(Handler, directory=str(sample_dir)), port)
 
     @property
     def feed_url(self) -> str:
@@ -95,14 +114,6 @@ class SampleServer:
 
     def page_urls(self) -> list[str]:
         return [self.base_url + "pages/" + entry["file"] for entry in self.manifest]
-
-    def __enter__(self) -> SampleServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def collect_articles(

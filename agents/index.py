@@ -29,7 +29,7 @@ from pipeline.errors import RecordError
 from pipeline.index.backend import IndexBackend, TransientIndexError
 from pipeline.index.documents import STAGE, action_from_record
 from pipeline.index.sink import Backoff, Batch, BatchLimits, BatchOutcome, Stopped, write_batch
-from pipeline.stages import to_dead_letter
+from pipeline.stages import RunStats, to_dead_letter
 from schemas.names import DeadLetterReason
 
 log = logging.getLogger("wirefeed.index")
@@ -45,12 +45,12 @@ def sink_group(settings: Settings) -> str:
 
 
 @dataclass
-class SinkStats:
+class SinkStats(RunStats):
+    """Records read, and the documents the index acknowledged: written, or stale (it held a newer version)."""
+
     records: int = 0
     written: int = 0
     stale: int = 0
-    dead_letters: int = 0
-    commits: int = 0
     first_record_at: float | None = None  # monotonic time of the first poll that returned records
 
 
@@ -198,7 +198,6 @@ class IndexSink:
             offsets = {tp: OffsetAndMetadata(pos, "", -1) for tp, pos in positions.items()}
             try:
                 self.consumer.commit(offsets)
-                self.stats.commits += 1
                 metrics.INDEX_LAST_COMMIT.set(time.time())
             except CommitFailedError as exc:  # the group rebalanced meanwhile: the new owner replays
                 log.warning("commit failed after a rebalance; the batch will be replayed: %s", exc)

@@ -17,15 +17,14 @@ import json
 import os
 import pwd
 import shutil
-import subprocess
 import tempfile
-import time
 import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
-from agents.broker import REPO_ROOT, cache_root, free_port, maven_copy, port_open, terminate_pid
+from agents.broker import REPO_ROOT, LocalServer, cache_root, free_port, maven_fetch, port_open
 
 OPENSEARCH_VERSION = "2.19.3"
 POM = REPO_ROOT / "deploy" / "opensearch" / "pom.xml"
@@ -52,19 +51,10 @@ def cache_dir() -> Path:
 
 def ensure_distribution(quiet: bool = True) -> Path:
     """Fetch the zip and the analysis module into the cache with Maven (no-op when there)."""
-    dist = cache_dir() / "dist"
-    marker = dist / ".complete"
-    if marker.exists():
-        return dist
-    if shutil.which("mvn") is None:
-        raise OpenSearchError("Maven (mvn) is needed to fetch OpenSearch; install it (apt-get install maven)")
-    problem = maven_copy(POM, dist, quiet)
-    if problem:
-        raise OpenSearchError(f"mvn could not fetch OpenSearch:\n{problem}")
-    if not (dist / f"opensearch-{OPENSEARCH_VERSION}.zip").exists():
-        raise OpenSearchError(f"mvn ran but no opensearch zip is in {dist}")
-    marker.write_text(OPENSEARCH_VERSION)
-    return dist
+    return maven_fetch(
+        POM, cache_dir() / "dist", OPENSEARCH_VERSION, what="OpenSearch",
+        expect=(f"opensearch-{OPENSEARCH_VERSION}.zip", "no opensearch zip"), error=OpenSearchError, quiet=quiet,
+    )
 
 
 def opensearch_home() -> Path:
@@ -118,10 +108,16 @@ def _jvm_options(state: Path, heap: str) -> str:
 
 
 @dataclass
-class LocalOpenSearch:
+class LocalOpenSearch(LocalServer):
     """One node whose data, logs and config live in ``state_dir`` (every parent traversable by nobody)."""
 
-    state_dir: Path
+    NAME: ClassVar[str] = "OpenSearch"
+    SCHEME: ClassVar[str] = "http://"
+    PID_NAME: ClassVar[str] = "node.json"  # {"pid", "port"}: the port is kept after a stop
+    LOG_NAME: ClassVar[str] = "opensearch.out"
+    ERROR: ClassVar[type[RuntimeError]] = OpenSearchError
+    STOP_TIMEOUT_S: ClassVar[float] = 60.0
+
     port: int = 0  # 0: a free port, chosen at start and remembered in the state dir
     heap: str = "512m"
 
@@ -129,27 +125,12 @@ class LocalOpenSearch:
         self.state_dir = Path(self.state_dir)
         if not self.port:
             with contextlib.suppress(OSError, ValueError, KeyError):
-                self.port = int(json.loads(self.info_file.read_text())["port"])
+                self.port = int(json.loads(self.pid_file.read_text())["port"])
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    url = LocalServer.address
 
-    @property
-    def info_file(self) -> Path:
-        return self.state_dir / "node.json"
-
-    @property
-    def log_file(self) -> Path:
-        return self.state_dir / "opensearch.out"
-
-    def pid(self) -> int | None:
-        try:
-            pid = int(json.loads(self.info_file.read_text())["pid"])
-            os.kill(pid, 0)
-        except (OSError, ValueError, KeyError):
-            return None
-        return pid
+    def _recorded_pid(self) -> int:
+        return int(json.loads(self.pid_file.read_text())["pid"])
 
     def running(self) -> bool:
         return self.pid() is not None and bool(self.port) and self._healthy()
@@ -201,37 +182,13 @@ class LocalOpenSearch:
             "OPENSEARCH_TMPDIR": str(state / "tmp"),
             "JAVA_HOME": _java_home(),
         }
-        log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child process
-        proc = subprocess.Popen(
+        proc = self._launch(
             [str(home / "bin" / "opensearch")], cwd=str(state), env=env,
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
             **({"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []} if user else {}),
         )
-        log.close()
-        self.info_file.write_text(json.dumps({"pid": proc.pid, "port": self.port}))
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise OpenSearchError(f"OpenSearch exited with {proc.returncode}; see {self.log_file}:\n{self._tail()}")
-            if self._healthy():
-                return self.url
-            time.sleep(0.5)
-        self.stop()
-        raise OpenSearchError(f"OpenSearch did not come up within {timeout_s:.0f}s; see {self.log_file}")
-
-    def stop(self, timeout_s: float = 60.0) -> bool:
-        """Stop the node (SIGTERM, then SIGKILL); return whether one was running."""
-        pid = self.pid()
-        if pid is None:
-            return False
-        terminate_pid(pid, timeout_s)
-        return True
-
-    def _tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+        self.pid_file.write_text(json.dumps({"pid": proc.pid, "port": self.port}))
+        self._wait_up(proc, self._healthy, timeout_s, poll_s=0.5)
+        return self.url
 
 
 def _java_home() -> str:

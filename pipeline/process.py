@@ -1,6 +1,6 @@
 """The offline twin: RawPage JSONL in, Article JSONL out, dead letters to a file.
 
-``process_lines`` runs every stage in this process. ``process_lines_parallel`` gives the
+``process_lines`` runs every stage in this process, or (``parallel=True``) gives the
 same records, in the same order, but parses and extracts in the stage runner's child
 (``pipeline.runner``, the same runner the stream's worker uses) while this process dedupes
 and tags the previous batch: the two halves of ``Pipeline.run`` on two cores.
@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import IO
 
-from pipeline.config import Settings
 from pipeline.runner import Outcome, StageRunner
-from pipeline.stages import Pipeline, count_dead_letter, to_dead_letter
+from pipeline.stages import Pipeline, RunStats, count_dead_letter, to_dead_letter
 from schemas import Article, DeadLetter
 from schemas.names import Stage
 
@@ -27,12 +26,13 @@ BATCHES_AHEAD = 2
 
 
 @dataclass
-class ProcessStats:
+class ProcessStats(RunStats):
+    """Each input line ends as an article (some of them duplicates), a dead letter, or dropped."""
+
     lines: int = 0
     articles: int = 0
     duplicates: int = 0
     dropped: int = 0
-    dead_letters: int = 0
 
     def too_many_errors(self, max_errors: int | None = None, max_ratio: float | None = None) -> str | None:
         """Why the run failed (more dead letters than allowed), or None.
@@ -78,6 +78,10 @@ class _Writer:
             self.stats.dropped += 1
 
 
+# what one input line came to (an article, a dead letter, or nothing: dropped), with the line
+Result = tuple[Article | DeadLetter | None, bytes | str]
+
+
 def _stripped(lines: Iterable[bytes | str]) -> Iterator[bytes | str]:
     for line in lines:
         yield line.rstrip(b"\r\n") if isinstance(line, bytes) else line.rstrip("\r\n")
@@ -88,44 +92,46 @@ def process_lines(
     pipeline: Pipeline,
     out: IO[str],
     dlq: IO[str] | None = None,
+    *,
+    parallel: bool = False,
 ) -> ProcessStats:
-    """Run every line through the pipeline; write each result as one JSON line."""
+    """Run every line through the pipeline; write each result as one JSON line.
+
+    With ``parallel``, parse + extract run in the stage runner's child while ``pipeline`` dedupes
+    and tags: the same records in the same order, on two cores.
+    """
     writer = _Writer(out, dlq, pipeline.settings.dlq_original_chars)
-    for line in _stripped(lines):
-        writer.write(pipeline.run(line), line)
-        pipeline.observe().record()
+    results = _results_in_two_processes if parallel else _results_in_this_process
+    for result, line in results(_stripped(lines), pipeline):
+        writer.write(result, line)
     return writer.stats
 
 
-def process_lines_parallel(
-    lines: Iterable[bytes | str],
-    settings: Settings,
-    out: IO[str],
-    dlq: IO[str] | None = None,
-) -> ProcessStats:
-    """As :func:`process_lines`, with parse + extract in the stage runner's child (same output, same order)."""
-    pipeline = Pipeline(settings)
-    writer = _Writer(out, dlq, settings.dlq_original_chars)
-    limit = settings.dlq_original_chars
-    # fork: the child starts at once with everything imported; it only runs pure stage code
-    with StageRunner(settings, steps=("front",), start_method="fork") as runner:
-        pending: deque[tuple[list[bytes | str], Future[list[Outcome]]]] = deque()
-        source = _stripped(lines)
+def _results_in_this_process(lines: Iterator[bytes | str], pipeline: Pipeline) -> Iterator[Result]:
+    for line in lines:
+        yield pipeline.run(line), line
+        pipeline.observe().record()
 
-        def finish_oldest() -> None:
+
+def _results_in_two_processes(lines: Iterator[bytes | str], pipeline: Pipeline) -> Iterator[Result]:
+    limit = pipeline.settings.dlq_original_chars
+    # fork: the child starts at once with everything imported; it only runs pure stage code
+    with StageRunner(pipeline.settings, steps=("front",), start_method="fork") as runner:
+        pending: deque[tuple[list[bytes | str], Future[list[Outcome]]]] = deque()
+
+        def finish_oldest() -> Iterator[Result]:
             batch, future = pending.popleft()
             for line, front in zip(batch, future.result(), strict=True):
                 front.observed.record()
                 if front.article is None:
                     assert front.error is not None
-                    writer.write(to_dead_letter(front.error, Stage.EXTRACT, line, limit), line)
+                    yield to_dead_letter(front.error, Stage.EXTRACT, line, limit), line
                 else:
-                    writer.write(pipeline.run_back(front.article, line), line)
+                    yield pipeline.run_back(front.article, line), line
 
-        while batch := list(islice(source, BATCH_LINES)):
+        while batch := list(islice(lines, BATCH_LINES)):
             pending.append((batch, runner.submit("front", batch)))
             if len(pending) > BATCHES_AHEAD:
-                finish_oldest()
+                yield from finish_oldest()
         while pending:
-            finish_oldest()
-    return writer.stats
+            yield from finish_oldest()

@@ -63,6 +63,14 @@ def count_dead_letter(letter: DeadLetter) -> None:
 
 
 @dataclass
+class RunStats:
+    """What a command's run over records counts, whatever else it counts: the dead letters it sent
+    (``process``: to its DLQ file; the index sink: to ``wire.dlq``). Each command says what else."""
+
+    dead_letters: int = 0
+
+
+@dataclass
 class Observed:
     """What the stages measured for one record, for the metrics of the process that serves them."""
 

@@ -6,6 +6,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from agents.demo import LocalHTTPServer
 from agents.kafka import ensure_topics, make_consumer
 from agents.processes import start_cli as start_cli  # re-exported for the tests
 from agents.processes import stop_process as stop  # noqa: F401 - re-exported for the tests
@@ -86,12 +87,11 @@ def wait_for(predicate, timeout_s: float = 60, interval_s: float = 0.5) -> bool:
     return False
 
 
-class Routes:
+class Routes(LocalHTTPServer):
     """A tiny HTTP server on 127.0.0.1 for reader tests: path -> handler(request) -> (status, headers, body)."""
 
     def __init__(self, routes: dict) -> None:  # noqa: ANN001
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from http.server import BaseHTTPRequestHandler
 
         self.routes = routes
         self.hits: list[tuple[str, dict[str, str]]] = []
@@ -116,20 +116,10 @@ class Routes:
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(Handler)
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
         return f"http://{host}:{self.port}{path}"
-
-    def __enter__(self) -> Routes:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class CountingStore(dict):

@@ -23,7 +23,8 @@ import threading
 import time
 import zlib
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
@@ -211,6 +212,37 @@ class RobotsGate(Protocol):
     def delay(self, scheme: str, host: str, port: int) -> float | None: ...
 
 
+class HostTurns:
+    """Per-host politeness: at most ``concurrency`` requests to one host at once, and each let go at
+    least a delay (``delay_s``, or the longer one a caller asks for) after the previous one."""
+
+    def __init__(self, concurrency: int, delay_s: float) -> None:
+        self.delay_s = delay_s
+        self._slots: dict[str, threading.BoundedSemaphore] = defaultdict(
+            lambda: threading.BoundedSemaphore(concurrency)
+        )
+        self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def turn(self, host: str, delay_s: float = 0.0) -> Iterator[None]:
+        """Hold one of ``host``'s slots, from its turn (the longer of the two delays) to the block's end."""
+        with self._slots[host]:
+            self.wait(host, max(self.delay_s, delay_s))
+            yield
+
+    def wait(self, host: str, delay_s: float) -> None:
+        """Block until ``delay_s`` has passed since the last request to ``host`` was let go; it is ours then."""
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                ready_at = self._last.get(host, float("-inf")) + delay_s
+                if now >= ready_at:
+                    self._last[host] = now
+                    return
+            time.sleep(min(ready_at - now, 1.0))
+
+
 class PoliteClient:
     """An httpx client with the policy, caps, per-host concurrency and delay, and optional robots.txt."""
 
@@ -231,7 +263,7 @@ class PoliteClient:
         self.user_agent = user_agent
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
-        self.per_host_delay_s = per_host_delay_s
+        self.turns = HostTurns(per_host_concurrency, per_host_delay_s)
         self.deadline_s = deadline_s if deadline_s is not None else max(timeout_s * 2, 30.0)
         self.robots: RobotsGate | None = None
         self.clock: Callable[[], float] = time.monotonic  # the whole-response deadline's clock (tests step it)
@@ -245,24 +277,9 @@ class PoliteClient:
             limits=httpx.Limits(max_keepalive_connections=0),
             transport=transport,
         )
-        self._slots: dict[str, threading.BoundedSemaphore] = defaultdict(
-            lambda: threading.BoundedSemaphore(per_host_concurrency)
-        )
-        self._last: dict[str, float] = {}
-        self._lock = threading.Lock()
 
     def close(self) -> None:
         self._client.close()
-
-    def _wait_turn(self, host: str, delay_s: float) -> None:
-        while True:
-            with self._lock:
-                now = time.monotonic()
-                ready_at = self._last.get(host, float("-inf")) + delay_s
-                if now >= ready_at:
-                    self._last[host] = now
-                    return
-            time.sleep(min(ready_at - now, 1.0))
 
     def get(self, url: str, etag: str | None = None, last_modified: str | None = None) -> Response:
         """GET with conditional headers; follows at most ``max_redirects`` checked redirects."""
@@ -291,11 +308,8 @@ class PoliteClient:
         self, target: Target, headers: dict[str, str], max_bytes: int | None = None, truncate: bool = False
     ) -> tuple[int, str | None, Response | None]:
         """One request to a checked target, in the host's turn (robots.txt fetches come through here too)."""
-        delay = self.per_host_delay_s
-        if self.robots is not None:
-            delay = max(delay, self.robots.delay(target.scheme, target.host, target.port) or 0.0)
-        with self._slots[target.host]:
-            self._wait_turn(target.host, delay)
+        crawl_delay = self.robots.delay(target.scheme, target.host, target.port) if self.robots is not None else None
+        with self.turns.turn(target.host, crawl_delay or 0.0):
             return self._get_once(target, headers, max_bytes or self.max_bytes, truncate)
 
     def _get_once(

@@ -174,24 +174,19 @@ class PollResult:
     not_modified: bool = False
 
 
+@dataclass(eq=False)
 class Reader:
     """Polls feeds on their intervals and publishes each new (or updated) item's page once."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        feeds: list[FeedConfig],
-        client: PoliteClient,
-        publish: Publish,
-        state: ReaderState,
-        on_close: Callable[[], None] | None = None,
-    ) -> None:
-        self.settings = settings
-        self.feeds = feeds
-        self.client = client
-        self.publish = publish
-        self.state = state
-        self._on_close = on_close  # e.g. flush and close the producer behind ``publish``
+    settings: Settings
+    feeds: list[FeedConfig]
+    client: PoliteClient
+    publish: Publish
+    state: ReaderState
+    on_close: Callable[[], None] | None = None  # e.g. flush and close the producer behind ``publish``
+
+    def __post_init__(self) -> None:
+        settings, client, state = self.settings, self.client, self.state
         # robots.txt is read for sitemap discovery (``type: site``) even when it is not enforced
         self.robots = client.robots if isinstance(client.robots, RobotsCache) else RobotsCache(
             client, settings.user_agent, ttl_s=settings.robots_ttl_s)
@@ -201,15 +196,15 @@ class Reader:
         self._running_lock = threading.Lock()
         self._finished = threading.Event()  # a poll ended since the state was last saved
         self._results: list[PollResult] = []  # polls ended since the last "poll done" line (run)
-        for feed in feeds:  # failures in a row survive a restart (the state file): so does the alert
+        for feed in self.feeds:  # failures in a row survive a restart (the state file): so does the alert
             metrics.FEED_CONSECUTIVE_FAILURES.labels(self._label(feed)).set(state.feed(feed.url).failures)
 
     def close(self) -> None:
         self._feed_pool.shutdown(wait=True)
         self.client.close()
         self.state.save()
-        if self._on_close is not None:
-            self._on_close()
+        if self.on_close is not None:
+            self.on_close()
 
     def due(self, now: float) -> list[FeedConfig]:
         with self._running_lock:

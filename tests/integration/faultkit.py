@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from agents.kafka import ensure_topics
 from pipeline.config import Settings
@@ -265,10 +266,10 @@ def feed_site(run: str, items: int, page_delay_s: float) -> Routes:
     return site
 
 
-@dataclass
-class StreamSetup:
+class StreamSetup(NamedTuple):
     """A fault test's stream: the environment its processes get, their settings (topics created),
-    and a short tag of this run that keeps its page ids apart from other runs on the same broker."""
+    and a short tag of this run that keeps its page ids apart from other runs on the same broker.
+    A tuple, so a test takes what it needs: ``env, settings, run = stream_setup(...)``."""
 
     env: dict[str, str]
     settings: Settings

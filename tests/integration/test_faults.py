@@ -108,8 +108,7 @@ def assert_complete_and_idempotent(ledger: Ledger, logs: list[Path], ignore: tup
 def test_worker_sigkilled_mid_stream_loses_nothing_and_redelivers_identical_records(
     tmp_path: Path, isolated_env: dict[str, str], kafka_bootstrap: str
 ) -> None:
-    setup = stream_setup(isolated_env, kafka_bootstrap)
-    env, settings, run = setup.env, setup.settings, setup.run
+    env, settings, run = stream_setup(isolated_env, kafka_bootstrap)
     values, ledger = inputs(run, PAGES)
     produce_all(settings, kafka_bootstrap, values)
 
@@ -287,8 +286,7 @@ def test_worker_stopped_gracefully_mid_batch_with_slow_pages_loses_nothing(
     # Faust's take() acked a whole batch when the agent left it, shutdown included: a SIGTERM while slow
     # pages were in the stage process lost 26-42 of 100. Input is acked only once its output is on the broker.
     pages = 100
-    setup = stream_setup(isolated_env, kafka_bootstrap)
-    env, settings, run = setup.env, setup.settings, setup.run
+    env, settings, run = stream_setup(isolated_env, kafka_bootstrap)
     values = [(None, json.dumps(slow_page(i, run)).encode()) for i in range(pages)]
     ledger = Ledger(expected_ids={input_id(page(i, run)["url"]) for i in range(pages)}, expected_markers=set())
     produce_all(settings, kafka_bootstrap, values)
@@ -320,8 +318,7 @@ def test_stage_process_sigkilled_is_replaced_and_loses_nothing(
     # lost) and /healthz and /readyz stayed 200. Now the child is replaced and its batch re-run.
     pages = 3000
     port = free_port()
-    setup = stream_setup(isolated_env, kafka_bootstrap, WIREFEED_METRICS_PORT=str(port))
-    env, settings, run = setup.env, setup.settings, setup.run
+    env, settings, run = stream_setup(isolated_env, kafka_bootstrap, WIREFEED_METRICS_PORT=str(port))
     values, ledger = inputs(run, pages)
     produce_all(settings, kafka_bootstrap, values)
     follower = Follower(settings, kafka_bootstrap, ledger)
@@ -380,8 +377,7 @@ def test_two_workers_on_one_machine_share_the_stream(
     # Scaling out as the README says: the second `wirefeed worker` with the same WIREFEED_DATA_DIR crashed
     # on the RocksDB lock of the dedupe table. Each worker now claims a state directory of its own.
     pages = 400
-    setup = stream_setup(isolated_env, kafka_bootstrap)
-    env, settings, run = setup.env, setup.settings, setup.run
+    env, settings, run = stream_setup(isolated_env, kafka_bootstrap)
     values, ledger = inputs(run, pages)
     follower = Follower(settings, kafka_bootstrap, ledger)
     logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]

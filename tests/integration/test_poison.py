@@ -66,8 +66,7 @@ def read_all(settings: Settings, bootstrap: str, topic: str, until: int, timeout
 def test_every_kind_of_poison_on_every_topic_is_one_dead_letter_and_good_records_still_arrive(
     tmp_path: Path, isolated_env: dict[str, str], kafka_bootstrap: str
 ) -> None:
-    setup = stream_setup(isolated_env, kafka_bootstrap)
-    env, settings, run = setup.env, setup.settings, setup.run
+    env, settings, run = stream_setup(isolated_env, kafka_bootstrap)
     pipeline = Pipeline(settings)
     raw_good = json.dumps(page(0, run)).encode()
     extracted_good = pipeline.run_front(json.dumps(page(1, run))).model_dump_json().encode()

@@ -41,7 +41,6 @@ def test_bad_lines_become_dead_letters_and_the_rest_goes_on() -> None:
 
 
 def test_the_two_process_run_gives_the_same_records_in_the_same_order() -> None:
-    from pipeline.process import process_lines_parallel
     from tests.bad_input_cases import CASES
     from tests.conftest import SEEDS
 
@@ -53,7 +52,7 @@ def test_the_two_process_run_gives_the_same_records_in_the_same_order() -> None:
     serial_out, serial_dlq = io.StringIO(), io.StringIO()
     serial = process_lines(lines, Pipeline(Settings()), serial_out, serial_dlq)
     parallel_out, parallel_dlq = io.StringIO(), io.StringIO()
-    parallel = process_lines_parallel(lines, Settings(), parallel_out, parallel_dlq)
+    parallel = process_lines(lines, Pipeline(Settings()), parallel_out, parallel_dlq, parallel=True)
 
     assert parallel == serial and serial.duplicates >= 2
     assert parallel_out.getvalue() == serial_out.getvalue()

@@ -152,13 +152,13 @@ def test_disallowed_pages_are_never_requested_and_counted_and_crawl_delay_is_kep
                               max_bytes=100_000, max_redirects=2, per_host_concurrency=2, per_host_delay_s=0)
         RobotsCache(client, settings.user_agent).attach()
         turns: list[float] = []  # when the client let each request to the host go (its clock)
-        take_turn = client._wait_turn
+        take_turn = client.turns.wait
 
         def recorded_turn(host: str, delay_s: float) -> None:
             take_turn(host, delay_s)
             turns.append(time.monotonic())
 
-        client._wait_turn = recorded_turn  # type: ignore[method-assign]
+        client.turns.wait = recorded_turn  # type: ignore[method-assign]
         sink = Sink()
         before = robots_errors()
         reader = Reader(settings, [FeedConfig(srv.url("/rss"), "polite")], client, sink,

@@ -15,6 +15,7 @@ from pipeline.text import lower_word_tokens, lower_word_tokens_from_pieces, matc
 from tests.conftest import SEEDS
 
 HANDWRITTEN = Path(__file__).resolve().parents[1] / "fixtures/tagging/handwritten.txt"
+DESKS = HANDWRITTEN.parent / "desks.txt"  # one short article for each of the common news desks
 POLITICS, CONFLICT, ECONOMY = "medtop:11000000", "medtop:16000000", "medtop:04000000"
 FIVE = ["medtop:04000000", "medtop:01000000", "medtop:11000000", "medtop:15000000", "medtop:13000000"]
 
@@ -67,15 +68,28 @@ def test_each_of_the_five_news_classes_wins_its_own_article(tagger, title, body,
     assert _best_of_five(tagger.tag(title, body)) == expected
 
 
+def _labelled_blocks(path: Path) -> list[list[str]]:
+    """The articles of a hand-labelled fixture (tests/fixtures/tagging/README.md): each a list of
+    lines, the "## id | primary | others" head first, then the title, then the body."""
+    return [block.splitlines() for block in path.read_text("utf-8").strip().split("\n\n")]
+
+
+def _labelled_articles(path: Path) -> list[tuple[str, str, str]]:
+    """(primary topic code, title, body) of each article of a hand-labelled fixture."""
+    return [(f"medtop:{int(head.split('|')[1]):02d}000000", title, "\n".join(body))
+            for head, title, *body in _labelled_blocks(path)]
+
+
+def _article_ids(path: Path) -> list[str]:
+    return [head.split("|")[0].strip("# ") for head, *_ in _labelled_blocks(path)]
+
+
 def test_handwritten_five_class_articles_are_mostly_right(tagger) -> None:
-    blocks = HANDWRITTEN.read_text("utf-8").strip().split("\n\n")
     total = right = 0
-    for block in blocks:
-        head, title, *body = block.splitlines()
-        primary = f"medtop:{int(head.split('|')[1]):02d}000000"
+    for primary, title, body in _labelled_articles(HANDWRITTEN):
         if primary in FIVE:
             total += 1
-            right += _best_of_five(tagger.tag(title, "\n".join(body))) == primary
+            right += _best_of_five(tagger.tag(title, body)) == primary
     assert total >= 60
     assert right / total >= 0.9
 
@@ -132,12 +146,11 @@ def test_seed_entities_cover_russia_ukraine_and_the_capitals(tagger) -> None:
 
 
 def test_aliases_and_spelling_variants_become_one_canonical_entity(tagger) -> None:
-    tags = tagger.tag(
-        None,
+    entities = _entities(
+        tagger, None,
         "Kim Jong-un met officials in the DPRK capital. The Democratic People's Republic of Korea said "
         "Kim Jong Un would travel to Moscow. Putin welcomed him; the U.S. and the UN objected.",
     )
-    entities = {e.name: e for e in tags.entities}
     assert entities["Kim Jong Un"].count == 2
     assert entities["North Korea"].count == 2 and entities["North Korea"].iso == "KP"
     assert entities["Vladimir Putin"].count == 1
@@ -428,20 +441,10 @@ def test_an_exact_case_term_of_one_topic_leaves_the_word_plain_for_the_others() 
     assert topic_evidence_of(lexicon, None, "the heat won their nba game")["medtop:15000000"] == 2.0
 
 
-@pytest.mark.parametrize(
-    ("title", "body", "desk"),
-    [
-        ("Astronomers spot a supernova", "The exploding star was seen from an observatory in Chile.", "13"),
-        ("Goalie stops 40 shots", "The netminder kept the puck out through every penalty kill.", "15"),
-        ("Lender's net loss narrows", "The bank reported a narrower quarterly loss on higher trading volume.", "04"),
-        ("Rebels ambush convoy", "Militiamen fired rocket propelled grenades at the trucks.", "16"),
-        ("Parliament ratifies treaty", "Lawmakers ratified the accord at a summit meeting.", "11"),
-        ("Spammers face new law", "Unsolicited e-mail and botnet operators are the target.", "13"),
-    ],
-)
-def test_the_vocabulary_covers_the_common_news_desks(title, body, desk) -> None:
+@pytest.mark.parametrize(("primary", "title", "body"), _labelled_articles(DESKS), ids=_article_ids(DESKS))
+def test_the_vocabulary_covers_the_common_news_desks(primary, title, body) -> None:
     scores = TopicClassifier().scores(title, body)
-    assert max((c for c in scores if c in TOPS), key=scores.get) == f"medtop:{desk}000000"
+    assert max((c for c in scores if c in TOPS), key=scores.get) == primary
 
 
 def test_everyday_senses_of_topic_words_need_support() -> None:
