@@ -143,7 +143,7 @@ class Stories:
         norm = math.sqrt(sum(map(mul, values, values))) or 1.0
         vector = dict(zip(vector, map(truediv, values, repeat(norm)), strict=False))
         heavy = sorted(vector, key=vector.__getitem__, reverse=True)  # ties: in the article's order
-        posted = dict(zip(terms, found, strict=True))
+        posted = dict(zip(about.terms, found, strict=True))
         scored = self._candidates(vector, heavy[:QUERY_TERMS], posted, about, idf, at, since)
         if scored and scored[0][0] >= JOIN:
             _score, story, record = scored[0]
