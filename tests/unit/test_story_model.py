@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import copy
-import math
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from pipeline.config import Settings
 from pipeline.dedupe import Deduper, stories
@@ -161,17 +158,3 @@ def test_state_written_by_the_previous_story_model_is_read_and_then_forgotten() 
     assert model.assign("new", about({"putin": 3, "summit": 2}), 1_600, 0)[0] == "new"
     assert model.expire("old", 2_000)
     assert "s:old" not in store and "f:e:putin" not in store
-
-
-@given(st.lists(st.one_of(
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.floats(0, 10),
-    st.integers(0, 10**6).map(lambda n: n / 20_000),  # exact and near ties at the fourth decimal
-    st.integers(0, 10**6).map(lambda n: n / 10_000 + 5e-5),
-), max_size=60))
-@settings(max_examples=300, deadline=None)
-def test_centroid_weights_are_rounded_exactly_as_round_does(values: list[float]) -> None:
-    # stored centroids must not depend on how the rounding is computed: same floats, same sign of zero
-    expected = [round(value, 4) for value in values]
-    got = stories.round4(values)
-    assert [(v, math.copysign(1, v)) for v in got] == [(v, math.copysign(1, v)) for v in expected]
