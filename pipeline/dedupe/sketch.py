@@ -62,11 +62,13 @@ def _power_tables(length: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 # Punctuation outside ASCII, as whole UTF-8 sequences: U+00A0-U+00BF (no-break space,
-# guillemets, inverted marks: C2 A0..BF), U+2000-U+206F general punctuation (dashes, curly
+# guillemets, inverted marks: C2 A0..BF), U+2000-U+207F general punctuation (dashes, curly
 # quotes, ellipsis: E2 80/81 xx) and U+3000-U+303F CJK punctuation (E3 80 xx). They are
 # blanked to spaces before the word mask: separators, like ASCII punctuation.
 _PUNCT_2 = re.compile(rb"\xc2[\xa0-\xbf]")
-_PUNCT_3 = re.compile(rb"(?:\xe2[\x80\x81]|\xe3\x80)[\x80-\xbf]")
+# (one pattern per lead byte: a pattern that starts with a literal is searched for fast, 1.6x)
+_PUNCT_3 = re.compile(rb"\xe2[\x80\x81][\x80-\xbf]")
+_PUNCT_CJK = re.compile(rb"\xe3\x80[\x80-\xbf]")
 # byte -> 1 for a word byte, 0 for a separator (bytes.translate runs in C, one pass)
 _WORD_TABLE = bytes(_IS_WORD.astype(np.uint8))
 
@@ -75,8 +77,10 @@ def _word_mask(raw: bytes) -> tuple[bytes, np.ndarray, np.ndarray | None]:
     """(the bytes with punctuation blanked, is a word byte, starts a CJK character or None)."""
     if b"\xc2" in raw:
         raw = _PUNCT_2.sub(b"  ", raw)
-    if b"\xe2\x80" in raw or b"\xe2\x81" in raw or b"\xe3\x80" in raw:
+    if b"\xe2\x80" in raw or b"\xe2\x81" in raw:
         raw = _PUNCT_3.sub(b"   ", raw)
+    if b"\xe3\x80" in raw:
+        raw = _PUNCT_CJK.sub(b"   ", raw)
     word = np.frombuffer(raw.translate(_WORD_TABLE), dtype=np.bool_)
     if raw.isascii() or b"\x01" not in raw.translate(_CJK_LEAD):
         return raw, word, None
