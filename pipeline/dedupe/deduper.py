@@ -17,9 +17,11 @@ Store layout (keys short on purpose: the state budget is 2 KB per retained artic
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
@@ -108,13 +110,10 @@ class Deduper:
     def _near(self, hashes: np.ndarray, keys: list[str], since: int) -> str | None:
         """The first-seen original this text is a copy of, if any (``keys``: its anchor keys)."""
         get = self.store.get
-        postings = [get(key, ()) for key in keys]
-        candidates = list(dict.fromkeys(c for ids in postings for c in ids))  # first-seen order
+        postings = list(map(get, keys, repeat(())))
+        candidates = list(dict.fromkeys(chain.from_iterable(postings)))  # first-seen order
         if len(candidates) > MAX_CANDIDATES:  # most votes first: the likeliest copies are checked
-            votes = dict.fromkeys(candidates, 0)
-            for ids in postings:
-                for candidate in ids:
-                    votes[candidate] += 1
+            votes = Counter(chain.from_iterable(postings))
             candidates = sorted(candidates, key=lambda c: -votes[c])[:MAX_CANDIDATES]
         live: list[tuple[str, dict[str, Any]]] = []
         for candidate in candidates:
@@ -202,8 +201,7 @@ class Deduper:
             del self.store[hash_key]
         if "x" in record:
             sample = sketch.decode_sample(record["x"])
-            for value in sample[[rank for rank in record["a"] if rank < len(sample)]]:
-                key = sketch.anchor_key(value)
+            for key in sketch.anchor_keys(sample[[rank for rank in record["a"] if rank < len(sample)]]):
                 ids = [i for i in self.store.get(key, ()) if i != article_id]
                 if ids:
                     self.store[key] = ids

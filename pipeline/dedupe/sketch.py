@@ -21,7 +21,7 @@ because sketches written by one worker are read by the next.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import re
 
 import numpy as np
@@ -35,7 +35,8 @@ ANCHORS_QUERIED = 24  # smallest hashes a new article looks up (an extended copy
 
 # kana and CJK ideographs: the UTF-8 lead bytes of their characters (see pipeline.text)
 _CJK_FIRST, _CJK_LAST = CHARACTER_WORD_LEAD_BYTES[0], CHARACTER_WORD_LEAD_BYTES[-1]
-_CJK_LEAD = re.compile(b"[%c-%c]" % (_CJK_FIRST, _CJK_LAST))
+# byte -> 1 for a lead byte of those characters (found by bytes.translate, C, ~4x a regex search)
+_CJK_LEAD = bytes(1 if _CJK_FIRST <= code <= _CJK_LAST else 0 for code in range(256))
 _U64 = np.uint64
 _M1 = _U64(0xFF51AFD7ED558CCD)
 _P = _U64(0x9E3779B97F4A7C15)
@@ -61,11 +62,13 @@ def _power_tables(length: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 # Punctuation outside ASCII, as whole UTF-8 sequences: U+00A0-U+00BF (no-break space,
-# guillemets, inverted marks: C2 A0..BF), U+2000-U+206F general punctuation (dashes, curly
+# guillemets, inverted marks: C2 A0..BF), U+2000-U+207F general punctuation (dashes, curly
 # quotes, ellipsis: E2 80/81 xx) and U+3000-U+303F CJK punctuation (E3 80 xx). They are
 # blanked to spaces before the word mask: separators, like ASCII punctuation.
 _PUNCT_2 = re.compile(rb"\xc2[\xa0-\xbf]")
-_PUNCT_3 = re.compile(rb"(?:\xe2[\x80\x81]|\xe3\x80)[\x80-\xbf]")
+# (one pattern per lead byte: a pattern that starts with a literal is searched for fast, 1.6x)
+_PUNCT_3 = re.compile(rb"\xe2[\x80\x81][\x80-\xbf]")
+_PUNCT_CJK = re.compile(rb"\xe3\x80[\x80-\xbf]")
 # byte -> 1 for a word byte, 0 for a separator (bytes.translate runs in C, one pass)
 _WORD_TABLE = bytes(_IS_WORD.astype(np.uint8))
 
@@ -74,10 +77,12 @@ def _word_mask(raw: bytes) -> tuple[bytes, np.ndarray, np.ndarray | None]:
     """(the bytes with punctuation blanked, is a word byte, starts a CJK character or None)."""
     if b"\xc2" in raw:
         raw = _PUNCT_2.sub(b"  ", raw)
-    if b"\xe2\x80" in raw or b"\xe2\x81" in raw or b"\xe3\x80" in raw:
+    if b"\xe2\x80" in raw or b"\xe2\x81" in raw:
         raw = _PUNCT_3.sub(b"   ", raw)
+    if b"\xe3\x80" in raw:
+        raw = _PUNCT_CJK.sub(b"   ", raw)
     word = np.frombuffer(raw.translate(_WORD_TABLE), dtype=np.bool_)
-    if _CJK_LEAD.search(raw) is None:
+    if raw.isascii() or b"\x01" not in raw.translate(_CJK_LEAD):
         return raw, word, None
     data = np.frombuffer(raw, dtype=np.uint8)
     cjk = np.zeros(len(data), dtype=bool)
@@ -147,11 +152,11 @@ def bottom_k(hashes: np.ndarray, k: int = SAMPLE_SIZE) -> np.ndarray:
 
 def encode_sample(sample: np.ndarray) -> str:
     """Sample as base64 text: the store keeps JSON values only."""
-    return base64.b64encode(sample.astype("<u4").tobytes()).decode("ascii")
+    return binascii.b2a_base64(sample.astype("<u4").tobytes(), newline=False).decode("ascii")
 
 
 def decode_sample(text: str) -> np.ndarray:
-    return np.frombuffer(base64.b64decode(text), dtype="<u4").astype(np.uint32)
+    return np.frombuffer(binascii.a2b_base64(text), dtype="<u4").astype(np.uint32)
 
 
 def anchor_key(value: int) -> str:
@@ -160,7 +165,11 @@ def anchor_key(value: int) -> str:
 
 def anchor_keys(hashes: np.ndarray) -> list[str]:
     """Store keys of the ``ANCHORS_QUERIED`` smallest hashes (looked up, then indexed)."""
-    return [f"a:{value:08x}" for value in hashes[:ANCHORS_QUERIED].tolist()]
+    if len(hashes) == 0:
+        return []
+    # the same "a:%08x" keys, formatted in C: big-endian bytes as hex, 4 bytes a key
+    text = hashes[:ANCHORS_QUERIED].astype(">u4").tobytes().hex(" ", 4)
+    return ("a:" + text.replace(" ", " a:")).split(" ")
 
 
 def containments(new: np.ndarray, samples: list[str], sizes: list[int]) -> list[tuple[float, float]]:
@@ -170,7 +179,7 @@ def containments(new: np.ndarray, samples: list[str], sizes: list[int]) -> list[
     article has a handful of candidates, and per-call overhead, not the arithmetic, is
     what a loop of ``containment`` costs.
     """
-    decoded = [base64.b64decode(sample) for sample in samples]
+    decoded = list(map(binascii.a2b_base64, samples))  # (base64.b64decode, without its Python wrapper)
     lengths = [len(raw) // 4 for raw in decoded]
     if len(new) == 0 or not all(lengths):  # (an indexed article always has a sample)
         return [containment(new, decode_sample(sample), size) for sample, size in zip(samples, sizes, strict=True)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.dedupe import sketch
 
@@ -24,6 +26,32 @@ def test_punctuation_of_any_script_separates_words_like_a_space() -> None:
         hashes, words = sketch.shingle_hashes(dressed)
         assert words == plain[1]
         assert np.array_equal(hashes, plain[0])
+
+
+# the separators outside ASCII (U+00A0-U+00BF, U+2000-U+207F, U+3000-U+303F) beside characters just
+# outside those blocks, letters of other scripts, kana and ideographs (one word each), an emoji
+_MIXED = list(
+    "ab Z1'-.\u00a0\u00bf\u00c0\u00e9\u2000\u2019\u2014\u207f\u2080\u3000\u3001\u303f"
+    "\u3042\u6f22\u9fff\ua000\uac00\U0001f600\u0130"
+)
+# (not the capital sigma: its lower case depends on its neighbours, whatever the sketch does)
+_MARKS = {c for c in _MIXED if "\u00a0" <= c <= "\u00bf" or "\u2000" <= c <= "\u207f" or "\u3000" <= c <= "\u303f"}
+
+
+@given(st.lists(st.sampled_from(_MIXED), max_size=40).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_a_mark_outside_ascii_splits_words_as_a_space_does_and_nothing_else_does(text: str) -> None:
+    spaced = "".join(" " if c in _MARKS else c for c in text)
+    hashes, words = sketch.shingle_hashes(text)
+    plain_hashes, plain_words = sketch.shingle_hashes(spaced)
+    assert words == plain_words
+    assert np.array_equal(hashes, plain_hashes)
+    # and words are what a reader sees: runs of letters and digits, a kana or ideograph alone
+    pieces = "".join(
+        f" {c} " if "\u3040" <= c <= "\u9fff" else c if (c.isascii() and c.isalnum()) or not c.isascii() else " "
+        for c in spaced.lower()
+    ).split()
+    assert words == len(pieces)
 
 
 def test_hashes_are_stable_values_shared_by_every_process() -> None:
@@ -59,3 +87,12 @@ def test_containment_of_several_candidates_at_once_equals_one_by_one(
     single = [sketch.containment(new, sketch.decode_sample(s), n) for s, n in samples]
     assert batched == single
     assert batched[0][0] == 1.0 and batched[-1] == (0.0, 0.0)
+
+
+@given(st.lists(st.integers(0, 2**32 - 1), unique=True, max_size=40))
+@settings(max_examples=100, deadline=None)
+def test_an_article_is_looked_up_under_the_keys_of_its_smallest_hashes(values: list[int]) -> None:
+    hashes = np.array(sorted(values), dtype=np.uint32)
+    expected = [sketch.anchor_key(value) for value in hashes[: sketch.ANCHORS_QUERIED]]
+    assert sketch.anchor_keys(hashes) == expected
+    assert all(len(key) == 10 and key.startswith("a:") for key in expected)  # "a:" and 8 hex digits
