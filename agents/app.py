@@ -24,7 +24,7 @@ import functools
 import logging
 import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -294,15 +294,23 @@ def create_app(settings: Settings, bootstrap: str, health: WorkerHealth | None =
         """A tagged article goes to ``wire.articles`` unless the tagger says it is not publishable."""
         return Output(articles, outcome.article_id.encode(), outcome.value) if outcome.publishable else None
 
+    async def batches_in_child(
+        stream: faust.StreamT, stage: Stage, step: str, output_of: Callable[[Outcome], Output | None]
+    ) -> AsyncIterator[list[Outcome]]:
+        """The stream's batches through ``step`` in the stage process, delivered; yields each batch's outcomes."""
+        in_flight = InFlight(health, stage)
+        async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
+            outcomes, outputs = await in_child(step, stage, events, output_of)
+            await deliver(stream, events, outputs, in_flight)
+            yield outcomes
+
     @app.agent(raw)
     @fatal_on_error(health, Stage.EXTRACT)
     async def extract(stream: faust.StreamT) -> None:
-        in_flight = InFlight(health, Stage.EXTRACT)
-        async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
-            # one partition: the dedupe stage sees every article (key kept for debugging)
-            _, outputs = await in_child("front", Stage.EXTRACT, events,
-                                        lambda outcome: Output(extracted, outcome.article_id.encode(), outcome.value))
-            await deliver(stream, events, outputs, in_flight)
+        # one partition: the dedupe stage sees every article (key kept for debugging)
+        async for _ in batches_in_child(stream, Stage.EXTRACT, "front",
+                                        lambda outcome: Output(extracted, outcome.article_id.encode(), outcome.value)):
+            pass
 
     @app.agent(extracted)
     @fatal_on_error(health, Stage.DEDUPE)
@@ -336,10 +344,7 @@ def create_app(settings: Settings, bootstrap: str, health: WorkerHealth | None =
     @app.agent(deduped)
     @fatal_on_error(health, Stage.TAG)
     async def tag(stream: faust.StreamT) -> None:
-        in_flight = InFlight(health, Stage.TAG)
-        async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WINDOW_S):
-            outcomes, outputs = await in_child("tag", Stage.TAG, events, publish)
-            await deliver(stream, events, outputs, in_flight)
+        async for outcomes in batches_in_child(stream, Stage.TAG, "tag", publish):
             for fetched_at in (o.fetched_at for o in outcomes if o.error is None and o.publishable):
                 metrics.ARTICLES_PUBLISHED.inc()
                 if fetched_at is not None:  # live records only: a replay of old pages is no latency
