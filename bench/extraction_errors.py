@@ -8,8 +8,8 @@ and by its shape (headline-like, short, sentence); with ``--html`` also by the H
 that holds it (its tag and class). Losses are per-page normalised like the metric, so the
 figures add up to the set's recall (precision) loss.
 
-    .venv/bin/python bench/extraction.py --dump /tmp/x.json
-    .venv/bin/python bench/extraction_errors.py /tmp/x.json --sets dragnet --worst 10 --html
+    .venv/bin/python bench/extraction.py --dump extraction-dump.json
+    .venv/bin/python bench/extraction_errors.py extraction-dump.json --sets dragnet --worst 10 --html
 """
 
 from __future__ import annotations
