@@ -133,18 +133,18 @@ AGREE_BLOCK_WORDS = 5
 # Never cut more running text than the agreed part keeps: the second may have found a quoted
 # release or a long sidebar inside the first rather than the story.
 AGREE_MAX_DROPPED_PROSE = 1.0
-_TOKEN = re.compile(r"\w+")
 # The signature line of an embedded tweet: "— Name (@handle) April 2, 2013".
 TWEET_SIGNATURE = re.compile(r"^[\u2014\u2013-]+\s*[^\n]{0,80}\(@\w{1,20}\)\s*\w+\.? \d{1,2}, \d{4}\s*$")
 
 
-def _joined(text: str) -> str:
-    return " ".join(_TOKEN.findall(text.casefold()))
+def _joined(blocks: list[Block]) -> str:
+    """The blocks' case-folded words, one space apart (what ``_held`` searches in)."""
+    return " ".join(token for b in blocks for token in words(b.text.casefold()))
 
 
 def _held(text: str, hay: str) -> bool:
     """Most of ``text``'s words stand, in order, as a run in ``hay`` (its halves or a middle run)."""
-    tokens = _TOKEN.findall(text.casefold())
+    tokens = words(text.casefold())
     if not tokens:
         return False
     k = max(1, (len(tokens) + 1) // 2)
@@ -161,12 +161,12 @@ def agreed_span(first: list[Block], second: list[Block]) -> list[Block]:
     candidate lies almost whole inside the first (else they found different things and the choice
     between them is ``prefer_second``'s).
     """
-    hay = _joined("\n".join(b.text for b in second))
+    hay = _joined(second)
     if not hay or not first:
         return first
     second_words = len(hay.split())
-    first_hay = _joined("\n".join(b.text for b in first))
-    inside = sum(len(_TOKEN.findall(b.text)) for b in second if _held(b.text, first_hay))
+    first_hay = _joined(first)
+    inside = sum(len(words(b.text)) for b in second if _held(b.text, first_hay))
     if inside < AGREE_CONTAINED * second_words:
         return first
     agree = [i for i, b in enumerate(first) if word_units(b.text) >= AGREE_BLOCK_WORDS and _held(b.text, hay)]
