@@ -81,7 +81,7 @@ def main() -> None:
                 continue
             full = trafilatura.extract(page["content"], url=page.get("url"), **full_options) or ""
             t2 = time.process_time()
-            second = make_blocks(readability_lines(page["content"]))
+            second = base.rejoin(make_blocks(readability_lines(page["content"])))
             t3 = time.process_time()
             joined = base.union(first, second)
             t4 = time.process_time()

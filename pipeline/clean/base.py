@@ -16,6 +16,10 @@ on any page:
 * **clutter**: the share of words outside running text; between two candidates with about the
   same article, the one with far less around it is the better cut of the page;
 
+readability-lxml writes a sentence that holds links as a run of pieces (the text before the link,
+the link, the rest); ``rejoin`` makes it one block again before any feature is measured, so the
+second candidate's running text is counted as running text.
+
 When the first candidate stands, the second still says where the article starts and ends: if
 it lies almost whole inside the first, what the first holds beyond their agreed ends (teasers, a
 sidebar, a footer block) is cut (``agreed_span``), the literature's finding that extractors agree
@@ -187,11 +191,11 @@ def agreed_span(first: list[Block], second: list[Block]) -> list[Block]:
 # The union of the two candidates (a paragraph-level ensemble), measured and NOT in the pipeline:
 # the second's running text that the first lacks, inside the article the two agree on. On the dev
 # sets (bench/base_candidates.py, bench/extraction.py) it changes 1 of 1,036 pages where readability
-# already runs and is a wash with readability on every page (pooled +0.0002, readability set
-# -0.0007, at about 1.3x trafilatura's CPU): what trafilatura misses and readability keeps is mostly
-# short lines (captions, dates, "via" credits), not running text. Kept for the bench and for a
-# base stage that may ask readability more often. The two must have found the same article: this
-# share of the second's words lies in the first.
+# already runs (with or without ``rejoin``) and is a wash with readability on every page (pooled
+# +0.0002, readability set -0.0007, at about 1.3x trafilatura's CPU): what trafilatura misses and
+# readability keeps is mostly short lines (captions, dates, "via" credits), not running text. Kept
+# for the bench and for a base stage that may ask readability more often. The two must have found
+# the same article: this share of the second's words lies in the first.
 UNION_MIN_SHARED = 0.5
 # Blocks of the second beyond its outermost shared paragraphs that may still be added. 0: with 2,
 # author bios and affiliate notices right after the story came in (dragnet 0.9251 -> 0.9249, three
@@ -218,6 +222,35 @@ def _locate(text: str, hay: str, start: int = 0) -> int:
     return -1
 
 
+# A run that opens with the mark closing the sentence (". Happy holidays!"), not an ellipsis.
+_CLOSING = re.compile(r"[.,;:!?)](\s|$)")
+
+
+def rejoin(blocks: list[Block]) -> list[Block]:
+    """Lines that carry on the sentence the line before left open, joined into it.
+
+    readability-lxml rewrites a container of text and inline links into a paragraph per text run,
+    so one sentence of its article can come out as "Head over to the site to" / "download the
+    manifesto." (the link) / "for free." Joined, the sentence is judged as the prose it is.
+    """
+    out: list[Block] = []
+    for b in blocks:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.kind == b.kind == "p"
+            and not is_sentence(prev.text)
+            and (
+                _CLOSING.match(b.text)  # the sentence's end, after a link that closed its run
+                or ((prev.text[-1:].isalnum() or prev.text[-1:] == ",") and b.text[:1].islower())
+            )
+        ):
+            out[-1] = Block(text=f"{prev.text} {b.text}", kind="p", link_lead=prev.link_lead)
+        else:
+            out.append(b)
+    return out
+
+
 def union(first: list[Block], second: list[Block]) -> list[Block]:
     """The first candidate with the second's running text that it lacks inside their shared article.
 
@@ -233,6 +266,7 @@ def union(first: list[Block], second: list[Block]) -> list[Block]:
     """
     if not first or not second:
         return first
+    second = rejoin(second)
     starts: list[int] = []  # where each of the first's blocks begins in its joined words
     parts: list[str] = []
     at = 0

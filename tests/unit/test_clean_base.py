@@ -248,3 +248,36 @@ def test_nothing_is_added_when_the_two_found_different_articles() -> None:
     assert base.union(first, second) == first
     assert base.union(first, []) == first
 
+
+
+def test_a_sentence_readability_split_at_its_links_is_one_block_again() -> None:
+    pieces = [
+        Block(text="Head over to the council's site to"),
+        Block(text="download the full inspection report", link_only=True),
+        Block(text="before the meeting on Thursday"),
+        Block(text="."),
+        Block(text="Engineers will answer questions there."),
+    ]
+    joined = base.rejoin(pieces)
+    assert [b.text for b in joined] == [
+        "Head over to the council's site to download the full inspection report before the meeting on Thursday .",
+        "Engineers will answer questions there.",
+    ]
+    assert base.is_prose(joined[0]) and not joined[0].link_only
+
+
+def test_headings_labels_and_finished_sentences_are_not_joined_to_what_follows() -> None:
+    blocks = [
+        Block(text="Bridge works", kind="head"),
+        Block(text="the council says the works will last a month."),
+        Block(text="Related:"),
+        Block(text="more stories about the bridge"),
+        Block(text=SENTENCE),
+        Block(text="and a line that starts in lower case."),
+    ]
+    assert base.rejoin(blocks) == blocks
+
+
+def test_a_line_opening_with_an_ellipsis_is_its_own_text_not_the_end_of_the_line_before() -> None:
+    blocks = [Block(text="Posted by: A Reader at May 9, 2012 7:49 AM"), Block(text="...or you could ask the council.")]
+    assert base.rejoin(blocks) == blocks
