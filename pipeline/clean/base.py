@@ -32,7 +32,6 @@ numbers on purpose: they say "little running text", "mostly links", "mostly tabl
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from dataclasses import dataclass
 
 from pipeline.clean.blocks import Block, is_sentence
@@ -188,40 +187,6 @@ def agreed_span(first: list[Block], second: list[Block]) -> list[Block]:
     return first[start:end]
 
 
-# The union of the two candidates (a paragraph-level ensemble), measured and NOT in the pipeline:
-# the second's running text that the first lacks, inside the article the two agree on. On the dev
-# sets (bench/base_candidates.py, bench/extraction.py) it changes 1 of 1,036 pages where readability
-# already runs (with or without ``rejoin``) and is a wash with readability on every page (pooled
-# +0.0002, readability set -0.0007, at about 1.3x trafilatura's CPU): what trafilatura misses and
-# readability keeps is mostly short lines (captions, dates, "via" credits), not running text. Kept
-# for the bench and for a base stage that may ask readability more often. The two must have found
-# the same article: this share of the second's words lies in the first.
-UNION_MIN_SHARED = 0.5
-# Blocks of the second beyond its outermost shared paragraphs that may still be added. 0: with 2,
-# author bios and affiliate notices right after the story came in (dragnet 0.9251 -> 0.9249, three
-# pages lose > 0.05; page-signal +0.0006).
-UNION_EDGE_BLOCKS = 0
-
-
-def _locate(text: str, hay: str, start: int = 0) -> int:
-    """Where most of ``text``'s words stand, in order, as a run in ``hay`` (as ``_held``), or -1.
-
-    The first such place from ``start`` on, else from the beginning: reading the second candidate
-    in page order keeps lines that recur (a repeated lead-in, a refrain) on the right block.
-    """
-    tokens = words(text.casefold())
-    if not tokens:
-        return -1
-    k = max(1, (len(tokens) + 1) // 2)
-    runs = [" ".join(tokens[i : i + k]) for i in range(0, len(tokens) - k + 1, max(1, k // 2))]
-    for begin in (start, 0) if start else (0,):
-        for run in runs:
-            at = hay.find(run, begin)
-            if at >= 0:
-                return at
-    return -1
-
-
 # A run that opens with the mark closing the sentence (". Happy holidays!"), not an ellipsis.
 _CLOSING = re.compile(r"[.,;:!?)](\s|$)")
 
@@ -248,72 +213,4 @@ def rejoin(blocks: list[Block]) -> list[Block]:
             out[-1] = Block(text=f"{prev.text} {b.text}", kind="p", link_lead=prev.link_lead)
         else:
             out.append(b)
-    return out
-
-
-def union(first: list[Block], second: list[Block]) -> list[Block]:
-    """The first candidate with the second's running text that it lacks inside their shared article.
-
-    Extractors with different methods lose different parts of an article: trafilatura skips a
-    section under an unusual container, a paragraph beside a figure, a lead in a header box, which
-    readability-lxml (scoring the container's paragraphs) keeps, and the other way round. Where the
-    two agree on the article (half of the second's words lie in the first), each prose block of
-    the second that the first lacks and that lies between the second's first and last shared
-    blocks, or just beyond them, is put into the first after the block that holds the shared
-    text before it. Only running text is added (``is_prose``: a sentence of some length, not a
-    link or a teaser lead): what the second holds beyond the article is left out, and the cleaner
-    would judge every added block like any other. Not called by the pipeline (see UNION_MIN_SHARED).
-    """
-    if not first or not second:
-        return first
-    second = rejoin(second)
-    starts: list[int] = []  # where each of the first's blocks begins in its joined words
-    parts: list[str] = []
-    at = 0
-    for b in first:
-        text = " ".join(words(b.text.casefold()))
-        starts.append(at)
-        parts.append(text)
-        at += len(text) + 1
-    hay = " ".join(parts)
-    where: list[int | None] = []  # for each block of the second, the first's block holding it
-    total = shared = last = 0
-    for b in second:
-        n = len(words(b.text))
-        total += n
-        pos = _locate(b.text, hay, last)
-        if pos < 0:
-            where.append(None)
-            continue
-        shared += n
-        where.append(bisect_right(starts, pos) - 1)
-        last = pos + 1
-    if not total or shared < UNION_MIN_SHARED * total:
-        return first
-    # the shared article runs from the first to the last paragraph of running text both hold (a shared
-    # heading, label or footer line the cleaner will cut says nothing about where the story ends)
-    anchors = [i for i, b in enumerate(second) if where[i] is not None and is_prose(b)]
-    if not anchors:
-        return first
-    lo, hi = anchors[0], anchors[-1]
-    added: dict[int, list[Block]] = {}  # the first's block index each addition follows (-1: before all)
-    after = -1
-    for i in range(max(0, lo - UNION_EDGE_BLOCKS), min(len(second), hi + UNION_EDGE_BLOCKS + 1)):
-        b = second[i]
-        if where[i] is not None:
-            if i >= lo:
-                after = max(after, where[i])
-            continue
-        if not is_prose(b) or b.link_lead:
-            continue
-        # before the shared part: ahead of its first block in the first; inside or after: after the
-        # last block of the first that held shared text so far
-        key = (where[lo] - 1) if i < lo else after
-        added.setdefault(key, []).append(b)
-    if not added:
-        return first
-    out = list(added.get(-1, []))
-    for j, b in enumerate(first):
-        out.append(b)
-        out += added.get(j, [])
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bench.base_candidates import UNION_EDGE_BLOCKS, union
 from pipeline.clean import base
 from pipeline.clean.blocks import Block
 from pipeline.clean.html import fragment_lines, html_blocks
@@ -208,7 +209,8 @@ def test_readability_without_its_javascript_pass_gives_the_same_text(monkeypatch
     assert any(ours) and ours == theirs
 
 
-# --- the union step: the second candidate's running text that the first lacks, inside their article
+# --- the union (bench/base_candidates.py, measured, not in the pipeline): the second candidate's
+# running text that the first lacks, inside their article
 
 SECTION = [f"A middle section the first extractor skipped, part {i}, tells how the detour works for buses."
            for i in range(2)]
@@ -217,12 +219,12 @@ SECTION = [f"A middle section the first extractor skipped, part {i}, tells how t
 def test_a_middle_section_only_the_second_candidate_holds_is_put_back_in_its_place() -> None:
     first = _blocks([*PARAS[:4], *PARAS[4:]])
     second = _blocks([*PARAS[:4], *SECTION, *PARAS[4:]])
-    assert [b.text for b in base.union(first, second)] == [*PARAS[:4], *SECTION, *PARAS[4:]]
+    assert [b.text for b in union(first, second)] == [*PARAS[:4], *SECTION, *PARAS[4:]]
 
 
 def test_blocks_the_first_has_are_never_added_twice_and_its_own_blocks_all_stay() -> None:
     first = _blocks([*PARAS, "Background", "A short list item"])
-    assert base.union(first, _blocks(PARAS)) == first
+    assert union(first, _blocks(PARAS)) == first
 
 
 def test_only_running_text_is_added_not_links_teasers_labels_or_short_lines() -> None:
@@ -230,14 +232,14 @@ def test_only_running_text_is_added_not_links_teasers_labels_or_short_lines() ->
     link = Block(text=TEASERS[1], link_only=True)
     extras = [teaser, link, Block(text="Share this"), Block(text="Photo: City Council")]
     second = [*_blocks(PARAS[:4]), *extras, *_blocks(PARAS[4:])]
-    assert [b.text for b in base.union(_blocks(PARAS), second)] == PARAS
+    assert [b.text for b in union(_blocks(PARAS), second)] == PARAS
 
 
 def test_a_sidebar_the_second_keeps_far_from_the_shared_article_is_not_added() -> None:
     sidebar = [f"Sidebar story {i}: the library opens late on Thursdays for the rest of the summer." for i in range(6)]
     second = _blocks([*PARAS, *sidebar])
-    added = [b.text for b in base.union(_blocks(PARAS), second)][len(PARAS):]
-    assert len(added) <= base.UNION_EDGE_BLOCKS
+    added = [b.text for b in union(_blocks(PARAS), second)][len(PARAS):]
+    assert len(added) <= UNION_EDGE_BLOCKS
     assert sidebar[-1] not in added
 
 
@@ -245,8 +247,8 @@ def test_nothing_is_added_when_the_two_found_different_articles() -> None:
     elsewhere = [f"Another story, part {i}, told at length in a box lower down the page." for i in range(8)]
     first = _blocks(PARAS[:3])
     second = _blocks([PARAS[0], *elsewhere])  # one shared paragraph among many others
-    assert base.union(first, second) == first
-    assert base.union(first, []) == first
+    assert union(first, second) == first
+    assert union(first, []) == first
 
 
 
