@@ -96,3 +96,24 @@ def test_an_article_is_looked_up_under_the_keys_of_its_smallest_hashes(values: l
     expected = [sketch.anchor_key(value) for value in hashes[: sketch.ANCHORS_QUERIED]]
     assert sketch.anchor_keys(hashes) == expected
     assert all(len(key) == 10 and key.startswith("a:") for key in expected)  # "a:" and 8 hex digits
+
+
+_HASH = st.integers(0, 2**32 - 1)  # the whole range: the edges 0 and 2**32-1 are where a search runs off
+
+
+@given(
+    st.lists(_HASH, unique=True, max_size=60),
+    st.lists(st.tuples(st.lists(_HASH, unique=True, min_size=1, max_size=12), st.integers(0, 30)), max_size=6),
+)
+@settings(max_examples=300, deadline=None)
+def test_containments_of_any_candidates_equal_containment_one_by_one(
+    new_values: list[int], others: list[tuple[list[int], int]]
+) -> None:
+    # samples of unequal lengths (short articles), samples that are their whole set (extra 0)
+    # or a bottom-k of a larger one, hashes above or below every new one, and no new hash at all
+    new = np.array(sorted(new_values), dtype=np.uint32)
+    samples = [np.array(sorted(values), dtype=np.uint32) for values, _ in others]
+    sizes = [len(sample) + extra for sample, (_, extra) in zip(samples, others, strict=True)]
+    encoded = [sketch.encode_sample(sample) for sample in samples]
+    single = [sketch.containment(new, sample, size) for sample, size in zip(samples, sizes, strict=True)]
+    assert sketch.containments(new, encoded, sizes) == single
