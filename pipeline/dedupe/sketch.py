@@ -75,7 +75,8 @@ _WORD_TABLE = bytes(_IS_WORD.astype(np.uint8))
 
 
 def _word_mask(raw: bytes) -> tuple[bytes, np.ndarray, np.ndarray | None]:
-    """(the bytes with punctuation blanked, is a word byte, starts a CJK character or None)."""
+    """(the bytes with punctuation blanked, is a word byte padded with a non-word byte at both
+    ends, starts a CJK character or None)."""
     if b"\xc2" in raw:
         raw = _PUNCT_2.sub(b"  ", raw)
     if b"\xe2\x80" in raw or b"\xe2\x81" in raw:
@@ -84,15 +85,17 @@ def _word_mask(raw: bytes) -> tuple[bytes, np.ndarray, np.ndarray | None]:
     # curly quote, is searched for ~10x slower, so the rare lead byte is asked for first)
     if b"\xe3" in raw and b"\xe3\x80" in raw:
         raw = _PUNCT_CJK.sub(b"   ", raw)
-    word = np.frombuffer(raw.translate(_WORD_TABLE), dtype=np.bool_)
+    # (the padding is joined as bytes, in C: one numpy array fewer per article)
+    padded = np.frombuffer(b"".join((b"\0", raw.translate(_WORD_TABLE), b"\0")), dtype=np.bool_)
     if raw.isascii() or not any(lead in raw for lead in _CJK_LEADS):
-        return raw, word, None
+        return raw, padded, None
+    word = padded[1:-1]
     data = np.frombuffer(raw, dtype=np.uint8)
     cjk = np.zeros(len(data), dtype=bool)
     lead = data[:-2]
     # kana and CJK ideographs (U+3040-U+9FFF): E3 81.. to E9
     cjk[:-2] = (lead >= _CJK_FIRST) & (lead <= _CJK_LAST) & word[:-2]
-    return raw, word, cjk
+    return raw, padded, cjk
 
 
 def shingle_hashes(text: str, size: int = SHINGLE_WORDS) -> tuple[np.ndarray, int]:
@@ -103,15 +106,14 @@ def shingle_hashes(text: str, size: int = SHINGLE_WORDS) -> tuple[np.ndarray, in
     raw = text.lower().encode("utf-8")
     if not raw:
         return np.empty(0, dtype=np.uint32), 0
-    raw, word, cjk = _word_mask(raw)
+    raw, padded, cjk = _word_mask(raw)
     data = np.frombuffer(raw, dtype=np.uint8)
     # word edges: where the mask flips (padded with non-word at both ends); flips alternate
     # start, end, start... so the even ones start words and the odd ones end them
-    padded = np.zeros(len(word) + 2, dtype=np.bool_)
-    padded[1:-1] = word
     flips = (padded[1:] != padded[:-1]).nonzero()[0]  # (methods, not np.* wrappers: called per article)
     starts, ends = flips[0::2], flips[1::2]
     if cjk is not None:  # a CJK character is a word of its own: cut before it and after it
+        word = padded[1:-1]
         breaks = cjk.copy()
         breaks[3:] |= cjk[:-3]
         breaks[0] = False
@@ -126,21 +128,27 @@ def shingle_hashes(text: str, size: int = SHINGLE_WORDS) -> tuple[np.ndarray, in
         prefix = np.empty(len(data) + 1, dtype=np.uint64)
         prefix[0] = 0
         np.multiply(data, inverse[: len(data)], dtype=np.uint64).cumsum(out=prefix[1:])
-        hashed = (prefix[ends] - prefix[starts]) * powers[ends - 1]
-        hashed += (ends - starts).astype(np.uint64)
+        # (take and in-place operators: fewer temporary arrays, the same uint64 arithmetic)
+        hashed = prefix.take(ends)
+        hashed -= prefix.take(starts)
+        hashed *= powers.take(ends - 1)
+        np.add(hashed, ends - starts, out=hashed, dtype=np.uint64, casting="unsafe")  # lengths are >= 1
         hashed ^= hashed >> _U64(31)
         hashed *= _M1
         hashed ^= hashed >> _U64(29)
         span = min(size, len(hashed))
         count = len(hashed) - span + 1
         # a polynomial of the word hashes (order matters), then one 64-bit finaliser round
-        mixed = hashed[:count].copy()
+        # (Horner: h0*P^3 + h1*P^2 + h2*P + h3; its first product is a new array, no copy)
+        mixed = hashed[:count] * _P if span > 1 else hashed
         for offset in range(1, span):
-            mixed *= _P
             mixed += hashed[offset : offset + count]
+            if offset < span - 1:
+                mixed *= _P
         mixed ^= mixed >> _U64(29)
         mixed *= _M1
-        mixed ^= mixed >> _U64(32)
+        # (the finaliser's last step, mixed ^= mixed >> 32, leaves the top 32 bits as they are:
+        # they alone are kept, so it is not computed)
     top = (mixed >> _U64(32)).astype(np.uint32)
     top.sort()
     keep = np.empty(len(top), dtype=bool)
