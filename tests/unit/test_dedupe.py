@@ -299,3 +299,37 @@ def test_a_short_article_ageing_out_of_the_window_is_forgotten_without_error() -
     assert late == DedupeVerdict(None, None, "later")
     assert "v:short" not in deduper.store
 
+
+
+# -- a table written by the code before an upgrade ------------------------------------------
+BEFORE = json.loads((FIXTURES / "store_written_before_speed.json").read_text(encoding="utf-8"))
+
+
+def test_a_table_written_before_the_shingling_speed_steps_is_read_alike_after_them() -> None:
+    # A worker restarted on a new version keeps its table: the samples and anchor keys in it
+    # were hashed by the old code (fixture: written by it, the story model's keys left out,
+    # they are not the sketch's), and copies of those originals must still be found, in any
+    # script, and the originals' anchors removed when they leave the window.
+    texts: dict[str, str] = BEFORE["texts"]
+    deduper = Deduper(dict(BEFORE["store"]), settings=Settings())
+    later = T0 + timedelta(hours=1)
+    copies = {
+        "en": edited(trimmed_to_two_thirds(texts["en"])),
+        "ja": texts["ja"][: len(texts["ja"]) * 2 // 3],
+        "el": " ".join(texts["el"].split(" ")[4:]),
+    }
+    for name, body in copies.items():
+        verdict = deduper.check(article(f"copy-{name}", body, later))
+        assert (verdict.duplicate_of, verdict.kind) == (name, "near"), name
+    exact = deduper.check(article("exact-en", texts["en"], later))
+    assert (exact.duplicate_of, exact.kind) == ("en", "exact")
+    # one word and no text were never indexed: nothing is a copy of them
+    for name in ("one", "empty"):
+        assert deduper.check(article(f"again-{name}", texts[name], later)).duplicate_of is None
+    # past the window, arrivals evict the old originals and every anchor key that named them
+    old = set(texts)
+    for i in range(6):
+        deduper.check(article(f"new{i}", f"{OTHER} {i}", T0 + timedelta(days=30, minutes=i)))
+    assert not any(f"v:{name}" in deduper.store for name in old)
+    postings = [ids for key, ids in deduper.store.items() if key.startswith("a:")]
+    assert postings and not any(old & set(ids) for ids in postings)

@@ -117,3 +117,32 @@ def test_containments_of_any_candidates_equal_containment_one_by_one(
     encoded = [sketch.encode_sample(sample) for sample in samples]
     single = [sketch.containment(new, sample, size) for sample, size in zip(samples, sizes, strict=True)]
     assert sketch.containments(new, encoded, sizes) == single
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "shingles"),
+    [
+        ("", 0, 0),
+        ("   \n\t ", 0, 0),
+        ("\u201c\u2014\u2026\u3001", 0, 0),  # punctuation only, outside ASCII
+        ("Breaking", 1, 1),  # one word: one shingle
+        ("Breaking news", 2, 1),  # fewer words than a shingle: still one
+        ("Η κυβέρνηση ανακοίνωσε νέο πρόγραμμα στήριξης σήμερα", 7, 4),  # Greek: spaced words
+        ("Правительство объявило новую программу поддержки фермеров", 6, 3),  # Cyrillic
+        ("أعلنت الحكومة اليوم برنامجا جديدا لدعم المزارعين", 7, 4),  # Arabic
+        ("東京で新しい図書館", 9, 6),  # no spaces: each kana or ideograph a word
+    ],
+)
+def test_bad_thin_and_non_latin_text_is_split_into_words_a_reader_would_count(
+    text: str, words: int, shingles: int
+) -> None:
+    hashes, counted = sketch.shingle_hashes(text)
+    assert counted == words
+    assert len(hashes) == shingles and hashes.dtype == np.uint32
+    assert hashes.tolist() == sorted(set(hashes.tolist()))
+
+
+def test_upper_and_lower_case_of_any_script_hash_alike() -> None:
+    for text in ("Η ΚΥΒΕΡΝΗΣΗ ΑΝΑΚΟΙΝΩΣΕ ΝΕΟ ΠΡΟΓΡΑΜΜΑ", "ПРАВИТЕЛЬСТВО ОБЪЯВИЛО НОВУЮ ПРОГРАММУ", "ÉTÉ À PARIS ÇA VA"):
+        upper, lower = sketch.shingle_hashes(text), sketch.shingle_hashes(text.lower())
+        assert upper[1] == lower[1] and np.array_equal(upper[0], lower[0])
