@@ -98,6 +98,9 @@ def report(name: str, items: list[Item], reference: bool) -> None:
         f"  {len(items) / seconds:8.0f} articles/s  {total / max(retained, 1):6.0f} B/retained article"
         f" ({retained} retained, {total / 1e6:.1f} MB)"
     )
+    # one digest of every verdict (original or copy of, and story), to compare two revisions' runs
+    digest = hashlib.sha256(json.dumps([groups, stories], sort_keys=True).encode()).hexdigest()[:16]
+    print(f"  verdicts  digest {digest} (sha256 of every article's duplicate_of and story_id)")
     sizes: dict[str, int] = {}
     for story in stories.values():
         sizes[story] = sizes.get(story, 0) + 1
