@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain, repeat
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -110,16 +110,18 @@ class Deduper:
     def _near(self, hashes: np.ndarray, keys: list[str], since: int) -> str | None:
         """The first-seen original this text is a copy of, if any (``keys``: its anchor keys)."""
         get = self.store.get
-        postings = list(map(get, keys, repeat(())))
+        postings = [ids for ids in map(get, keys) if ids]
+        if not postings:  # (most originals: none of their anchors was seen before)
+            return None
         candidates = list(dict.fromkeys(chain.from_iterable(postings)))  # first-seen order
         if len(candidates) > MAX_CANDIDATES:  # most votes first: the likeliest copies are checked
             votes = Counter(chain.from_iterable(postings))
             candidates = sorted(candidates, key=lambda c: -votes[c])[:MAX_CANDIDATES]
-        live: list[tuple[str, dict[str, Any]]] = []
-        for candidate in candidates:
-            other = get(f"v:{candidate}")
-            if other is not None and other["t"] >= since and "x" in other:
-                live.append((candidate, other))
+        live = [
+            (candidate, other)
+            for candidate, other in zip(candidates, map(get, ["v:" + c for c in candidates]), strict=True)
+            if other is not None and other["t"] >= since and "x" in other
+        ]
         if not live:
             return None
         shares = sketch.containments(hashes, [other["x"] for _, other in live], [other["n"] for _, other in live])

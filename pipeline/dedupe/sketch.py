@@ -87,7 +87,12 @@ def _word_mask(raw: bytes) -> tuple[bytes, np.ndarray, np.ndarray | None]:
         raw = _PUNCT_CJK.sub(b"   ", raw)
     # (the padding is joined as bytes, in C: one numpy array fewer per article)
     padded = np.frombuffer(b"".join((b"\0", raw.translate(_WORD_TABLE), b"\0")), dtype=np.bool_)
-    if raw.isascii() or not any(lead in raw for lead in _CJK_LEADS):
+    if raw.isascii():
+        return raw, padded, None
+    for lead in _CJK_LEADS:  # (a loop, not any() over a generator: called per article)
+        if lead in raw:
+            break
+    else:
         return raw, padded, None
     word = padded[1:-1]
     data = np.frombuffer(raw, dtype=np.uint8)
