@@ -87,9 +87,12 @@ HOLD_BELOW = 0.5  # an article that joins with a lower score is held apart: it m
 HOLD_JOINS = 3  # joins after which the held article is taken for a member
 FORK_MIN = 0.2  # an article this alike the held one (cosine) ...
 FORK_MARGIN = 0.25  # ... and this much more alike it than the rest of the story forks the held one's story out
-# a contradicting signature turns a weak match (0.20-0.35) into a story of its own; a close one still joins
-QUANTITY_COST = 0.15
-MONEY_RATIO = 1.5  # sums quoted rounded ("$1 trillion", "$1.2 trillion") still agree
+# a contradicting signature turns a weak match (0.20-0.40) into a story of its own; a close one still joins
+QUANTITY_COST = 0.2
+# sums of one event quoted differently ("$1.2 trillion", "$550 billion of it new spending") still
+# agree; another deal's price is most often an order of magnitude away
+MONEY_RATIO = 4.0
+_MONEY = frozenset("$€£")  # the kinds of quantity that are sums of money (features.quantities)
 STORY_QUANTITIES = 12  # the latest distinct quantities a story keeps (bounded state)
 CENTROID_TERMS = 48
 POSTED_TERMS = 10  # an article posts its story under its heaviest terms
@@ -398,8 +401,8 @@ class Stories:
 def _conflict(stated: list[str], story: list[str]) -> bool:
     """Whether an article's quantities contradict a story's: a kind both state, no value in common.
 
-    Sums of money agree within a factor of ``MONEY_RATIO`` (rounded figures: "$1 trillion",
-    "$1.2 trillion"); ages and magnitudes only when equal.
+    Sums of money agree within a factor of ``MONEY_RATIO`` (one event's sums, quoted rounded
+    or in parts); ages and magnitudes only when equal.
     """
     conflict = False
     for mine in stated:
@@ -408,14 +411,14 @@ def _conflict(stated: list[str], story: list[str]) -> bool:
             other_kind, other = theirs.split(":", 1)
             if other_kind != kind:
                 continue
-            if value == other or kind in "$€£" and _within(float(value), float(other)):
+            if value == other or kind in _MONEY and _within(float(value), float(other)):
                 return False
             conflict = True
     return conflict
 
 
 def _within(value: float, other: float) -> bool:
-    """Two sums of money close enough to be the same figure, rounded differently."""
+    """Two sums of money close enough to be one event's figures, quoted differently."""
     return max(value, other) <= MONEY_RATIO * min(value, other)
 
 
