@@ -12,7 +12,14 @@ A light extractor on purpose (the stage must run thousands of articles a second)
   writes it capitalised inside one. Title words count as names only when the body
   makes them names;
 * dates: calendar days ("June 18", "18 June", "18.06.2024") as "6-18" terms; years are
-  plain terms.
+  plain terms;
+* the event signature: quantities the title and the lede (the first ``LEDE_CHARS``
+  characters) state that pin one occurrence down: sums of money ("$5.4-billion" ->
+  "$:5.4e+09", 1,000 or more, two significant digits), ages ("a 66-year-old", "aged 24",
+  "Raj Chohan, 59, of") and earthquake magnitudes ("magnitude 4.6"). Two articles of one
+  kind of event that state different ones report different occurrences (stories.py).
+  English patterns only: other languages' quantities are not read (an empty signature,
+  which contradicts nothing).
 """
 
 from __future__ import annotations
@@ -284,7 +291,7 @@ def quantities(text: str) -> list[str]:
 
 
 def describe(title: str | None, body: str) -> Description:
-    """Terms (title counted ``TITLE_WEIGHT`` times), names and dates of one article."""
+    """Terms (title counted ``TITLE_WEIGHT`` times, dates among them), names and the event signature of one article."""
     # the lead says what happened; long tails add background, not the event (and cost time)
     lead = body if len(body) <= LEAD_CHARS else body[: body.rfind(" ", 0, LEAD_CHARS) + 1 or LEAD_CHARS]
     terms = _terms(lead)

@@ -17,16 +17,17 @@ features.py), and idle days the time since the story's last article beyond ``GRA
 coverage of one event comes in bursts, so a story that has been quiet for longer must be
 matched more closely, and past ``MAX_IDLE`` it is not joined at all.
 
+Otherwise the article starts a story whose id is its own id, so ids never change once
+given.
+
 The score loses ``QUANTITY_COST`` when the article's *event signature* contradicts the
 story's: the quantities its lede states (sums of money, ages, earthquake magnitudes; see
 features.py) include a kind the story's members also state, and none of its values is one
 of theirs (money within a factor of ``MONEY_RATIO``). That is positive evidence of another
-occurrence: the other fire's victim is 66, not 59; the other takeover costs $5.4 billion,
+occurrence: the other hit-and-run's victim is 66, not 59; the other takeover costs $5.4 billion,
 not $334 million. Articles of one event that merely state *more* (a second person's age, a
 second sum) share a value with the story and are not affected, nor are articles or stories
 that state none.
-Otherwise the article starts a story whose id is its own id, so ids never change once
-given.
 
 Parallel stories: when one event has grown two stories (the second article did not
 reach the first one's threshold), an article that joins one and resembles the other
@@ -92,7 +93,7 @@ QUANTITY_COST = 0.2
 # sums of one event quoted differently ("$1.2 trillion", "$550 billion of it new spending") still
 # agree; another deal's price is most often an order of magnitude away
 MONEY_RATIO = 4.0
-_MONEY = frozenset("$€£")  # the kinds of quantity that are sums of money (features.quantities)
+_MONEY_KINDS = frozenset("$€£")  # the kinds of quantity that are sums of money (features.quantities)
 STORY_QUANTITIES = 12  # the latest distinct quantities a story keeps (bounded state)
 CENTROID_TERMS = 48
 POSTED_TERMS = 10  # an article posts its story under its heaviest terms
@@ -411,7 +412,7 @@ def _conflict(stated: list[str], story: list[str]) -> bool:
             other_kind, other = theirs.split(":", 1)
             if other_kind != kind:
                 continue
-            if value == other or kind in _MONEY and _within(float(value), float(other)):
+            if value == other or kind in _MONEY_KINDS and _within(float(value), float(other)):
                 return False
             conflict = True
     return conflict
