@@ -198,3 +198,9 @@ def test_the_signature_comes_from_the_title_and_the_lede_only_and_is_bounded() -
     assert describe("Driver kills 59-year-old woman", late).quantities == ["age:59"]
     many = " ".join(f"a {age}-year-old" for age in range(20, 40))
     assert describe(None, many).quantities == [f"age:{age}" for age in range(20, 20 + features.MAX_QUANTITIES)]
+
+
+def test_odd_figures_give_a_small_signature_and_never_fail() -> None:
+    odd = "$" + "9" * 400 + " trillion, " + "aged 999 " * 50 + "Smith, 12, of " * 50
+    assert len(quantities(odd)) <= features.MAX_QUANTITIES
+    assert quantities("a 4.2.3-magnitude; magnitude 12; $1,2,3") == []
