@@ -223,6 +223,8 @@ def _restore_introduced_lists(blocks: list[Block]) -> None:
             continue
         j = i + 1
         while j < len(blocks) and blocks[j].rule == Rule.RELATED and j - i <= MAX_RELATED_ITEMS * 2:
+            if blocks[j].head_lead:
+                break  # teaser cards (a headline and its teaser) are another page's, whatever leads in
             blocks[j].rule = None
             j += 1
 

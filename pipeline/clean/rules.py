@@ -232,6 +232,8 @@ def block_rule(block: Block) -> Rule | None:
     n = len(words(text))
     if n == 0:
         return Rule.EMPTY if not any(ch.isalnum() for ch in text) else None
+    if block.head_lead:
+        return Rule.RELATED  # a teaser card (on the dev sets 1 of 79 was article text)
     if n > 60 or len(text) > MAX_RULE_CHARS:
         return None
     # Long blocks are mostly prose: only ask whether they *start* like boilerplate (fast), plus
