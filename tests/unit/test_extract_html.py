@@ -93,7 +93,7 @@ def test_list_items_that_open_with_their_own_heading_are_teaser_cards_but_a_plai
         f'<item><head rend="h4">{head}</head><p>{teaser}</p></item>'
         for head, teaser in [
             ("Oil prices climb after outage", "Supply fell by a tenth after the pipeline was shut on Monday night."),
-            ("Tech giant unveils new chip", "The company said the chip would ship in the autumn to its largest buyers."),
+            ("Tech giant unveils new chip", "The company said the chip would ship in the autumn to big buyers."),
         ]
     )
     steps = ["Bring the water to the boil before adding the rice", "Stir the pot twice in the first minute"]
