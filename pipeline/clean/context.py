@@ -62,12 +62,15 @@ def _all_caps_headline(text: str) -> bool:
 
 
 def _menu_entry(b: Block) -> bool:
+    """A menu item: a few words, no sentence, no number, and no "label: value" pair (a credits or
+    specification list: "Art Director: Ann Lee", "list: [")."""
     text = b.text
     return (
         len(text) <= 40
         and len(words(text)) <= 5
         and not is_sentence(text)
         and not any(c.isdigit() for c in text)
+        and ": " not in text
     )
 
 

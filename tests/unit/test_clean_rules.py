@@ -149,3 +149,22 @@ def test_an_article_shown_twice_on_the_page_keeps_one_copy_but_a_lone_repeated_p
     assert [b.rule for b in clean_blocks(copy).blocks] == [None, None, None, "duplicate", "duplicate"]
     refrain = [Block(text=t) for t in (P1, P2, P1, P3, P1)]
     assert all(b.rule is None for b in clean_blocks(refrain).blocks)
+
+
+def test_a_run_of_menu_items_goes_but_a_credits_list_of_label_value_pairs_stays() -> None:
+    from pipeline.clean.blocks import Block
+
+    menu = ["Home", "News", "Sport", "Weather", "Travel", "Culture"]
+    credits = ["Design Director: Ann Lee", "Director of Photography: Kim Roe", "Art Director: Sam Poe",
+               "Deputy Photo Editor: Jo Doe", "Photographer: Max Moe", "Stylist: Lu Hoe"]
+    blocks = [Block(P1), *(Block(m) for m in menu), Block(P2), *(Block(c) for c in credits), Block(P3)]
+    kept = clean_blocks(blocks).paragraphs
+    assert not set(menu) & set(kept)
+    assert all(c in kept for c in credits)
+
+
+def test_an_also_on_label_takes_its_headlines_with_it() -> None:
+    paragraphs, removed = clean(f"{P1}\n\n{P2}\n\nAlso on Example News:\nOil prices climb after outage\n"
+                                "Tech giant unveils new chip\n\n" + P3)
+    assert "Oil prices climb after outage" not in paragraphs and P3 in paragraphs
+    assert removed["Also on Example News:"] == "related"
