@@ -232,6 +232,25 @@ def _restore_introduced_lists(blocks: list[Block]) -> None:
             j += 1
 
 
+def _restore_article_lists(blocks: list[Block]) -> None:
+    """Put back the link items of a list whose first item the article kept: a list is one thing,
+    and one that opens with the article's own line (no label above it) is the article's list
+    (its sources, its reading list, the pieces it links to), not a related box."""
+    i = 0
+    while i < len(blocks):
+        if blocks[i].kind != "item":
+            i += 1
+            continue
+        j = i
+        while j < len(blocks) and blocks[j].kind == "item":
+            j += 1
+        if blocks[i].kept:
+            for b in blocks[i:j]:
+                if b.rule == Rule.RELATED and not b.head_lead:
+                    b.rule = None
+        i = j
+
+
 def apply_context_rules(blocks: list[Block]) -> None:
     """Mark, in place, blocks that are boilerplate because of where they stand."""
     gaps = _uses_gaps(blocks)
@@ -290,6 +309,7 @@ def apply_context_rules(blocks: list[Block]) -> None:
             b.rule = Rule.RELATED
     # 4b. runs of list entries that each start with a headline link (a related list without a label)
     _mark_runs(blocks, lambda b: b.link_lead and len(words(b.text)) <= 28, 3, Rule.RELATED)
+    _restore_article_lists(blocks)
     # 4c. runs of all-capital headlines (promo teasers)
     _mark_runs(blocks, lambda b: _all_caps_headline(b.text), 2, Rule.RELATED)
     # 4d. navigation menus: long runs of very short non-sentence lines without numbers

@@ -168,3 +168,18 @@ def test_an_also_on_label_takes_its_headlines_with_it() -> None:
                                 "Tech giant unveils new chip\n\n" + P3)
     assert "Oil prices climb after outage" not in paragraphs and P3 in paragraphs
     assert removed["Also on Example News:"] == "related"
+
+
+def test_link_items_of_a_list_the_article_opens_stay_but_a_run_of_link_items_alone_goes() -> None:
+    from pipeline.clean.blocks import Block
+
+    def links(*titles: str) -> list[Block]:
+        return [Block(f"- {t}", kind="item", link_only=True, link_lead=True) for t in titles]
+
+    own = [Block("- The papers of the issue, in the order they appear", kind="item"),
+           *links("Socially mediated publicness", "The imagined audience", "Facework on the web")]
+    box = links("Oil prices climb after outage", "Tech giant unveils new chip", "Rates held for a third month")
+    blocks = [Block(P1), *own, Block(P2), *box, Block(P3)]
+    kept = clean_blocks(blocks).paragraphs
+    assert all(b.text in kept for b in own)
+    assert not {b.text for b in box} & set(kept)
