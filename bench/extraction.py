@@ -351,14 +351,19 @@ def peer_outputs(system: str, pages: PageSet, cache: Path, reuse: bool) -> tuple
     """
     version = installed(system)
     path = cache / f"{system}-{version}-{pages.name}.json"
-    stored = json.loads(path.read_text()) if path.exists() else {"texts": {}}
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    stored = {"texts": {}, "cpu": 0.0, "pages": 0, **stored}  # cpu/pages: the pages' summed CPU, kept
     todo = {k: p for k, p in pages.pages.items() if k not in stored["texts"]} if reuse else pages.pages
     seconds = None
     if todo:
         out, cpu = run_child(system, todo)
+        if not reuse:  # every page run again: the stored CPU becomes this run's
+            stored["cpu"], stored["pages"] = 0.0, 0
         stored["texts"].update({k: v["body"] for k, v in out.items()})
+        stored["cpu"] += cpu
+        stored["pages"] += len(todo)
         cache.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"texts": stored["texts"]}))
+        path.write_text(json.dumps(stored))
         if len(todo) == len(pages.pages):
             seconds = cpu / len(todo)
     return {k: stored["texts"][k] for k in pages.pages}, seconds
