@@ -55,6 +55,8 @@ from pipeline.clean.rules import FURNITURE_FILE, block_rule, is_menu_line, load_
         ("The monthly is a print magazine curated from the best articles of the forum. Learn more »", "related"),
         ("Twenty-one minutes into the new coach's tenure, a reporter finally ... See more blog entries", "related"),
         ("170,094 Views", "counter"),
+        ("E-mail | Print |", "nav"),
+        ("Transcript | Download mp4 | Download mp3", "nav"),
         ("12 comments", "prompt"),
     ],
 )
@@ -82,6 +84,8 @@ def test_furniture_is_cut_under_its_rule(line: str, rule: str) -> None:
         "A version of the bill appeared in the Senate last year, but never came to a vote.",
         "Visitors who want to learn more can call the museum or read the full report online.",
         "The video had 170,094 views within a day, the company said.",
+        "Print | Radio | Television",
+        "Comments closed early | Votes counted late",
     ],
 )
 def test_prose_that_mentions_the_same_words_stays(line: str) -> None:
