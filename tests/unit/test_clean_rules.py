@@ -183,3 +183,18 @@ def test_link_items_of_a_list_the_article_opens_stay_but_a_run_of_link_items_alo
     kept = clean_blocks(blocks).paragraphs
     assert all(b.text in kept for b in own)
     assert not {b.text for b in box} & set(kept)
+
+
+def test_a_long_unlabelled_run_of_links_amid_the_article_stays_but_a_short_one_goes() -> None:
+    from pipeline.clean.blocks import Block
+
+    def links(*titles: str) -> list[Block]:
+        return [Block(t, link_only=True, link_lead=True) for t in titles]
+
+    talks = links("Vanessa Lee: How to film in the cold", "Ann Roe: Living with an illness",
+                  "Kim Doe: Escaping the north", "Eli Poe: Learning from voices", "Sam Moe: Eye to eye with lions")
+    insert = links("Oil prices climb after outage", "Tech giant unveils new chip")
+    blocks = [Block(P1), *talks, Block(P2), *insert, Block(P3)]
+    kept = clean_blocks(blocks).paragraphs
+    assert all(b.text in kept for b in talks)
+    assert not {b.text for b in insert} & set(kept)
