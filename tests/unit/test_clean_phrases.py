@@ -79,6 +79,9 @@ def test_words_that_only_sound_like_a_share_bar_are_prose() -> None:
         ("By GRANT PECK, Associated Press Writer", "byline"),
         ("Last updated at 11:25am on 07.01.08", "byline"),
         ("Published: Sunday, December 30, 2007", "byline"),
+        # a blog's tagline describing itself
+        ("A blog covering security and security technology.", "masthead"),
+        ("Gadgetwise is a blog about buying and using tech products.", "masthead"),
     ],
 )
 def test_walls_tip_calls_republication_notices_credits_and_capitalised_bylines_are_named(line: str, rule: str) -> None:
@@ -94,6 +97,7 @@ def test_walls_tip_calls_republication_notices_credits_and_capitalised_bylines_a
         "Photos by the two artists hang side by side in the gallery until March, the curators said.",
         "By the end of the week, officials said, most roads had reopened.",
         "From the start, the project was short of money.",
+        "A blog post about the merger drew thousands of comments within an hour.",
     ],
 )
 def test_prose_with_the_same_openings_stays(line: str) -> None:
