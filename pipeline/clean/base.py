@@ -16,6 +16,10 @@ on any page:
 * **clutter**: the share of words outside running text; between two candidates with about the
   same article, the one with far less around it is the better cut of the page;
 
+readability-lxml writes a sentence that holds links as a run of pieces (the text before the link,
+the link, the rest); ``rejoin`` makes it one block again before any feature is measured, so the
+second candidate's running text is counted as running text.
+
 When the first candidate stands, the second still says where the article starts and ends: if
 it lies almost whole inside the first, what the first holds beyond their agreed ends (teasers, a
 sidebar, a footer block) is cut (``agreed_span``), the literature's finding that extractors agree
@@ -181,3 +185,32 @@ def agreed_span(first: list[Block], second: list[Block]) -> list[Block]:
     if dropped > AGREE_MAX_DROPPED_PROSE * features(first[start:end]).prose_words:
         return first  # the first holds more running text outside the agreed part: no agreement on the article
     return first[start:end]
+
+
+# A run that opens with the mark closing the sentence (". Happy holidays!"), not an ellipsis.
+_CLOSING = re.compile(r"[.,;:!?)](\s|$)")
+
+
+def rejoin(blocks: list[Block]) -> list[Block]:
+    """Lines that carry on the sentence the line before left open, joined into it.
+
+    readability-lxml rewrites a container of text and inline links into a paragraph per text run,
+    so one sentence of its article can come out as "Head over to the site to" / "download the
+    manifesto." (the link) / "for free." Joined, the sentence is judged as the prose it is.
+    """
+    out: list[Block] = []
+    for b in blocks:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.kind == b.kind == "p"
+            and not is_sentence(prev.text)
+            and (
+                _CLOSING.match(b.text)  # the sentence's end, after a link that closed its run
+                or ((prev.text[-1:].isalnum() or prev.text[-1:] == ",") and b.text[:1].islower())
+            )
+        ):
+            out[-1] = Block(text=f"{prev.text} {b.text}", kind="p", link_lead=prev.link_lead)
+        else:
+            out.append(b)
+    return out

@@ -246,7 +246,8 @@ def html_blocks(content: str, url: str | None = None) -> HtmlPage | None:
         return HtmlPage(meta=meta, blocks=blocks, base="trafilatura")
     if len(content) > SECOND_OPINION_MAX_CHARS:
         return HtmlPage(meta=meta, blocks=blocks, base="trafilatura")
-    second = _to_blocks(readability_lines(content), captions, links)
+    # readability writes a sentence with links in it as a run of pieces: whole again, it reads as prose
+    second = base.rejoin(_to_blocks(readability_lines(content), captions, links))
     if base.prefer_second(first, base.features(second)):
         return HtmlPage(meta=meta, blocks=second, base="readability")
     return HtmlPage(meta=meta, blocks=base.agreed_span(blocks, second), base="trafilatura")

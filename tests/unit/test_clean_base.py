@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bench.base_candidates import UNION_EDGE_BLOCKS, union
 from pipeline.clean import base
 from pipeline.clean.blocks import Block
 from pipeline.clean.html import fragment_lines, html_blocks
@@ -206,3 +207,79 @@ def test_readability_without_its_javascript_pass_gives_the_same_text(monkeypatch
     theirs = [readability_lines(c) for c in contents]
     assert module.html_cleaner.javascript is True
     assert any(ours) and ours == theirs
+
+
+# --- the union (bench/base_candidates.py, measured, not in the pipeline): the second candidate's
+# running text that the first lacks, inside their article
+
+SECTION = [f"A middle section the first extractor skipped, part {i}, tells how the detour works for buses."
+           for i in range(2)]
+
+
+def test_a_middle_section_only_the_second_candidate_holds_is_put_back_in_its_place() -> None:
+    first = _blocks([*PARAS[:4], *PARAS[4:]])
+    second = _blocks([*PARAS[:4], *SECTION, *PARAS[4:]])
+    assert [b.text for b in union(first, second)] == [*PARAS[:4], *SECTION, *PARAS[4:]]
+
+
+def test_blocks_the_first_has_are_never_added_twice_and_its_own_blocks_all_stay() -> None:
+    first = _blocks([*PARAS, "Background", "A short list item"])
+    assert union(first, _blocks(PARAS)) == first
+
+
+def test_only_running_text_is_added_not_links_teasers_labels_or_short_lines() -> None:
+    teaser = Block(text=TEASERS[0], link_lead=True)
+    link = Block(text=TEASERS[1], link_only=True)
+    extras = [teaser, link, Block(text="Share this"), Block(text="Photo: City Council")]
+    second = [*_blocks(PARAS[:4]), *extras, *_blocks(PARAS[4:])]
+    assert [b.text for b in union(_blocks(PARAS), second)] == PARAS
+
+
+def test_a_sidebar_the_second_keeps_far_from_the_shared_article_is_not_added() -> None:
+    sidebar = [f"Sidebar story {i}: the library opens late on Thursdays for the rest of the summer." for i in range(6)]
+    second = _blocks([*PARAS, *sidebar])
+    added = [b.text for b in union(_blocks(PARAS), second)][len(PARAS):]
+    assert len(added) <= UNION_EDGE_BLOCKS
+    assert sidebar[-1] not in added
+
+
+def test_nothing_is_added_when_the_two_found_different_articles() -> None:
+    elsewhere = [f"Another story, part {i}, told at length in a box lower down the page." for i in range(8)]
+    first = _blocks(PARAS[:3])
+    second = _blocks([PARAS[0], *elsewhere])  # one shared paragraph among many others
+    assert union(first, second) == first
+    assert union(first, []) == first
+
+
+
+def test_a_sentence_readability_split_at_its_links_is_one_block_again() -> None:
+    pieces = [
+        Block(text="Head over to the council's site to"),
+        Block(text="download the full inspection report", link_only=True),
+        Block(text="before the meeting on Thursday"),
+        Block(text="."),
+        Block(text="Engineers will answer questions there."),
+    ]
+    joined = base.rejoin(pieces)
+    assert [b.text for b in joined] == [
+        "Head over to the council's site to download the full inspection report before the meeting on Thursday .",
+        "Engineers will answer questions there.",
+    ]
+    assert base.is_prose(joined[0]) and not joined[0].link_only
+
+
+def test_headings_labels_and_finished_sentences_are_not_joined_to_what_follows() -> None:
+    blocks = [
+        Block(text="Bridge works", kind="head"),
+        Block(text="the council says the works will last a month."),
+        Block(text="Related:"),
+        Block(text="more stories about the bridge"),
+        Block(text=SENTENCE),
+        Block(text="and a line that starts in lower case."),
+    ]
+    assert base.rejoin(blocks) == blocks
+
+
+def test_a_line_opening_with_an_ellipsis_is_its_own_text_not_the_end_of_the_line_before() -> None:
+    blocks = [Block(text="Posted by: A Reader at May 9, 2012 7:49 AM"), Block(text="...or you could ask the council.")]
+    assert base.rejoin(blocks) == blocks
