@@ -83,7 +83,9 @@ ENTITY_WEIGHT = 0.15
 NAME_BOOST = 1.5
 MERGE_FLOOR = 0.15
 MERGE_CHECKS = 3  # the best-scored stories the merge check looks at
-MERGE_SIMILARITY = 0.6  # two stories' centroids this alike, both matched by one article, merge (0.45 merged only sibling events on stories-dev)
+# two stories' centroids this alike, both matched by one article, merge (0.45 merged only sibling
+# events on stories-dev once siblings were held apart)
+MERGE_SIMILARITY = 0.6
 HOLD_BELOW = 0.5  # an article that joins with a lower score is held apart: it may be a sibling's first article
 HOLD_JOINS = 3  # joins after which the held article is taken for a member
 FORK_MIN = 0.2  # an article this alike the held one (cosine) ...
