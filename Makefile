@@ -52,6 +52,7 @@ schemas: $(STAMP)
 	$(BIN)/python -m schemas.generate
 
 bench: setup
+	$(BIN)/python -m pip install -q -e ".[dev,bench]"
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/extraction.py
 	$(BIN)/python bench/dedupe.py

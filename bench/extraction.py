@@ -19,14 +19,19 @@ Metric (the design brief's): per page, 4-gram shingles of ``\\w+`` tokens in tru
 prediction; TP/FP/FN normalised per page; precision is the mean over pages with output,
 recall the mean over all pages (empty output: recall 0); F1 from the two means.
 
-Cost: each system runs over the same pages in a fresh child interpreter; its CPU seconds
-(user + system, imports and start-up included) are divided by its page count. Peers'
-outputs and CPU are cached under ``--cache`` (keyed by package version): they do not change
-between runs of this tree. ``--limit N`` scores a fixed subset of each set (by hash of the
-page id) while iterating; ``--by-rule`` prints each cleaner rule's net F1 effect per set
-(the F1 with that rule's cuts put back, against the F1 with everything on).
+Cost: each system runs over the same pages in a fresh child interpreter, every run; its CPU
+seconds (user + system, imports and start-up included) are divided by its page count and
+printed beside its F1 with the ratio to trafilatura default's on the same set (``xtraf``).
+On a shared machine one run's ratios move with the load: ``--speed N`` alternates wirefeed
+and trafilatura default N times and prints the median ratio. Peers' outputs are also kept
+under ``--cache`` (keyed by package version); ``--cached`` reuses them to iterate on the
+cleaner quickly, and then prints no CPU for the peers it did not run. ``--limit N`` scores a
+fixed subset of each set (by hash of the page id) while iterating; ``--by-rule`` prints each
+cleaner rule's net F1 effect per set (the F1 with that rule's cuts put back, against the F1
+with everything on).
 
-    .venv/bin/python bench/extraction.py                    # every set, every system
+    .venv/bin/python bench/extraction.py                    # every set, every system, timed
+    .venv/bin/python bench/extraction.py --cached --by-rule # peers' outputs from earlier runs
     .venv/bin/python bench/extraction.py --sets aeb --by-rule
     .venv/bin/python bench/extraction.py --limit 60 --worst 15
 """
@@ -338,20 +343,30 @@ def installed(system: str) -> str | None:
         return None
 
 
-def peer_outputs(system: str, pages: PageSet, cache: Path) -> tuple[dict[str, str], float]:
-    """A peer's texts (cached per page) and its CPU seconds per page (cached per set)."""
+def peer_outputs(system: str, pages: PageSet, cache: Path, reuse: bool) -> tuple[dict[str, str], float | None]:
+    """A peer's texts and its CPU seconds per page, both from a fresh run over the set's pages.
+
+    With ``reuse``, texts kept from earlier runs are taken instead and only the pages missing
+    from the cache are run; the CPU is then None (a part of the set, or nothing, was timed).
+    """
     version = installed(system)
     path = cache / f"{system}-{version}-{pages.name}.json"
-    stored = json.loads(path.read_text()) if path.exists() else {"texts": {}, "cpu": 0.0, "pages": 0}
-    missing = {k: p for k, p in pages.pages.items() if k not in stored["texts"]}
-    if missing:
-        out, cpu = run_child(system, missing)
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    stored = {"texts": {}, "cpu": 0.0, "pages": 0, **stored}  # cpu/pages: the pages' summed CPU, kept
+    todo = {k: p for k, p in pages.pages.items() if k not in stored["texts"]} if reuse else pages.pages
+    seconds = None
+    if todo:
+        out, cpu = run_child(system, todo)
+        if not reuse:  # every page run again: the stored CPU becomes this run's
+            stored["cpu"], stored["pages"] = 0.0, 0
         stored["texts"].update({k: v["body"] for k, v in out.items()})
         stored["cpu"] += cpu
-        stored["pages"] += len(missing)
+        stored["pages"] += len(todo)
         cache.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(stored))
-    return {k: stored["texts"][k] for k in pages.pages}, stored["cpu"] / max(1, stored["pages"])
+        if len(todo) == len(pages.pages):
+            seconds = cpu / len(todo)
+    return {k: stored["texts"][k] for k in pages.pages}, seconds
 
 
 # --- reporting -----------------------------------------------------------------------------
@@ -374,6 +389,8 @@ def main() -> None:
     parser.add_argument("--systems", default="wirefeed," + ",".join(PEERS))
     parser.add_argument("--limit", type=int, default=None, help="score a fixed subset of N pages per set")
     parser.add_argument("--cache", type=Path, default=CACHE, help="where peers' outputs are kept")
+    parser.add_argument("--cached", action="store_true",
+                        help="reuse peers' outputs from --cache (fast; no CPU figures for peers not run)")
     parser.add_argument("--by-rule", action="store_true", help="net F1 effect of each cleaner rule, per set")
     parser.add_argument("--worst", type=int, default=0, help="list the N pages where wirefeed trails most")
     parser.add_argument("--dump", type=Path, default=None, help="write every output and page F1 as JSON here")
@@ -392,7 +409,7 @@ def main() -> None:
     sets = [s for s in ALL_SETS if s in args.sets.split(",")]
     truths: dict[str, dict[str, str]] = {}
     preds: dict[str, dict[str, dict[str, str]]] = defaultdict(dict)  # system -> set -> id -> text
-    cpu: dict[str, dict[str, float]] = defaultdict(dict)  # system -> set -> seconds per page
+    cpu: dict[str, dict[str, float | None]] = defaultdict(dict)  # system -> set -> seconds per page
     blocks: dict[str, dict[str, list]] = {}
     bases: dict[str, dict[str, str]] = {}
     junk: dict[str, list[str]] = {}
@@ -413,41 +430,44 @@ def main() -> None:
             elif name in ("seeds",):
                 continue  # text dumps: peers extract HTML
             else:
-                preds[system][name], cpu[system][name] = peer_outputs(system, pages, args.cache)
+                preds[system][name], cpu[system][name] = peer_outputs(system, pages, args.cache, args.cached)
     groups = [s for s in sets if s in truths]
     if all(s in truths for s in POOLED):
         groups.insert(groups.index("cleanportal") + 1, "pooled")
 
-    def group(system: str, name: str) -> tuple[dict[str, str], dict[str, str], float]:
+    def group(system: str, name: str) -> tuple[dict[str, str], dict[str, str], float | None]:
         """(truths, predictions, CPU per page) of a set or of the pooled three, keys made unique."""
         members = POOLED if name == "pooled" else (name,)
         t = {f"{m}/{k}": v for m in members for k, v in truths[m].items()}
         p = {f"{m}/{k}": v for m in members for k, v in preds[system].get(m, {}).items()}
         n = sum(len(truths[m]) for m in members)
-        c = sum(cpu[system].get(m, 0.0) * len(truths[m]) for m in members) / n
+        seconds = [cpu[system].get(m) for m in members]
+        c = None if None in seconds else sum(s * len(truths[m]) for s, m in zip(seconds, members, strict=True)) / n
         return t, p, c
 
-    print(f"\n{'set':<13}{'pages':>6}  " + "  ".join(f"{s:>26}" for s in systems))
-    print(f"{'':<13}{'':>6}  " + "  ".join(f"{'F1    P     R    cpu s/pg':>26}" for s in systems))
+    width = 33
+    print(f"\n{'set':<13}{'pages':>6}  " + "  ".join(f"{s:>{width}}" for s in systems))
+    print(f"{'':<13}{'':>6}  " + "  ".join(f"{'F1    P     R    cpu s/pg xtraf':>{width}}" for s in systems))
     for name in groups:
         n = len(group(systems[0], name)[0])
         cells = []
         for system in systems:
             if name not in preds[system] and name != "pooled":
-                cells.append(f"{'-':>26}")
+                cells.append(f"{'-':>{width}}")
                 continue
             t, p, c = group(system, name)
             f1, prec, rec = score(t, p)
-            cells.append(f"{f1:.3f} {prec:.3f} {rec:.3f} {c:7.4f}")
-        print(f"{name:<13}{n:>6}  " + "  ".join(f"{c:>26}" for c in cells))
+            base = group("trafilatura", name)[2]  # None where trafilatura default was not run (timed)
+            ratio = f"{c / base:5.2f}x" if c and base else f"{'-':>6}"
+            seconds = f"{c:7.4f}" if c is not None else f"{'-':>7}"
+            cells.append(f"{f1:.3f} {prec:.3f} {rec:.3f} {seconds} {ratio}")
+        print(f"{name:<13}{n:>6}  " + "  ".join(f"{c:>{width}}" for c in cells))
     if "wirefeed" in systems:
         for name in groups:
             if junk.get(name):
                 print(f"{name}: boilerplate lines surviving in wirefeed's output "
                       f"{surviving(junk[name], preds['wirefeed'][name]):.1%}")
         _empty_report(systems, groups, truths, preds)
-        if "trafilatura" in systems:
-            _cpu_report(groups, group)
         if args.by_rule:
             _by_rule(groups, truths, blocks)
         _base_report(groups, truths, preds, bases)
@@ -491,18 +511,6 @@ def _empty_report(systems: list[str], groups: list[str], truths: dict, preds: di
             if best >= 0.8:
                 bad.append(f"{name}/{key} (best peer {best:.2f})")
     print(f"empty output where a peer scores >= 0.8: {len(bad)}" + (f": {', '.join(bad[:20])}" if bad else ""))
-
-
-def _cpu_report(groups: list[str], group) -> None:  # noqa: ANN001 - the closure in main
-    ratios = []
-    for name in groups:
-        if name in ("seeds",):
-            continue
-        _, _, ours = group("wirefeed", name)
-        _, _, base = group("trafilatura", name)
-        if base:
-            ratios.append(f"{name} {ours / base:.2f}x")
-    print("CPU per page, wirefeed / trafilatura default: " + ", ".join(ratios))
 
 
 def _by_rule(groups: list[str], truths: dict, blocks: dict) -> None:

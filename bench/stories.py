@@ -4,6 +4,7 @@
     PYTHONPATH=$PWD python bench/stories.py --speed 0        # quality only
     PYTHONPATH=$PWD python bench/stories.py --data DIR --streams allsides
     PYTHONPATH=$PWD python bench/stories.py --speed 0 --orders 6   # + ecbplus in 6 shuffled orders
+    PYTHONPATH=$PWD python bench/stories.py --speed 0 --errors     # + which gold stories are merged / split
 
 Each stream (``<name>.jsonl`` RawPage lines in publication order, ``<name>.gold.json``
 url -> gold story; default ../shared/data/stories-dev) goes through the real stages as
@@ -98,6 +99,35 @@ def _f1(precision: float, recall: float) -> float:
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
+def errors(gold: dict[str, str], predicted: dict[str, str]) -> tuple[list[dict[str, int]], dict[str, list[int]]]:
+    """Where the clustering goes wrong: (merges, splits).
+
+    merges: each predicted story holding articles of 2+ gold stories, as {gold story: articles
+    in it}, largest first; splits: each gold story spread over 2+ predicted stories -> the
+    sizes of its parts, largest first (an article missing from the output is a part of its own).
+    """
+    pred = {item: predicted.get(item, f"missing:{item}") for item in gold}
+    by_pred: dict[str, Counter[str]] = {}
+    by_gold: dict[str, Counter[str]] = {}
+    for item, story in pred.items():
+        by_pred.setdefault(story, Counter())[gold[item]] += 1
+        by_gold.setdefault(gold[item], Counter())[story] += 1
+    merges = [dict(c.most_common()) for c in by_pred.values() if len(c) > 1]
+    merges.sort(key=lambda c: (-sum(c.values()), sorted(c)))
+    splits = {story: sorted(c.values(), reverse=True) for story, c in sorted(by_gold.items()) if len(c) > 1}
+    return merges, splits
+
+
+def print_errors(name: str, gold: dict[str, str], predicted: dict[str, str]) -> None:
+    merges, splits = errors(gold, predicted)
+    print(f"  {name}: {len(merges)} stories merge gold stories, {len(splits)} gold stories are split")
+    for merge in merges:
+        print("    merged " + " + ".join(f"{story} ({count})" for story, count in merge.items()))
+    singles = sum(1 for parts in splits.values() if parts[-1] == 1)
+    print(f"    split ({singles} leave a single article apart): "
+          + (", ".join(f"{story} {'+'.join(map(str, parts))}" for story, parts in splits.items()) or "-"))
+
+
 # -- the baseline -------------------------------------------------------------------------
 _BASE_WORD = re.compile(r"[^\W_]+")
 
@@ -181,7 +211,7 @@ def baseline(articles: list[tuple[str, Article | None]]) -> dict[str, str]:
     return stories
 
 
-def quality(data: Path, streams: list[str], settings: Settings) -> None:
+def quality(data: Path, streams: list[str], settings: Settings, show_errors: bool = False) -> None:
     print(f"stories-dev streams from {data}")
     print(
         f"{'stream':<16}{'model':<10}{'B3 P':>7}{'B3 R':>7}{'B3 F1':>7}{'pair P':>8}{'pair R':>8}"
@@ -204,6 +234,8 @@ def quality(data: Path, streams: list[str], settings: Settings) -> None:
         missing = sum(1 for _, a in articles if a is None)
         if missing:
             print(f"{'':<16}({missing} dead letters counted as stories of their own)")
+        if show_errors:
+            print_errors(name, gold, mine)
 
 
 class _NoStories(Stories):
@@ -288,10 +320,11 @@ def main() -> None:
     parser.add_argument("--speed", type=int, default=50_000, help="articles in the speed stream (0: skip)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--orders", type=int, default=0, help="also run ecbplus in this many shuffled orders")
+    parser.add_argument("--errors", action="store_true", help="list the gold stories ours merges and splits")
     args = parser.parse_args()
     settings = Settings()
     if args.streams:
-        quality(args.data, args.streams, settings)
+        quality(args.data, args.streams, settings, show_errors=args.errors)
     if args.orders:
         shuffled(args.data, "ecbplus", args.orders, settings)
     if args.speed:

@@ -19,6 +19,7 @@ class Block:
     kind: str = "p"  # p, head, item, quote, caption, cell
     link_only: bool = False  # (HTML) the text is (mostly) the text of one link
     link_lead: bool = False  # (HTML) starts with a headline link, e.g. "<a>Headline</a> teaser"
+    head_lead: bool = False  # (HTML) a list item that opens with its own heading: a teaser card
     gap_before: bool = False  # (text dumps) a blank line precedes it
     rule: str | None = None  # the rule that removed it, None while kept
 

@@ -128,7 +128,9 @@ def _to_blocks(lines: list[tuple[str, str]], captions: set[str], links: _LinkInd
         elif kind == "cell" and len(words(line)) >= base.PROSE_MIN_WORDS and is_sentence(line):
             kind = "p"  # a table cell holding running text: a paragraph of a page laid out as a table
         share = links.lead_share(key) if len(key) >= _MIN_LINK_CHARS else 0.0
-        blocks.append(Block(text=line, kind=kind, link_only=share >= 0.6, link_lead=share >= 0.25))
+        card = kind == "card"
+        blocks.append(Block(text=line, kind="item" if card else kind, link_only=share >= 0.6,
+                            link_lead=share >= 0.25, head_lead=card))
     captioned = sum(len(words(b.text)) for b in blocks if b.kind == "caption")
     if captioned and captioned >= CAPTION_CONTENT_SHARE * sum(len(words(b.text)) for b in blocks):
         for b in blocks:  # a gallery or slideshow: the captions are the article
@@ -137,15 +139,25 @@ def _to_blocks(lines: list[tuple[str, str]], captions: set[str], links: _LinkInd
     return blocks
 
 
+def _kind_key(text: str) -> str:
+    """A line's text with no whitespace at all: the text output joins an element's parts with a
+    space (an item's heading and its paragraph) where the element's own text has none, or a newline."""
+    return "".join(fold_line(text).split())
+
+
 def _trafilatura_lines(body) -> list[tuple[str, str]]:  # noqa: ANN001 - trafilatura's XML element
+    """The text output's lines with their kind; a list item that opens with a heading and goes on
+    (a headline and its teaser: a card of a link list) is of kind ``card``."""
     kinds: dict[str, str] = {}
     for element in body.iter(*_KINDS):
-        kinds.setdefault(fold_line("".join(element.itertext())), _KINDS[element.tag])
+        children = list(element)
+        card = element.tag == "item" and len(children) > 1 and children[0].tag == "head"
+        kinds.setdefault(_kind_key("".join(element.itertext())), "card" if card else _KINDS[element.tag])
     lines = []
     for line in xmltotxt(body, False).split("\n"):
         line = line.strip()
         if line:
-            lines.append((line, kinds.get(fold_line(line), "p")))
+            lines.append((line, kinds.get(_kind_key(line), "p")))
     return lines
 
 

@@ -135,9 +135,9 @@ SECTION_WORDS = frozenset(PHRASES["section_word"])
 
 _URL_ONLY = re.compile(r"^\s*(https?://|www\.)\S+\s*$", _I)
 _BYLINE = re.compile(
-    r"^(" + alternatives("byline_lead") + r")\s+"
+    r"^(?i:" + alternatives("byline_lead") + r")\s+"
     r"[A-Z\u0400-\u04ff][\w.'\u2019-]+(\s+[\w.'\u2019-]+){0,5}(\s*[,|/and&]+\s*[\w .'\u2019-]{0,60})?$|"
-    r"^(" + alternatives("dateline_lead") + r")\b.{0,60}$",
+    r"^(?i:" + alternatives("dateline_lead") + r")\b(?!\s+in\s).{0,60}$",  # "Posted in <categories>": tags
 )
 # Wire credit lines at the end of a story.
 _CONTRIBUTORS = re.compile(alternatives("contributors"), _I)
@@ -232,6 +232,8 @@ def block_rule(block: Block) -> Rule | None:
     n = len(words(text))
     if n == 0:
         return Rule.EMPTY if not any(ch.isalnum() for ch in text) else None
+    if block.head_lead:
+        return Rule.RELATED  # a teaser card (on the dev sets 1 of 79 was article text)
     if n > 60 or len(text) > MAX_RULE_CHARS:
         return None
     # Long blocks are mostly prose: only ask whether they *start* like boilerplate (fast), plus

@@ -12,7 +12,14 @@ A light extractor on purpose (the stage must run thousands of articles a second)
   writes it capitalised inside one. Title words count as names only when the body
   makes them names;
 * dates: calendar days ("June 18", "18 June", "18.06.2024") as "6-18" terms; years are
-  plain terms.
+  plain terms;
+* the event signature: quantities the title and the lede (the first ``LEDE_CHARS``
+  characters) state that pin one occurrence down: sums of money ("$5.4-billion" ->
+  "$:5.4e+09", 1,000 or more, two significant digits), ages ("a 66-year-old", "aged 24",
+  "Raj Chohan, 59, of") and earthquake magnitudes ("magnitude 4.6"). Two articles of one
+  kind of event that state different ones report different occurrences (stories.py).
+  English patterns only: other languages' quantities are not read (an empty signature,
+  which contradicts nothing).
 """
 
 from __future__ import annotations
@@ -98,6 +105,20 @@ _DAY_AFTER = re.compile(r"\.?[ \t]+(\d{1,2})(?![\d:])")
 _DAY_BEFORE = re.compile(r"(?<!\d)(\d{1,2})[ \t]+$")
 _COUNT = itemgetter(1)
 _YEAR = re.compile(r"(?:19[5-9]\d|20\d\d)(?!\d)")
+# quantities that pin an occurrence down: sums of money, ages, earthquake magnitudes
+_MONEY = re.compile(
+    r"[$€£]\s?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:[\s-]*(million|mn|m|billion|bn|trillion)\b)?", re.I
+)
+# ages: "a 66-year-old", "aged 24", "Raj Chohan, 59, of Queens". Each regex starts with a
+# literal, which the regex engine searches for fast; the number before "year" is read after
+_YEARS_OLD = re.compile(r"ears?[ -][Oo]ld\b")
+_AGE_BEFORE = re.compile(r"(?<!\d)(\d{1,3})[ -][Yy]$")
+_AGE_AGED = re.compile(r"aged (\d{1,3})\b")
+_AGE_APPOSED = re.compile(r", (\d{1,3}), (?:of|was|is|and|who|had|has|from|died) ")
+_MAGNITUDE = re.compile(r"magnitude(?: of)?\s+(\d(?:\.\s?\d)?)(?!\d)|(?<![\d.])(\d\.\s?\d)[\s-]magnitude", re.I)
+_SCALE = {"million": 1e6, "mn": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}
+MAX_QUANTITIES = 6
+LEDE_CHARS = 600
 
 
 @dataclass
@@ -106,6 +127,7 @@ class Description:
 
     terms: Counter[str] = field(default_factory=Counter)
     names: set[str] = field(default_factory=set)
+    quantities: list[str] = field(default_factory=list)  # "age:66", "mag:4.6", "$:5.4e+09"
 
 
 def _fold(text: str) -> str:
@@ -239,8 +261,37 @@ def dates(text: str) -> set[str]:
     return found
 
 
+def quantities(text: str) -> list[str]:
+    """Sums of money (two significant digits), ages and magnitudes the text states, first stated first."""
+    found: list[tuple[int, str]] = []
+    if "$" in text or "€" in text or "£" in text:
+        for match in _MONEY.finditer(text):
+            value = float(match.group(1).replace(",", "")) * _SCALE.get((match.group(2) or "").lower(), 1.0)
+            if value >= 1_000:  # prices of things ("$2.99") say little of which occurrence it is
+                found.append((match.start(), f"{match.group(0)[0]}:{value:.2g}"))
+    for match in _YEARS_OLD.finditer(text):
+        age = _AGE_BEFORE.search(text, max(match.start() - 6, 0), match.start())
+        if age is not None:
+            found.append((age.start(), f"age:{int(age.group(1))}"))
+    if "aged " in text:
+        for match in _AGE_AGED.finditer(text):
+            if not (match.start() and text[match.start() - 1].isalnum()):  # "aged", not "engaged 24"
+                found.append((match.start(), f"age:{int(match.group(1))}"))
+    for match in _AGE_APPOSED.finditer(text):
+        if match.start() and text[match.start() - 1].isalpha():  # after a name, not a list of numbers
+            found.append((match.start(), f"age:{int(match.group(1))}"))
+    if "agnitude" in text:
+        for match in _MAGNITUDE.finditer(text):
+            found.append((match.start(), "mag:" + (match.group(1) or match.group(2)).replace(" ", "")))
+    out: list[str] = []
+    for _, quantity in sorted(found):
+        if quantity not in out:
+            out.append(quantity)
+    return out[:MAX_QUANTITIES]
+
+
 def describe(title: str | None, body: str) -> Description:
-    """Terms (title counted ``TITLE_WEIGHT`` times), names and dates of one article."""
+    """Terms (title counted ``TITLE_WEIGHT`` times, dates among them), names and the event signature of one article."""
     # the lead says what happened; long tails add background, not the event (and cost time)
     lead = body if len(body) <= LEAD_CHARS else body[: body.rfind(" ", 0, LEAD_CHARS) + 1 or LEAD_CHARS]
     terms = _terms(lead)
@@ -254,4 +305,5 @@ def describe(title: str | None, body: str) -> Description:
         # most_common's order (count, then first seen), by one C-level stable sort
         terms = Counter(dict(sorted(terms.items(), key=_COUNT, reverse=True)[:MAX_TERMS]))
     found = names(lead).intersection(terms)
-    return Description(terms, found)
+    lede = lead[:LEDE_CHARS]
+    return Description(terms, found, quantities(f"{title}\n{lede}" if title else lede))

@@ -16,8 +16,18 @@ story also carries (names written capitalised where case means something, see
 features.py), and idle days the time since the story's last article beyond ``GRACE``:
 coverage of one event comes in bursts, so a story that has been quiet for longer must be
 matched more closely, and past ``MAX_IDLE`` it is not joined at all.
+
 Otherwise the article starts a story whose id is its own id, so ids never change once
 given.
+
+The score loses ``QUANTITY_COST`` when the article's *event signature* contradicts the
+story's: the quantities its lede states (sums of money, ages, earthquake magnitudes; see
+features.py) include a kind the story's members also state, and none of its values is one
+of theirs (money within a factor of ``MONEY_RATIO``). That is positive evidence of another
+occurrence: the other hit-and-run's victim is 66, not 59; the other takeover costs $5.4 billion,
+not $334 million. Articles of one event that merely state *more* (a second person's age, a
+second sum) share a value with the story and are not affected, nor are articles or stories
+that state none.
 
 Parallel stories: when one event has grown two stories (the second article did not
 reach the first one's threshold), an article that joins one and resembles the other
@@ -41,6 +51,7 @@ State, all in the caller's MutableMapping (JSON values only, bounded by the wind
   "s:<story>" -> {"t": last article time, "b": first, "n": size, "c": {term: weight} (the
                   centroid's top terms, as of "t"), "z": its norm, "e": [its names],
                   "x": {the held article: "i" id, "t" time, "c" vector, "e" names, "j" joins since},
+                  "q": [the latest quantities its members stated, e.g. "age:59", "$:3.3e+08"],
                   "p": the story it was forked out of}
                  or {"m": the story it was merged into, "t": ...}
   "w:<term hash>" -> [document frequency, latest story ids with the term among their top terms]
@@ -72,11 +83,20 @@ ENTITY_WEIGHT = 0.15
 NAME_BOOST = 1.5
 MERGE_FLOOR = 0.15
 MERGE_CHECKS = 3  # the best-scored stories the merge check looks at
-MERGE_SIMILARITY = 0.45  # two stories' centroids this alike, both matched by one article, merge
+# two stories' centroids this alike, both matched by one article, merge (0.45 merged only sibling
+# events on stories-dev once siblings were held apart)
+MERGE_SIMILARITY = 0.6
 HOLD_BELOW = 0.5  # an article that joins with a lower score is held apart: it may be a sibling's first article
 HOLD_JOINS = 3  # joins after which the held article is taken for a member
 FORK_MIN = 0.2  # an article this alike the held one (cosine) ...
 FORK_MARGIN = 0.25  # ... and this much more alike it than the rest of the story forks the held one's story out
+# a contradicting signature turns a weak match (0.20-0.40) into a story of its own; a close one still joins
+QUANTITY_COST = 0.2
+# sums of one event quoted differently ("$1.2 trillion", "$550 billion of it new spending") still
+# agree; another deal's price is most often an order of magnitude away
+MONEY_RATIO = 4.0
+_MONEY_KINDS = frozenset("$€£")  # the kinds of quantity that are sums of money (features.quantities)
+STORY_QUANTITIES = 12  # the latest distinct quantities a story keeps (bounded state)
 CENTROID_TERMS = 48
 POSTED_TERMS = 10  # an article posts its story under its heaviest terms
 QUERY_TERMS = 12  # and looks for candidates under its heaviest terms
@@ -223,6 +243,7 @@ class Stories:
 
         ``posted``: each term's frequency entry as stored before this article (its story ids).
         """
+        stated = about.quantities
         votes: dict[str, float] = {}
         for term in query:
             entry = posted[term]
@@ -245,6 +266,8 @@ class Stories:
             shared = sum(idf[n] for n in about.names.intersection(record["e"])) / name_mass
             idle_days = max(at - record["t"] - GRACE, 0) / 86_400
             score = cosine + ENTITY_WEIGHT * shared - GAP_COST * idle_days
+            if stated and "q" in record and _conflict(stated, record["q"]):
+                score -= QUANTITY_COST
             out.append((score, story, record))
         out.sort(key=lambda x: (-x[0], x[1]))
         return out
@@ -312,6 +335,8 @@ class Stories:
             centroid[term] = centroid.get(term, 0.0) + weight
         kept["c"], kept["z"] = _top(centroid)
         kept["e"] = sorted(set(kept["e"]) | set(folded["e"]))[:32]
+        if "q" in folded:
+            kept["q"] = [*[q for q in kept.get("q", ()) if q not in folded["q"]], *folded["q"]][-STORY_QUANTITIES:]
         kept["n"] += folded["n"]
         kept["t"] = at
         self.store[f"s:{gone}"] = {"m": keep, "t": max(folded["t"], at)}
@@ -331,6 +356,9 @@ class Stories:
         record["c"], record["z"] = _top(centroid)
         names = [n for n in record["e"] if n in record["c"]]
         record["e"] = sorted(set(names) | {n for n in about.names if n in record["c"]})
+        if about.quantities:
+            kept = [q for q in record.get("q", ()) if q not in about.quantities]
+            record["q"] = [*kept, *about.quantities][-STORY_QUANTITIES:]
         record["n"] += 1
         record.setdefault("b", at)
         record["t"] = max(record["t"], at)
@@ -371,6 +399,30 @@ class Stories:
         for feature in record.get("f", ()):
             self.store.pop(f"f:{feature}", None)
         return True
+
+
+def _conflict(stated: list[str], story: list[str]) -> bool:
+    """Whether an article's quantities contradict a story's: a kind both state, no value in common.
+
+    Sums of money agree within a factor of ``MONEY_RATIO`` (one event's sums, quoted rounded
+    or in parts); ages and magnitudes only when equal.
+    """
+    conflict = False
+    for mine in stated:
+        kind, value = mine.split(":", 1)
+        for theirs in story:
+            other_kind, other = theirs.split(":", 1)
+            if other_kind != kind:
+                continue
+            if value == other or kind in _MONEY_KINDS and _within(float(value), float(other)):
+                return False
+            conflict = True
+    return conflict
+
+
+def _within(value: float, other: float) -> bool:
+    """Two sums of money close enough to be one event's figures, quoted differently."""
+    return max(value, other) <= MONEY_RATIO * min(value, other)
 
 
 def _cosine(vector: dict[str, float], other: dict[str, float]) -> float:

@@ -41,6 +41,23 @@ from pipeline.clean.rules import FURNITURE_FILE, block_rule, is_menu_line, load_
         ("Listed below are links to weblogs that reference Ten things about the budget:", "prompt"),
         ("blog comments powered by Disqus", "prompt"),
         ("This entry was posted on Saturday, August 25th, 2012 at 12:23 am and is filed under Budget, Taxes.", "tags"),
+        # the author-and-date line of a post with its categories
+        ("Posted by Ann Lee on October 31, 2012 in Dinner, Recipes, Video", "byline"),
+        ("Posted by Ann Lee on October 31, 2012 in Dinner, Recipes, Today's Menu, Weekend Baking, Video", "tags"),
+        ("Published on 09/08/2012 by Sam Roe in Gaming, Videos, Reviews, Hardware, Consoles", "tags"),
+        ("Published: October 30th, 2012 | Tags: Budget, Taxes, Parliament, Elections, Europe", "tags"),
+        ("Staff writer | Tags: Budget, Taxes", "tags"),
+        # where the story ran in print
+        ("A version of this article appeared October 29, 2012, on page B13 in the U.S. edition of The Daily, "
+         "with the headline: Displays Give a Lift.", "print"),
+        ("This article was originally published on page 28 of The Sunday Paper on December 30, 2007", "print"),
+        # a teaser that ends in a link to the whole piece
+        ("The monthly is a print magazine curated from the best articles of the forum. Learn more »", "related"),
+        ("Twenty-one minutes into the new coach's tenure, a reporter finally ... See more blog entries", "related"),
+        ("170,094 Views", "counter"),
+        ("E-mail | Print |", "nav"),
+        ("Transcript | Download mp4 | Download mp3", "nav"),
+        ("12 comments", "prompt"),
     ],
 )
 def test_furniture_is_cut_under_its_rule(line: str, rule: str) -> None:
@@ -61,6 +78,14 @@ def test_furniture_is_cut_under_its_rule(line: str, rule: str) -> None:
         "___",
         "This entry was posted to the wrong desk, the editor said, and the budget story ran a day late.",
         "Report this to the police, officers urged residents living near the station.",
+        "Posted by a friend on Facebook in March, the video was seen in 40 countries.",
+        "Published in 1851 by a small press in Leeds, the novel sold under a hundred copies.",
+        "The tags on the crates read: fragile, keep dry.",
+        "A version of the bill appeared in the Senate last year, but never came to a vote.",
+        "Visitors who want to learn more can call the museum or read the full report online.",
+        "The video had 170,094 views within a day, the company said.",
+        "Print | Radio | Television",
+        "Comments closed early | Votes counted late",
     ],
 )
 def test_prose_that_mentions_the_same_words_stays(line: str) -> None:

@@ -50,11 +50,46 @@ def test_the_default_file_is_the_one_beside_the_engine() -> None:
         ("Copyright 2024 Example News. All rights reserved.", "footer"),
         ("Photo: Jane Roe/Example Agency", "credit"),
         ("Reporting by Jane Roe; Editing by John Doe", "byline"),
+        # registration walls in front of the rest of the story
+        ("To read this article in full you must have registered and have a subscription with the site.", "prompt"),
+        ("The full article contains 283 words and appears in the agency's newspaper.", "prompt"),
+        # calls for readers' tips and photos
+        ("If you have any news tips that you would like us to follow up on, contact us at news@example.com",
+         "prompt"),
+        ("When news happens: send photos, videos & tip-offs to 0424 000 000, or us.", "prompt"),
+        ("Redistribution or broadcast is expressly prohibited without the prior written consent of the agency.",
+         "footer"),
+        ("photo by Ros Lee", "credit"),
+        ("Photos (from left to right): Courtesy of the makers", "credit"),
+        # a byline or dateline is one whatever its case
+        ("By Matthew Dalton", "byline"),
+        ("By GRANT PECK, Associated Press Writer", "byline"),
+        ("Last updated at 11:25am on 07.01.08", "byline"),
+        ("Published: Sunday, December 30, 2007", "byline"),
+        # a blog's tagline describing itself
+        ("A blog covering security and security technology.", "masthead"),
+        ("Gadgetwise is a blog about buying and using tech products.", "masthead"),
     ],
 )
-def test_a_line_of_each_kind_in_the_file_is_still_named(line: str, rule: str) -> None:
+def test_a_line_of_each_kind_is_named_walls_credits_and_bylines_whatever_their_case(line: str, rule: str) -> None:
     assert block_rule(Block(line, "p")) == rule
 
 
 def test_words_that_only_sound_like_a_share_bar_are_prose() -> None:
     assert block_rule(Block("Share prices fell on Tuesday after the central bank raised rates.", "p")) is None
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "To read the report in full, investigators said, one needs a court order.",
+        "If you have a news tip, the editor told the students, check it twice before you print it.",
+        "Smoking is prohibited without exception in all public buildings, the law says.",
+        "Photos by the two artists hang side by side in the gallery until March, the curators said.",
+        "By the end of the week, officials said, most roads had reopened.",
+        "From the start, the project was short of money.",
+        "A blog post about the merger drew thousands of comments within an hour.",
+    ],
+)
+def test_prose_with_the_same_openings_stays(line: str) -> None:
+    assert block_rule(Block(line, "p")) is None

@@ -149,3 +149,52 @@ def test_an_article_shown_twice_on_the_page_keeps_one_copy_but_a_lone_repeated_p
     assert [b.rule for b in clean_blocks(copy).blocks] == [None, None, None, "duplicate", "duplicate"]
     refrain = [Block(text=t) for t in (P1, P2, P1, P3, P1)]
     assert all(b.rule is None for b in clean_blocks(refrain).blocks)
+
+
+def test_a_run_of_menu_items_goes_but_a_credits_list_of_label_value_pairs_stays() -> None:
+    from pipeline.clean.blocks import Block
+
+    menu = ["Home", "News", "Sport", "Weather", "Travel", "Culture"]
+    credits = ["Design Director: Ann Lee", "Director of Photography: Kim Roe", "Art Director: Sam Poe",
+               "Deputy Photo Editor: Jo Doe", "Photographer: Max Moe", "Stylist: Lu Hoe"]
+    blocks = [Block(P1), *(Block(m) for m in menu), Block(P2), *(Block(c) for c in credits), Block(P3)]
+    kept = clean_blocks(blocks).paragraphs
+    assert not set(menu) & set(kept)
+    assert all(c in kept for c in credits)
+
+
+def test_an_also_on_label_takes_its_headlines_with_it() -> None:
+    paragraphs, removed = clean(f"{P1}\n\n{P2}\n\nAlso on Example News:\nOil prices climb after outage\n"
+                                "Tech giant unveils new chip\n\n" + P3)
+    assert "Oil prices climb after outage" not in paragraphs and P3 in paragraphs
+    assert removed["Also on Example News:"] == "related"
+
+
+def test_link_items_of_a_list_the_article_opens_stay_but_a_run_of_link_items_alone_goes() -> None:
+    from pipeline.clean.blocks import Block
+
+    def links(*titles: str) -> list[Block]:
+        return [Block(f"- {t}", kind="item", link_only=True, link_lead=True) for t in titles]
+
+    own = [Block("- The papers of the issue, in the order they appear", kind="item"),
+           *links("Socially mediated publicness", "The imagined audience", "Facework on the web")]
+    box = links("Oil prices climb after outage", "Tech giant unveils new chip", "Rates held for a third month")
+    blocks = [Block(P1), *own, Block(P2), *box, Block(P3)]
+    kept = clean_blocks(blocks).paragraphs
+    assert all(b.text in kept for b in own)
+    assert not {b.text for b in box} & set(kept)
+
+
+def test_a_long_unlabelled_run_of_links_amid_the_article_stays_but_a_short_one_goes() -> None:
+    from pipeline.clean.blocks import Block
+
+    def links(*titles: str) -> list[Block]:
+        return [Block(t, link_only=True, link_lead=True) for t in titles]
+
+    talks = links("Vanessa Lee: How to film in the cold", "Ann Roe: Living with an illness",
+                  "Kim Doe: Escaping the north", "Eli Poe: Learning from voices", "Sam Moe: Eye to eye with lions")
+    insert = links("Oil prices climb after outage", "Tech giant unveils new chip")
+    blocks = [Block(P1), *talks, Block(P2), *insert, Block(P3)]
+    kept = clean_blocks(blocks).paragraphs
+    assert all(b.text in kept for b in talks)
+    assert not {b.text for b in insert} & set(kept)

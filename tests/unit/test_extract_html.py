@@ -80,3 +80,30 @@ def test_the_pages_author_and_site_name_reach_the_article() -> None:
     text = "\n\n".join(PARAS)
     dump = pipeline.extract(RawPage(url="https://news.example/d", content=text, content_type="text/plain"))
     assert (dump.author, dump.site_name) == (None, None)  # a text dump has no metadata
+
+
+
+def test_list_items_that_open_with_their_own_heading_are_teaser_cards_but_a_plain_list_stays() -> None:
+    from lxml import etree
+
+    from pipeline.clean import clean_blocks
+    from pipeline.clean.html import _LinkIndex, _to_blocks, _trafilatura_lines
+
+    cards = "".join(
+        f'<item><head rend="h4">{head}</head><p>{teaser}</p></item>'
+        for head, teaser in [
+            ("Oil prices climb after outage", "Supply fell by a tenth after the pipeline was shut on Monday night."),
+            ("Tech giant unveils new chip", "The company said the chip would ship in the autumn to big buyers."),
+        ]
+    )
+    steps = ["Bring the water to the boil before adding the rice", "Stir the pot twice in the first minute"]
+    body = etree.fromstring(  # the article as trafilatura's XML gives it
+        f"<body><p>{PARAS[0]}</p><p>The bank listed its steps:</p>"
+        f'<list rend="ul">{"".join(f"<item>{s}</item>" for s in steps)}</list>'
+        f'<p>{PARAS[2]}</p><p>Also on Example News:</p><list rend="ul">{cards}</list></body>'
+    )
+    cleaned = clean_blocks(_to_blocks(_trafilatura_lines(body), set(), _LinkIndex(set())))
+    kept = "\n".join(cleaned.paragraphs)
+    assert "Oil prices climb" not in kept and "Supply fell" not in kept and "Tech giant" not in kept
+    assert all(step in kept for step in steps) and PARAS[2] in kept
+    assert {rule for rule, text in cleaned.removed if "Oil prices climb" in text} == {"related"}

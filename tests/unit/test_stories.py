@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Settings
-from pipeline.dedupe import Deduper
-from pipeline.dedupe.features import dates, describe, names
+from pipeline.dedupe import Deduper, features
+from pipeline.dedupe.features import dates, describe, names, quantities
 from pipeline.ids import content_hash
 from pipeline.process import process_lines
 from pipeline.stages import Pipeline
@@ -161,3 +161,46 @@ def test_terms_drop_function_words_and_fold_plurals() -> None:
 @pytest.mark.parametrize("body", ["", "   ", "12 34", "A", "\u0000\u0001", "Ünïcödé ÄÖÜ ß"])
 def test_descriptions_of_empty_or_odd_text_are_empty_or_small(body: str) -> None:
     assert len(describe(None, body).terms) <= 2
+
+
+# -- the event signature: what the lede states that pins one occurrence down -----------------
+def test_the_event_signature_is_the_sums_ages_and_magnitudes_the_lede_states_in_order() -> None:
+    text = (
+        "Anthony LaSalle, 36, of Bloomington hit a 66-year-old woman; a man aged 24 was charged. "
+        "AMD bought ATI for US$5.4-billion, not $334 million; €1,200,000 and £3bn and $5m. "
+        "A magnitude 4. 6 quake followed a 4.2-magnitude one."
+    )
+    assert quantities(text) == ["age:36", "age:66", "age:24", "$:5.4e+09", "$:3.3e+08", "€:1.2e+06"]
+    assert quantities("£3bn and $5m; a magnitude of 4. 6 and a 4.2-magnitude quake") == [
+        "£:3e+09", "$:5e+06", "mag:4.6", "mag:4.2",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "No figures at all in this sentence.",
+        "A $2.99 app and a $15 ticket",  # prices of things: not a sum that tells events apart
+        "$ and $, and $.5 and 5$",  # malformed sums
+        "an order of magnitude, a magnitude of the problem",
+        "five-year-olds and 2020 years old traditions",
+        "Ein Mann von 66 Jahren; 5,4 Milliarden Euro; un homme de 66 ans",  # other languages: nothing
+    ],
+)
+def test_text_without_such_quantities_has_an_empty_signature(text: str) -> None:
+    assert quantities(text) == []
+
+
+def test_the_signature_comes_from_the_title_and_the_lede_only_and_is_bounded() -> None:
+    late = "x " * features.LEDE_CHARS + "The driver, 45, was held."
+    assert describe(None, late).quantities == []
+    assert describe("Driver kills 59-year-old woman", late).quantities == ["age:59"]
+    many = " ".join(f"a {age}-year-old" for age in range(20, 40))
+    assert describe(None, many).quantities == [f"age:{age}" for age in range(20, 20 + features.MAX_QUANTITIES)]
+
+
+def test_odd_figures_give_a_small_signature_and_never_fail() -> None:
+    odd = "$" + "9" * 400 + " trillion, " + "aged 999 " * 50 + "Smith, 12, of " * 50
+    assert len(quantities(odd)) <= features.MAX_QUANTITIES
+    assert quantities("a 4.2.3-magnitude; magnitude 12; $1,2,3") == []

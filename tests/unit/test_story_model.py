@@ -214,3 +214,62 @@ def test_a_member_that_joined_weakly_is_held_only_until_the_next_members_side_wi
         assert model.assign(f"a{i + 3}", fire_in("banstead", "surrey", blaze=2, roof=1), 2_200 + i, 0)[0] == "a1"
     assert "x" not in model.store["s:a1"]  # taken for a member: no story was forked out
     assert not [key for key in model.store if key.startswith("s:a") and key != "s:a1"]
+
+
+# -- the event signature: stated quantities that contradict the story's ------------------------
+CRASH = {"pedestrian": 2, "crosswalk": 2, "driver": 1}  # with 3 words of its own: a weak match (~0.3)
+
+
+def crash(quantities: list[str], **extra: int) -> Description:
+    """An article on a hit-and-run: the words two such crashes share, its own, and what its lede states."""
+    return Description(Counter({**CRASH, **extra}), set(), quantities)
+
+
+def test_an_article_whose_stated_age_contradicts_the_story_starts_its_own_story() -> None:
+    model = Stories(JsonTable())
+    background(model)
+    assert model.assign("a1", crash(["age:59", "age:23"], queens=2, camry=2), 2_000, 0)[0] == "a1"
+    # the same kind of crash, a victim of another age: another occurrence
+    assert model.assign("b1", crash(["age:66"], bloomington=3, taser=3, sams=3), 2_100, 0)[0] == "b1"
+    # the control: the same words stating the story's age join it
+    assert model.assign("a2", crash(["age:59"], richmond=3, hill=3, avenue=3), 2_200, 0)[0] == "a1"
+
+
+def test_an_article_that_states_more_or_nothing_is_not_held_against_the_story() -> None:
+    model = Stories({})
+    background(model)
+    model.assign("a1", crash(["age:59"], queens=2, camry=2), 2_000, 0)
+    # another person's age beside the victim's, or no quantity at all: one event
+    assert model.assign("a2", crash(["age:36", "age:59"], bail=3, court=3, hearing=3), 2_100, 0)[0] == "a1"
+    assert model.assign("a3", crash([], funeral=3, family=3, mourners=3), 2_200, 0)[0] == "a1"
+    # a quantity of a kind the story never stated contradicts nothing
+    assert model.assign("a4", crash(["$:5e+04"], reward=3, appeal=3, witness=3), 2_300, 0)[0] == "a1"
+
+
+def test_sums_of_money_agree_when_rounded_differently_and_contradict_when_far_apart() -> None:
+    deal = {"acquire": 2, "chipmaker": 2, "deal": 1}
+    model = Stories({})
+    background(model)
+    model.assign("a1", Description(Counter({**deal, "seamicro": 2, "microserver": 2}), set(), ["$:3.3e+08"]), 2_000, 0)
+    # "$300 million" beside "$334 million": one sum, rounded differently
+    near = Description(Counter({**deal, "shares": 3, "analysts": 3, "premium": 3}), set(), ["$:3e+08"])
+    far = Description(Counter({**deal, "graphics": 3, "ati": 3, "canadian": 3}), set(), ["$:5.4e+09"])
+    assert model.assign("a2", near, 2_100, 0)[0] == "a1"
+    assert model.assign("b1", far, 2_200, 0)[0] == "b1"
+
+
+def test_a_close_match_joins_whatever_it_states() -> None:
+    model = Stories({})
+    background(model)
+    model.assign("a1", crash(["age:59"], queens=2, camry=2), 2_000, 0)
+    # the same words (a correction of the victim's age): the text says it is the same crash
+    assert model.assign("a2", crash(["age:58"], queens=2, camry=2), 2_100, 0)[0] == "a1"
+
+
+def test_a_story_keeps_only_its_latest_quantities() -> None:
+    model = Stories(JsonTable())
+    background(model)
+    for i in range(20):
+        model.assign(f"a{i}", crash([f"age:{20 + i}", "age:59"], queens=2), 2_000 + i, 0)
+    kept = model.store["s:a0"]["q"]
+    assert len(kept) == stories.STORY_QUANTITIES and "age:59" in kept and "age:39" in kept
