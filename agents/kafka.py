@@ -261,7 +261,15 @@ def make_producer(settings: Settings, bootstrap: str) -> KafkaProducer:
     return KafkaProducer(**producer_config(settings, bootstrap))
 
 
+# how often a consumer asks the brokers for topics and partitions again (make_consumer says why)
+CONSUMER_METADATA_MAX_AGE_MS = 5_000
+
+
 def make_consumer(settings: Settings, bootstrap: str, topic: str | None, **kwargs: Any) -> KafkaConsumer:
     """A consumer subscribed to ``topic``, or to nothing yet (``None``: the caller assigns partitions)."""
     topics = () if topic is None else (topic,)
+    # A topic created moments ago (the worker creates them at start) can be missing from the first
+    # metadata the consumer gets; kafka-python then asks again only after metadata_max_age_ms, 5 min
+    # by default, and `wirefeed tail` or the demo would show nothing for that long.
+    kwargs.setdefault("metadata_max_age_ms", CONSUMER_METADATA_MAX_AGE_MS)
     return KafkaConsumer(*topics, **client_config(settings, bootstrap), **kwargs)

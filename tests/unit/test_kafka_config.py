@@ -169,3 +169,16 @@ def test_check_topics_fails_on_a_fatal_difference_naming_topic_and_fix(caplog: p
     # warn mode: the same difference is logged, and the start goes on
     [problem] = check_topics(Settings(topic_check="warn"), bad)
     assert problem.fatal and "3 partitions" in caplog.text
+
+
+def test_consumers_look_for_a_just_created_topic_again_within_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    # kafka-python's default (5 min) left `tail` and the tests reading nothing when the topic was not
+    # yet in the first metadata the consumer got (seen as a CI failure of the end-to-end test)
+    import agents.kafka as kafka_module
+
+    made: list[dict] = []
+    monkeypatch.setattr(kafka_module, "KafkaConsumer", lambda *topics, **config: made.append(config))
+    kafka_module.make_consumer(Settings(), "k:9092", "wire.articles")
+    kafka_module.make_consumer(Settings(), "k:9092", "wire.articles", metadata_max_age_ms=1000)
+    assert made[0]["metadata_max_age_ms"] <= 10_000
+    assert made[1]["metadata_max_age_ms"] == 1000
