@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import time
 from bisect import bisect_right
-from collections.abc import Callable
 from pathlib import Path
 
 import trafilatura
@@ -31,17 +30,8 @@ from bench.extraction import DATA, score
 from bench.extraction import load_set as load_page_set
 from pipeline.clean import base
 from pipeline.clean.blocks import Block
-from pipeline.clean.html import (
-    _CAPTION_XPATH,
-    _LONG_LINKS,
-    _MIN_LINK_CHARS,
-    _LinkIndex,
-    _texts,
-    _to_blocks,
-    _trafilatura_lines,
-    readability_lines,
-)
-from pipeline.clean.trafilatura_fast import TRAFILATURA_OPTIONS, article_body, parse_html
+from pipeline.clean.html import BlockMaker, first_candidate, readability_lines
+from pipeline.clean.trafilatura_fast import TRAFILATURA_OPTIONS, parse_html
 from pipeline.text import words
 
 SETS = ("page-signal", "dragnet", "cleanportal", "aeb")
@@ -149,16 +139,12 @@ def union(first: list[Block], second: list[Block]) -> list[Block]:
     return out
 
 
-def fast_blocks(content: str, url: str | None) -> tuple[list[Block], Callable[[list[tuple[str, str]]], list[Block]]]:
+def fast_blocks(content: str, url: str | None) -> tuple[list[Block], BlockMaker]:
     """trafilatura's fast candidate as the base stage sees it, and the maker of blocks for this page."""
     tree = parse_html(content)
     if tree is None:
         return [], lambda lines: []
-    captions = _texts(_CAPTION_XPATH(tree), 3)
-    links = _LinkIndex(_texts(_LONG_LINKS(tree), _MIN_LINK_CHARS, 300))
-    body = article_body(tree, url)
-    lines = _trafilatura_lines(body) if body is not None else []
-    return _to_blocks(lines, captions, links), lambda other: _to_blocks(other, captions, links)
+    return first_candidate(tree, url)
 
 
 def main() -> None:

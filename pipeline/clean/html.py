@@ -13,6 +13,7 @@ same score, ``favor_precision`` and ``include_links`` lose recall.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from copy import copy
 from dataclasses import dataclass, field
 
@@ -230,6 +231,25 @@ def readability_lines(content: str) -> list[tuple[str, str]]:
         return []
 
 
+BlockMaker = Callable[[list[tuple[str, str]]], list[Block]]
+
+
+def first_candidate(tree: HtmlElement, url: str | None) -> tuple[list[Block], BlockMaker]:
+    """trafilatura's article from the parsed page as blocks, and the maker of blocks from any other
+    extractor's lines on this page (the same captions and links judge both candidates).
+
+    Captions and links are read before trafilatura prunes the tree; so must anything else the caller reads.
+    """
+    captions = _texts(_CAPTION_XPATH(tree), 3)
+    links = _LinkIndex(_texts(_LONG_LINKS(tree), _MIN_LINK_CHARS, 300))
+    body = article_body(tree, url)
+
+    def to_blocks(lines: list[tuple[str, str]]) -> list[Block]:
+        return _to_blocks(lines, captions, links)
+
+    return (to_blocks(_trafilatura_lines(body)) if body is not None else []), to_blocks
+
+
 def html_blocks(content: str, url: str | None = None) -> HtmlPage | None:
     """The page's metadata and its article text as blocks, or None if there is no article."""
     tree = parse_html(content)
@@ -237,17 +257,14 @@ def html_blocks(content: str, url: str | None = None) -> HtmlPage | None:
         return None
     # Everything we read from the page itself is read before trafilatura prunes the tree.
     meta = read_metadata(tree)
-    captions = _texts(_CAPTION_XPATH(tree), 3)
-    links = _LinkIndex(_texts(_LONG_LINKS(tree), _MIN_LINK_CHARS, 300))
-    body = article_body(tree, url)
-    blocks = _to_blocks(_trafilatura_lines(body), captions, links) if body is not None else []
+    blocks, to_blocks = first_candidate(tree, url)
     first = base.features(blocks)
     if not first.doubtful:
         return HtmlPage(meta=meta, blocks=blocks, base="trafilatura")
     if len(content) > SECOND_OPINION_MAX_CHARS:
         return HtmlPage(meta=meta, blocks=blocks, base="trafilatura")
     # readability writes a sentence with links in it as a run of pieces: whole again, it reads as prose
-    second = base.rejoin(_to_blocks(readability_lines(content), captions, links))
+    second = base.rejoin(to_blocks(readability_lines(content)))
     if base.prefer_second(first, base.features(second)):
         return HtmlPage(meta=meta, blocks=second, base="readability")
     return HtmlPage(meta=meta, blocks=base.agreed_span(blocks, second), base="trafilatura")
