@@ -65,7 +65,7 @@ from __future__ import annotations
 import binascii
 import math
 import zlib
-from collections.abc import MutableMapping
+from collections.abc import Iterable, MutableMapping
 from itertools import repeat
 from operator import add, itemgetter, mul, truediv
 from typing import Any
@@ -336,7 +336,7 @@ class Stories:
         kept["c"], kept["z"] = _top(centroid)
         kept["e"] = sorted(set(kept["e"]) | set(folded["e"]))[:32]
         if "q" in folded:
-            kept["q"] = [*[q for q in kept.get("q", ()) if q not in folded["q"]], *folded["q"]][-STORY_QUANTITIES:]
+            kept["q"] = _latest_quantities(kept.get("q", ()), folded["q"])
         kept["n"] += folded["n"]
         kept["t"] = at
         self.store[f"s:{gone}"] = {"m": keep, "t": max(folded["t"], at)}
@@ -357,8 +357,7 @@ class Stories:
         names = [n for n in record["e"] if n in record["c"]]
         record["e"] = sorted(set(names) | {n for n in about.names if n in record["c"]})
         if about.quantities:
-            kept = [q for q in record.get("q", ()) if q not in about.quantities]
-            record["q"] = [*kept, *about.quantities][-STORY_QUANTITIES:]
+            record["q"] = _latest_quantities(record.get("q", ()), about.quantities)
         record["n"] += 1
         record.setdefault("b", at)
         record["t"] = max(record["t"], at)
@@ -399,6 +398,11 @@ class Stories:
         for feature in record.get("f", ()):
             self.store.pop(f"f:{feature}", None)
         return True
+
+
+def _latest_quantities(held: Iterable[str], new: list[str]) -> list[str]:
+    """A story's quantities after ``new`` ones were stated: distinct, latest last, at most ``STORY_QUANTITIES``."""
+    return [*[q for q in held if q not in new], *new][-STORY_QUANTITIES:]
 
 
 def _conflict(stated: list[str], story: list[str]) -> bool:
