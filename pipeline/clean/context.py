@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from pipeline.clean.blocks import Block, is_headline, is_label, is_sentence
 from pipeline.clean.rules import COMMENT_HEADING, COMMENT_SIGNATURE, RELATED_PREFIX, is_related_label, is_section_word
@@ -54,6 +54,24 @@ def _mark_runs(blocks: list[Block], test: Callable[[Block], bool], min_run: int,
             for x in run:
                 x.rule = rule
         run = []
+
+
+def _spans(
+    blocks: list[Block], test: Callable[[Block], bool], first: Callable[[Block], bool] | None = None
+) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each maximal run of consecutive blocks passing ``test`` whose first block
+    passes ``first`` (by default ``test`` too)."""
+    first = first or test
+    i = 0
+    while i < len(blocks):
+        if not first(blocks[i]):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(blocks) and test(blocks[j]):
+            j += 1
+        yield i, j
+        i = j
 
 
 def _all_caps_headline(text: str) -> bool:
@@ -236,19 +254,11 @@ def _restore_article_lists(blocks: list[Block]) -> None:
     """Put back the link items of a list whose first item the article kept: a list is one thing,
     and one that opens with the article's own line (no label above it) is the article's list
     (its sources, its reading list, the pieces it links to), not a related box."""
-    i = 0
-    while i < len(blocks):
-        if blocks[i].kind != "item":
-            i += 1
-            continue
-        j = i
-        while j < len(blocks) and blocks[j].kind == "item":
-            j += 1
+    for i, j in _spans(blocks, lambda b: b.kind == "item"):
         if blocks[i].kept:
             for b in blocks[i:j]:
                 if b.rule == Rule.RELATED and not b.head_lead:
                     b.rule = None
-        i = j
 
 
 # A run of this many link blocks, with no label, standing between the article's own paragraphs is
@@ -264,21 +274,14 @@ def _restore_inner_link_runs(blocks: list[Block]) -> None:
     prose = [i for i, b in enumerate(blocks) if b.kept and len(words(b.text)) >= 12 and is_sentence(b.text)]
     if not prose:
         return
-    i = 0
-    while i < len(blocks):
-        if blocks[i].rule != Rule.RELATED:
-            i += 1
-            continue
-        j = i
-        while j < len(blocks) and blocks[j].rule in (Rule.RELATED, Rule.EMPTY):
-            j += 1
+    # a run of related blocks, empty lines among them
+    for i, j in _spans(blocks, lambda b: b.rule in (Rule.RELATED, Rule.EMPTY), first=lambda b: b.rule == Rule.RELATED):
         labelled = is_related_label(blocks[i].text) or (i > 0 and is_related_label(blocks[i - 1].text))
         if (not labelled and j - i >= INNER_RUN_MIN and prose[0] < i and prose[-1] > j
                 and not any(b.head_lead for b in blocks[i:j])):
             for b in blocks[i:j]:
                 if b.rule == Rule.RELATED:
                     b.rule = None
-        i = j
 
 
 def apply_context_rules(blocks: list[Block]) -> None:
