@@ -32,12 +32,11 @@ def read_topic(
 ) -> list[bytes]:
     """Values on ``topic`` from the beginning: until ``until`` records, else until idle for ``idle_s``."""
     ensure_topics(settings, bootstrap)  # so the consumer never subscribes to a topic that is not there yet
-    # A topic created just now may be missing from the first metadata the consumer gets (the broker
-    # it asks has not caught up with the controller yet); kafka-python would then look again only
-    # after metadata_max_age_ms (5 min by default) and read nothing. Ask again every second.
+    # (a topic created just now may be missing from the consumer's first metadata: make_consumer
+    # has it ask again within seconds)
     consumer = make_consumer(
         settings, bootstrap, topic, auto_offset_reset="earliest", enable_auto_commit=False,
-        group_id=None, consumer_timeout_ms=500, metadata_max_age_ms=1000,
+        group_id=None, consumer_timeout_ms=500,
     )
     values: list[bytes] = []
     deadline = time.monotonic() + timeout_s
