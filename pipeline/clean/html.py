@@ -24,6 +24,7 @@ from trafilatura.xml import xmltotxt
 from pipeline.clean import base
 from pipeline.clean.blocks import Block, is_sentence
 from pipeline.clean.metadata import PageMeta, read_metadata
+from pipeline.clean.readability_fast import summary as readability_summary
 from pipeline.clean.trafilatura_fast import TRAFILATURA_OPTIONS, article_body, parse_html
 from pipeline.text import fold_line, words
 
@@ -217,16 +218,13 @@ def _text_only_cleaner() -> None:
 def readability_lines(content: str) -> list[tuple[str, str]]:
     """readability-lxml's article (its ``summary()``) as lines, or nothing when it finds none.
 
-    It is given the page text, not our tree: it edits the tree it parses and, when its first
-    pass finds too little, parses the input again for a second, gentler pass. No URL: it would
+    It gets a tree of its own, parsed as readability parses (``readability_fast``), not ours:
+    trafilatura has pruned ours, and readability edits the tree it is given. No URL: it would
     rewrite every link on the page to an absolute one, a third of its time, for nothing we read.
     """
-    from readability import Document  # imported on first use: most pages never need it
-
     _text_only_cleaner()
     try:
-        summary = Document(content).summary(html_partial=True)
-        return fragment_lines(fragment_fromstring(summary, create_parent="div"))
+        return fragment_lines(fragment_fromstring(readability_summary(content), create_parent="div"))
     except Exception:  # readability gives up on some pages (no body, odd trees): no candidate
         return []
 

@@ -1,0 +1,80 @@
+"""readability-lxml's ``summary()``, the same string for less CPU.
+
+readability-lxml parses the page with ``lxml.html``'s parser, whose element class lookup is a
+Python method: every element proxy readability creates while it scores a page (several hundred
+thousand on a news page; it walks and re-measures the tree again and again) costs a Python call.
+And it measures text with ``clean()``, three regex substitutions through ``re``'s pattern cache,
+on every container and every link it scores. Here:
+
+* :func:`parse` builds the tree readability's ``build_doc`` builds (its parser settings, the same
+  bytes) but with lxml's C-level default class lookup, as ``trafilatura_fast.parse_html`` does;
+  readability takes a tree as its input and treats it as it treats its own parse (it drops
+  hidden elements in it and deep-copies it before cleaning, on each pass);
+* :func:`clean` is readability's ``clean()`` with precompiled patterns, each substitution run
+  only when its pattern can match (a run of 255 characters, a newline, a tab or two spaces).
+
+tests/unit/test_readability_fast.py checks that the summaries stay identical to readability-lxml
+as shipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from lxml.etree import ElementDefaultClassLookup, HTMLParser
+from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction, document_fromstring
+
+# readability.htmls.utf8_parser's settings (lxml.html.HTMLParser(encoding="utf-8")), with a lookup
+# that makes no Python call per element.
+_PARSER = HTMLParser(encoding="utf-8")
+_PARSER.set_element_class_lookup(
+    ElementDefaultClassLookup(element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity)
+)
+# readability.readability.clean's patterns, in its order.
+_LONG_SPACE = re.compile(r"\s{255,}")
+_NEWLINE = re.compile(r"\s*\n\s*")
+_TAB_OR_SPACES = re.compile(r"\t|[ \t]{2,}")
+
+
+def clean(text: str) -> str:
+    """``readability.readability.clean``: the same string, each regex run only where it can match."""
+    if len(text) >= 255:
+        text = _LONG_SPACE.sub(" " * 255, text)
+    if "\n" in text:
+        text = _NEWLINE.sub("\n", text)
+    if "\t" in text or "  " in text:
+        text = _TAB_OR_SPACES.sub(" ", text)
+    return text.strip()
+
+
+def parse(content: str) -> HtmlElement:
+    """The tree ``readability.htmls.build_doc`` builds from ``content`` (raises as it does)."""
+    return document_fromstring(content.encode("utf-8", "replace"), parser=_PARSER)
+
+
+_SHIPPED: dict[str, Callable[[str], str]] = {}  # readability's own clean(), once replaced
+
+
+def shipped_clean() -> Callable[[str], str]:
+    """readability-lxml's own ``clean()``, whether or not :func:`install` has replaced it."""
+    from readability import readability as module
+
+    return _SHIPPED.get("clean", module.clean)
+
+
+def install() -> None:
+    """Make readability-lxml measure text with :func:`clean` (once per process)."""
+    from readability import readability as module
+
+    if module.clean is not clean:
+        _SHIPPED.setdefault("clean", module.clean)
+        module.clean = clean
+
+
+def summary(content: str) -> str:
+    """``readability.Document(content).summary(html_partial=True)``, faster; raises as it does."""
+    from readability import Document  # imported on first use: most pages never need it
+
+    install()
+    return Document(parse(content)).summary(html_partial=True)
