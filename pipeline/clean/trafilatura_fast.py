@@ -14,9 +14,13 @@ keeps a second copy (a backup used only by the readability/justext fallback that
   the backup copy, and measures the page's text (the recall-escalation test) with the same
   cleaning XPath split in two: the plain part in libxml2, the cookie-banner regex (an EXSLT
   ``re:test``, two Python callbacks on every element of the page) in one Python loop over
-  the elements that have a class or id.
+  the elements that have a class or id;
+* the pruning expressions it runs on every page (the raw-tree prune, comment sections, the
+  boilerplate sections of ``extract_content``) are replaced by Python stand-ins that select the
+  same elements (:mod:`pipeline.clean.trafilatura_prune`); ``OVERALL_DISCARD_XPATH`` is swapped
+  in ``trafilatura.main_extractor`` itself, for this process.
 
-Both rely on trafilatura internals; when they change shape, :func:`article_body` falls back
+All of it relies on trafilatura internals; when they change shape, :func:`article_body` falls back
 to ``trafilatura_sequence`` and then to the public ``bare_extraction``
 (tests/unit/test_trafilatura_fast.py checks that the outputs stay identical).
 """
@@ -32,6 +36,8 @@ from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstru
 from trafilatura import bare_extraction
 from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML, INVALID_XML_CHARS, is_dubious_html
 
+from pipeline.clean.trafilatura_prune import stand_ins
+
 TRAFILATURA_OPTIONS = {"fast": True, "include_comments": False, "include_tables": True}
 
 # trafilatura.utils.HTML_PARSER's settings, with a lookup that makes no Python call per element.
@@ -46,6 +52,7 @@ _PARSER.set_element_class_lookup(
 
 try:  # internals of the installed trafilatura; see the module docstring
     from trafilatura import core as _core
+    from trafilatura import main_extractor as _main_extractor
     from trafilatura.baseline import _spaced_text
     from trafilatura.baseline import baseline as _baseline
     from trafilatura.baseline import html2txt as _html2txt
@@ -59,8 +66,10 @@ try:  # internals of the installed trafilatura; see the module docstring
 
     _sequence: Any = _core.trafilatura_sequence
     _is_forum: Any = _core._forum_thread_page
-    _RAW_PRUNE = _core.RAW_TREE_PRUNE_XPATH
-    _COMMENTS_PRUNE = _core.REMOVE_COMMENTS_AND_LISTS_XPATH
+    _RAW_PRUNE = stand_ins(_core.RAW_TREE_PRUNE_XPATH)
+    _COMMENTS_PRUNE = stand_ins(_core.REMOVE_COMMENTS_AND_LISTS_XPATH)
+    # read by extract_content on every page and on the recall retry: the same selection, faster
+    _main_extractor.OVERALL_DISCARD_XPATH = stand_ins(_main_extractor.OVERALL_DISCARD_XPATH)
     _ESCALATION = (
         _core.ESCALATION_MAX_LENGTH,
         _core.ESCALATION_PAGE_SHARE,

@@ -1,0 +1,169 @@
+"""trafilatura's pruning XPath expressions as Python loops: the same elements, in the same order.
+
+trafilatura prunes the page with XPath expressions that test ``@id`` and ``@class`` with EXSLT
+``re:test`` (a Python callback per test) under ``.//*`` (libxml2 walks every node of the tree and
+checks each predicate). On the dev pages the five below cost about a tenth of the extraction. A
+walk over the elements with the wanted tags, and ``re.search`` on the attribute values read once,
+selects the same elements about three times faster.
+
+Each stand-in is used only while trafilatura's expression is exactly the one it implements: its
+``re:test`` patterns are read from trafilatura's expression (so a changed vocabulary is followed),
+and the rest of the expression must equal the template below, whitespace aside. Semantics kept:
+
+* ``re:test(@a, p)`` searches ``p`` in the attribute's value, or in ``""`` when it is absent;
+* ``re:test(@a|@b, p)`` and ``starts-with(@a|@b, s)`` read the first of the two attributes in the
+  element's attribute order (XPath's document order of a node-set), ``""`` when both are absent;
+* ``.//*`` from the context element: its descendant elements in document order, itself excluded.
+
+tests/unit/test_trafilatura_fast.py compares every stand-in with its expression on pages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from lxml.etree import Element
+from lxml.html import HtmlElement
+
+Prune = Callable[[HtmlElement], list[HtmlElement]]
+_RE_TEST = re.compile(r"re:test\(([@\w|-]+), '([^']*)'\)")
+
+
+def _skeleton(path: str) -> tuple[str, list[str]]:
+    """The expression with each re:test pattern replaced by ``{}`` (whitespace folded), and the patterns."""
+    patterns: list[str] = []
+
+    def hole(match: re.Match[str]) -> str:
+        patterns.append(match.group(2))
+        return f"re:test({match.group(1)}, '{{}}')"
+
+    return " ".join(_RE_TEST.sub(hole, path).split()), patterns
+
+
+def _first(el: HtmlElement, a: str, b: str) -> str:
+    """The string XPath gives ``@a|@b``: the first of the two attributes in the element's order."""
+    va, vb = el.get(a), el.get(b)
+    if va is None:
+        return vb or ""
+    if vb is None:
+        return va
+    keys = el.keys()
+    return va if keys.index(a) < keys.index(b) else vb
+
+
+def _raw_infinite_scroll(p: list[re.Pattern[str]]) -> Prune:
+    any_id, any_class, post_id, post_class = p
+
+    def run(tree: HtmlElement) -> list[HtmlElement]:
+        out = []
+        for el in tree.iterdescendants("div", "section", "aside"):
+            i, c = el.get("id", ""), el.get("class", "")
+            if (any_id.search(i) or any_class.search(c)) and (
+                next(el.iterdescendants("h1"), None) is None or post_id.search(i) or post_class.search(c)
+            ):
+                out.append(el)
+        return out
+
+    return run
+
+
+def _raw_share_buttons(_: list[re.Pattern[str]]) -> Prune:
+    def run(tree: HtmlElement) -> list[HtmlElement]:
+        return [
+            el
+            for el in tree.iterdescendants("div", "section", "aside")
+            if "elementor-share-buttons" in el.get("class", "")
+        ]
+
+    return run
+
+
+def _comments_and_lists(p: list[re.Pattern[str]]) -> Prune:
+    any_id, any_class, list_id, list_class = p
+
+    def run(tree: HtmlElement) -> list[HtmlElement]:
+        out = []
+        for el in tree.iterdescendants("div", "list", "section", "details", "ol", "ul"):
+            i, c = el.get("id", ""), el.get("class", "")
+            if (any_id.search(i) or any_class.search(c)) and (
+                el.tag not in ("ol", "ul") or list_id.search(i) or list_class.search(c)
+            ):
+                out.append(el)
+        return out
+
+    return run
+
+
+def _overall_sections(p: list[re.Pattern[str]]) -> Prune:
+    id_or_class, by_id, by_class = p
+
+    def run(tree: HtmlElement) -> list[HtmlElement]:
+        out = []
+        for el in tree.iterdescendants("div", "item", "list", "p", "section", "span"):
+            if (
+                el.get("data-lp-replacement-content") is not None
+                or "nav" in el.get("role", "").replace("N", "n")
+                or "MostPopularStories" in el.get("data-component", "")
+                or id_or_class.search(_first(el, "id", "class"))
+                or by_id.search(el.get("id", ""))
+                or by_class.search(el.get("class", ""))
+            ):
+                out.append(el)
+        return out
+
+    return run
+
+
+def _overall_hidden(p: list[re.Pattern[str]]) -> Prune:
+    id_or_style, by_id, by_class = p
+
+    def run(tree: HtmlElement) -> list[HtmlElement]:
+        out = []
+        for el in tree.iterdescendants(Element):
+            c, style = el.get("class"), el.get("style", "")
+            if (
+                c == "comments-title"
+                or _first(el, "id", "class").startswith("reply-")
+                or id_or_style.search(_first(el, "id", "style"))
+                or "display:none" in style
+                or "display: none" in style
+                or by_id.search(el.get("id", ""))
+                or by_class.search(c or "")
+                or el.get("aria-hidden") == "true"
+            ):
+                out.append(el)
+        return out
+
+    return run
+
+
+# trafilatura's expressions, whitespace folded, re:test patterns as "{}"; and their stand-ins.
+TEMPLATES: dict[str, Callable[[list[re.Pattern[str]]], Prune]] = {
+    ".//*[self::div or self::section or self::aside][ re:test(@id, '{}') or re:test(@class, '{}')]"
+    "[ not(.//h1) or re:test(@id, '{}') or re:test(@class, '{}')]": _raw_infinite_scroll,
+    ".//*[self::div or self::section or self::aside][contains(@class, 'elementor-share-buttons')]": _raw_share_buttons,
+    ".//*[self::div or self::list or self::section or self::details or self::ol or self::ul][ "
+    "re:test(@id, '{}') or re:test(@class, '{}')][ not(self::ol or self::ul) or re:test(@id, '{}') or "
+    "re:test(@class, '{}')]": _comments_and_lists,
+    ".//*[self::div or self::item or self::list or self::p or self::section or self::span][ "
+    "@data-lp-replacement-content or contains(translate(@role, 'N', 'n'), 'nav') or "
+    "contains(@data-component, 'MostPopularStories') or re:test(@id|@class, '{}') or re:test(@id, '{}') or "
+    "re:test(@class, '{}')]": _overall_sections,
+    ".//*[@class='comments-title' or starts-with(@id|@class, 'reply-') or re:test(@id|@style, '{}') or "
+    "contains(@style, 'display:none') or contains(@style, 'display: none') or re:test(@id, '{}') or "
+    "re:test(@class, '{}') or @aria-hidden='true']": _overall_hidden,
+}
+
+
+def stand_in(xpath: Any) -> Prune | None:
+    """A Python stand-in for one of trafilatura's XPath expressions, or None if it has none."""
+    skeleton, patterns = _skeleton(getattr(xpath, "path", ""))
+    make = TEMPLATES.get(skeleton)
+    return make([re.compile(p) for p in patterns]) if make is not None else None
+
+
+def stand_ins(xpaths: list[Any]) -> list[Any]:
+    """``xpaths`` with each expression that has a stand-in replaced by it (the list is not changed)."""
+    return [stand_in(x) or x for x in xpaths]
