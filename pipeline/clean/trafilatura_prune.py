@@ -42,18 +42,12 @@ def _skeleton(path: str) -> tuple[str, list[str]]:
     return " ".join(_RE_TEST.sub(hole, path).split()), patterns
 
 
-def _first(el: HtmlElement, a: str, b: str) -> str:
-    """The string XPath gives ``@a|@b``: the first of the two attributes in the element's order."""
-    va, vb = el.get(a), el.get(b)
-    if va is None:
-        return vb or ""
-    if vb is None:
-        return va
-    keys = el.keys()
-    return va if keys.index(a) < keys.index(b) else vb
+def _bare_never_match(patterns: list[_Memo]) -> bool:
+    """Whether an element without attributes can be passed over: no pattern matches the empty string."""
+    return not any(p.search("") for p in patterns)
 
 
-def _raw_infinite_scroll(p: list[re.Pattern[str]]) -> Prune:
+def _raw_infinite_scroll(p: list[_Memo]) -> Prune:
     any_id, any_class, post_id, post_class = p
 
     def run(tree: HtmlElement) -> list[HtmlElement]:
@@ -69,7 +63,7 @@ def _raw_infinite_scroll(p: list[re.Pattern[str]]) -> Prune:
     return run
 
 
-def _raw_share_buttons(_: list[re.Pattern[str]]) -> Prune:
+def _raw_share_buttons(_: list[_Memo]) -> Prune:
     def run(tree: HtmlElement) -> list[HtmlElement]:
         return [
             el
@@ -80,7 +74,7 @@ def _raw_share_buttons(_: list[re.Pattern[str]]) -> Prune:
     return run
 
 
-def _comments_and_lists(p: list[re.Pattern[str]]) -> Prune:
+def _comments_and_lists(p: list[_Memo]) -> Prune:
     any_id, any_class, list_id, list_class = p
 
     def run(tree: HtmlElement) -> list[HtmlElement]:
@@ -96,51 +90,74 @@ def _comments_and_lists(p: list[re.Pattern[str]]) -> Prune:
     return run
 
 
-def _overall_sections(p: list[re.Pattern[str]]) -> Prune:
+def _first_of(attrs: dict[str, str], a: str, b: str) -> str:
+    """The string XPath gives ``@a|@b``: the first of the two in the element's attribute order
+    (``attrs`` keeps that order), ``""`` when both are absent."""
+    for key, value in attrs.items():
+        if key in (a, b):
+            return value
+    return ""
+
+
+def _by_attributes(tags: tuple[str, ...], selects: Callable[[dict[str, str]], bool], skip_bare: bool) -> Prune:
+    """The elements with one of ``tags`` (any element when empty) whose attributes ``selects`` picks;
+    decided once per distinct attribute list on a page (pages repeat them on many elements)."""
+
+    def run(tree: HtmlElement) -> list[HtmlElement]:
+        out = []
+        decided: dict[tuple[tuple[str, str], ...], bool] = {}
+        for el in tree.iterdescendants(*tags) if tags else tree.iterdescendants(Element):
+            items = el.items()
+            if skip_bare and not items:
+                continue
+            key = tuple(items)
+            chosen = decided.get(key)
+            if chosen is None:
+                chosen = decided[key] = selects(dict(items))
+            if chosen:
+                out.append(el)
+        return out
+
+    return run
+
+
+def _overall_sections(p: list[_Memo]) -> Prune:
     id_or_class, by_id, by_class = p
 
-    def run(tree: HtmlElement) -> list[HtmlElement]:
-        out = []
-        for el in tree.iterdescendants("div", "item", "list", "p", "section", "span"):
-            if (
-                el.get("data-lp-replacement-content") is not None
-                or "nav" in el.get("role", "").replace("N", "n")
-                or "MostPopularStories" in el.get("data-component", "")
-                or id_or_class.search(_first(el, "id", "class"))
-                or by_id.search(el.get("id", ""))
-                or by_class.search(el.get("class", ""))
-            ):
-                out.append(el)
-        return out
+    def selects(attrs: dict[str, str]) -> bool:
+        return bool(
+            "data-lp-replacement-content" in attrs
+            or "nav" in attrs.get("role", "").replace("N", "n")
+            or "MostPopularStories" in attrs.get("data-component", "")
+            or id_or_class.search(_first_of(attrs, "id", "class"))
+            or by_id.search(attrs.get("id", ""))
+            or by_class.search(attrs.get("class", ""))
+        )
 
-    return run
+    return _by_attributes(("div", "item", "list", "p", "section", "span"), selects, _bare_never_match(p))
 
 
-def _overall_hidden(p: list[re.Pattern[str]]) -> Prune:
+def _overall_hidden(p: list[_Memo]) -> Prune:
     id_or_style, by_id, by_class = p
 
-    def run(tree: HtmlElement) -> list[HtmlElement]:
-        out = []
-        for el in tree.iterdescendants(Element):
-            c, style = el.get("class"), el.get("style", "")
-            if (
-                c == "comments-title"
-                or _first(el, "id", "class").startswith("reply-")
-                or id_or_style.search(_first(el, "id", "style"))
-                or "display:none" in style
-                or "display: none" in style
-                or by_id.search(el.get("id", ""))
-                or by_class.search(c or "")
-                or el.get("aria-hidden") == "true"
-            ):
-                out.append(el)
-        return out
+    def selects(attrs: dict[str, str]) -> bool:
+        c, style = attrs.get("class"), attrs.get("style", "")
+        return bool(
+            c == "comments-title"
+            or _first_of(attrs, "id", "class").startswith("reply-")
+            or id_or_style.search(_first_of(attrs, "id", "style"))
+            or "display:none" in style
+            or "display: none" in style
+            or by_id.search(attrs.get("id", ""))
+            or by_class.search(c or "")
+            or attrs.get("aria-hidden") == "true"
+        )
 
-    return run
+    return _by_attributes((), selects, _bare_never_match(p))
 
 
 # trafilatura's expressions, whitespace folded, re:test patterns as "{}"; and their stand-ins.
-TEMPLATES: dict[str, Callable[[list[re.Pattern[str]]], Prune]] = {
+TEMPLATES: dict[str, Callable[[list[_Memo]], Prune]] = {
     ".//*[self::div or self::section or self::aside][ re:test(@id, '{}') or re:test(@class, '{}')]"
     "[ not(.//h1) or re:test(@id, '{}') or re:test(@class, '{}')]": _raw_infinite_scroll,
     ".//*[self::div or self::section or self::aside][contains(@class, 'elementor-share-buttons')]": _raw_share_buttons,
@@ -157,11 +174,31 @@ TEMPLATES: dict[str, Callable[[list[re.Pattern[str]]], Prune]] = {
 }
 
 
+class _Memo:
+    """A pattern whose ``search`` remembers its answer per string: pages repeat their class names
+    and ids on many elements, and a long alternation costs a scan per position. Only the truth of
+    the match is kept, which is all the stand-ins read."""
+
+    MAX_ENTRIES = 100_000  # then forgotten at once: a bound on memory in a long-running worker
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = re.compile(pattern)
+        self.seen: dict[str, bool] = {}
+
+    def search(self, text: str) -> bool:
+        found = self.seen.get(text)
+        if found is None:
+            if len(self.seen) >= self.MAX_ENTRIES:
+                self.seen.clear()
+            found = self.seen[text] = self.pattern.search(text) is not None
+        return found
+
+
 def stand_in(xpath: Any) -> Prune | None:
     """A Python stand-in for one of trafilatura's XPath expressions, or None if it has none."""
     skeleton, patterns = _skeleton(getattr(xpath, "path", ""))
     make = TEMPLATES.get(skeleton)
-    return make([re.compile(p) for p in patterns]) if make is not None else None
+    return make([_Memo(p) for p in patterns]) if make is not None else None
 
 
 def stand_ins(xpaths: list[Any]) -> list[Any]:
