@@ -17,7 +17,7 @@ from collections.abc import Callable
 from copy import copy
 from dataclasses import dataclass, field
 
-from lxml.etree import XPath
+from lxml.etree import Element, XPath
 from lxml.html import HtmlElement, fragment_fromstring
 from trafilatura.xml import xmltotxt
 
@@ -30,10 +30,24 @@ from pipeline.text import fold_line, words
 
 __all__ = ["TRAFILATURA_OPTIONS", "HtmlPage", "html_blocks"]
 
-_CAPTION_XPATH = XPath(
-    ".//figcaption | .//*[contains(@class, 'caption') or contains(@class, 'credit')]"
-    "[not(self::html or self::body or self::article or self::main or self::section)]"
-)
+# Captions: <figcaption>, and elements whose class names a caption or a credit (not the page's
+# or the article's own containers). A walk in Python: three times cheaper than the XPath
+# ".//figcaption | .//*[contains(@class, 'caption') or contains(@class, 'credit')][not(self::html
+# or self::body or self::article or self::main or self::section)]" it replaces (same elements).
+_NOT_CAPTIONS = frozenset(("html", "body", "article", "main", "section"))
+
+
+def _caption_nodes(tree: HtmlElement) -> list[HtmlElement]:
+    out = []
+    for el in tree.iterdescendants(Element):
+        if el.tag == "figcaption":
+            out.append(el)
+        elif el.tag not in _NOT_CAPTIONS:
+            names = el.get("class")
+            if names is not None and ("caption" in names or "credit" in names):
+                out.append(el)
+    return out
+
 # Link texts shorter than this are menu items, not headlines; they never make a block link-only.
 _MIN_LINK_CHARS = 12
 _LONG_LINKS = XPath(f".//a[string-length(normalize-space(.)) >= {_MIN_LINK_CHARS}]")
@@ -238,7 +252,7 @@ def first_candidate(tree: HtmlElement, url: str | None) -> tuple[list[Block], Bl
 
     Captions and links are read before trafilatura prunes the tree; so must anything else the caller reads.
     """
-    captions = _texts(_CAPTION_XPATH(tree), 3)
+    captions = _texts(_caption_nodes(tree), 3)
     links = _LinkIndex(_texts(_LONG_LINKS(tree), _MIN_LINK_CHARS, 300))
     body = article_body(tree, url)
 
