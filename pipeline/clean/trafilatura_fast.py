@@ -16,9 +16,10 @@ keeps a second copy (a backup used only by the readability/justext fallback that
   ``re:test``, two Python callbacks on every element of the page) in one Python loop over
   the elements that have a class or id;
 * the pruning expressions it runs on every page (the raw-tree prune, comment sections, the
-  boilerplate sections of ``extract_content``) are replaced by Python stand-ins that select the
-  same elements (:mod:`pipeline.clean.trafilatura_prune`); ``OVERALL_DISCARD_XPATH`` is swapped
-  in ``trafilatura.main_extractor`` itself, for this process.
+  boilerplate sections of ``extract_content``) and the search for the article's container
+  (``BODY_XPATH``) are replaced by Python stand-ins that select the same elements
+  (:mod:`pipeline.clean.trafilatura_prune`); ``OVERALL_DISCARD_XPATH`` and ``BODY_XPATH`` are
+  swapped in ``trafilatura.main_extractor`` itself, for this process.
 
 All of it relies on trafilatura internals; when they change shape, :func:`article_body` falls back
 to ``trafilatura_sequence`` and then to the public ``bare_extraction``
@@ -70,6 +71,7 @@ try:  # internals of the installed trafilatura; see the module docstring
     _COMMENTS_PRUNE = stand_ins(_core.REMOVE_COMMENTS_AND_LISTS_XPATH)
     # read by extract_content on every page and on the recall retry: the same selection, faster
     _main_extractor.OVERALL_DISCARD_XPATH = stand_ins(_main_extractor.OVERALL_DISCARD_XPATH)
+    _main_extractor.BODY_XPATH = stand_ins(_main_extractor.BODY_XPATH)  # _extract reads first matches only
     _ESCALATION = (
         _core.ESCALATION_MAX_LENGTH,
         _core.ESCALATION_PAGE_SHARE,

@@ -28,16 +28,18 @@ from lxml.etree import Element
 from lxml.html import HtmlElement
 
 Prune = Callable[[HtmlElement], list[HtmlElement]]
-_RE_TEST = re.compile(r"re:test\(([@\w|-]+), '([^']*)'\)")
+_RE_TEST = re.compile(r"re:test\(([@\w|-]+), '([^']*)'(, '\w*')?\)")
 
 
-def _skeleton(path: str) -> tuple[str, list[str]]:
-    """The expression with each re:test pattern replaced by ``{}`` (whitespace folded), and the patterns."""
-    patterns: list[str] = []
+def _skeleton(path: str) -> tuple[str, list[tuple[str, str]]]:
+    """The expression with each re:test pattern replaced by ``{}`` (whitespace folded), and the
+    patterns with their flags."""
+    patterns: list[tuple[str, str]] = []
 
     def hole(match: re.Match[str]) -> str:
-        patterns.append(match.group(2))
-        return f"re:test({match.group(1)}, '{{}}')"
+        flags = match.group(3) or ""
+        patterns.append((match.group(2), flags))
+        return f"re:test({match.group(1)}, '{{}}'{flags})"
 
     return " ".join(_RE_TEST.sub(hole, path).split()), patterns
 
@@ -156,6 +158,81 @@ def _overall_hidden(p: list[_Memo]) -> Prune:
     return _by_attributes((), selects, _bare_never_match(p))
 
 
+_BODY_TAGS = ("article", "div", "main", "section")
+
+
+def _first_body(tags: tuple[str, ...], selects: Callable[[HtmlElement], bool]) -> Prune:
+    """The first element in document order with one of ``tags`` that ``selects`` picks, as a list of
+    one (or none). The BODY_XPATH expressions end in ``[1]``; trafilatura reads their first match only."""
+
+    def run(tree: HtmlElement) -> list[HtmlElement]:
+        return next(([el] for el in tree.iterdescendants(*tags) if selects(el)), [])
+
+    return run
+
+
+def _body_article_class(p: list[_Memo]) -> Prune:
+    by_id, by_class = p
+
+    def selects(el: HtmlElement) -> bool:
+        c, i = el.get("class"), el.get("id")
+        return bool(
+            c in ("post", "entry")
+            or el.get("itemprop") == "articleBody"
+            or i == "articleContent"
+            or by_id.search(i or "")
+            or by_class.search(c or "")
+        )
+
+    return _first_body(_BODY_TAGS, selects)
+
+
+def _body_story_class(p: list[_Memo]) -> Prune:
+    by_id, fulltext, by_class = p
+
+    def selects(el: HtmlElement) -> bool:
+        c, i = el.get("class"), el.get("id")
+        return bool(
+            el.get("role") == "article"
+            or i in ("article", "story")
+            or c in ("postarea", "art-postcontent", "text", "cell", "story")
+            or by_id.search(i or "")
+            or fulltext.search(c or "")
+            or by_class.search(c or "")
+        )
+
+    return _first_body(_BODY_TAGS, selects)
+
+
+_CM = str.maketrans("CM", "cm")
+_CP = str.maketrans("CP", "cp")
+
+
+def _body_content(p: list[_Memo]) -> Prune:
+    by_id, by_class = p
+
+    def selects(el: HtmlElement) -> bool:
+        c, i = el.get("class", ""), el.get("id", "")
+        return bool(
+            i == "content"
+            or c == "content"
+            or by_id.search(i)
+            or by_class.search(c)
+            or "main-content" in i.translate(_CM)
+            or "main-content" in c.translate(_CM)
+            or "page-content" in c.translate(_CP)
+        )
+
+    return _first_body(_BODY_TAGS, selects)
+
+
+def _body_main(_: list[_Memo]) -> Prune:
+    def selects(el: HtmlElement) -> bool:
+        return el.tag == "main" or any(el.get(a, "").startswith("main") for a in ("class", "id", "role"))
+
+    return _first_body(_BODY_TAGS, selects)
+
+
 # trafilatura's expressions, whitespace folded, re:test patterns as "{}"; and their stand-ins.
 TEMPLATES: dict[str, Callable[[list[_Memo]], Prune]] = {
     ".//*[self::div or self::section or self::aside][ re:test(@id, '{}') or re:test(@class, '{}')]"
@@ -171,6 +248,22 @@ TEMPLATES: dict[str, Callable[[list[_Memo]], Prune]] = {
     ".//*[@class='comments-title' or starts-with(@id|@class, 'reply-') or re:test(@id|@style, '{}') or "
     "contains(@style, 'display:none') or contains(@style, 'display: none') or re:test(@id, '{}') or "
     "re:test(@class, '{}') or @aria-hidden='true']": _overall_hidden,
+    # BODY_XPATH (the article's container): first matches only
+    ".//*[self::article or self::div or self::main or self::section][ @class='post' or @class='entry' or "
+    "@itemprop='articleBody' or @id='articleContent' or re:test(@id, '{}') or re:test(@class, '{}') ][1]": (
+        _body_article_class
+    ),
+    "(.//*[self::article or self::div or self::main or self::section][ @role='article' or @id='article' or "
+    "@id='story' or @class='postarea' or @class='art-postcontent' or @class='text' or @class='cell' or "
+    "@class='story' or re:test(@id, '{}') or re:test(@class, '{}', 'i') or re:test(@class, '{}') ])[1]": (
+        _body_story_class
+    ),
+    "(.//*[self::article or self::div or self::main or self::section][ @id='content' or @class='content' or "
+    "re:test(@id, '{}') or re:test(@class, '{}') or contains(translate(@id, 'CM','cm'), 'main-content') or "
+    "contains(translate(@class, 'CM','cm'), 'main-content') or contains(translate(@class, 'CP','cp'), "
+    "'page-content') ])[1]": _body_content,
+    "(.//*[self::article or self::div or self::section][ starts-with(@class, 'main') or starts-with(@id, 'main') "
+    "or starts-with(@role, 'main')])[1]|(.//main)[1]": _body_main,
 }
 
 
@@ -181,8 +274,9 @@ class _Memo:
 
     MAX_ENTRIES = 100_000  # then forgotten at once: a bound on memory in a long-running worker
 
-    def __init__(self, pattern: str) -> None:
-        self.pattern = re.compile(pattern)
+    def __init__(self, pattern: str, flags: str = "") -> None:
+        # as EXSLT's re:test compiles it: the "i" flag is IGNORECASE, the rest ignored
+        self.pattern = re.compile(pattern, re.IGNORECASE if "i" in flags else 0)
         self.seen: dict[str, bool] = {}
 
     def search(self, text: str) -> bool:
@@ -198,7 +292,7 @@ def stand_in(xpath: Any) -> Prune | None:
     """A Python stand-in for one of trafilatura's XPath expressions, or None if it has none."""
     skeleton, patterns = _skeleton(getattr(xpath, "path", ""))
     make = TEMPLATES.get(skeleton)
-    return make([_Memo(p) for p in patterns]) if make is not None else None
+    return make([_Memo(p, flags) for p, flags in patterns]) if make is not None else None
 
 
 def stand_ins(xpaths: list[Any]) -> list[Any]:

@@ -63,6 +63,25 @@ def test_each_stand_in_selects_what_its_expression_selects(index: int) -> None:
     assert selected  # every expression is tried on elements it selects
 
 
+# The article's container: trafilatura's _extract reads the first match of each expression only.
+BODY = [x for x in xpaths.BODY_XPATH if x.path != "(.//article)[1]"]  # that one stays an XPath (cheap)
+CONTAINERS = """<html><body><div class="main-nav">nav</div><section id="x" class="Fulltext">ci</section>
+<div class="post">post</div><main>main</main><article class="body-text">b</article><div id="storyBody">s</div>
+<div class="Main-Content-x">tr</div><div id="content">c</div><div role="main">r</div></body></html>"""
+
+
+@pytest.mark.parametrize("index", range(len(BODY)))
+def test_each_container_stand_in_finds_the_first_match_of_its_expression(index: int) -> None:
+    expression = BODY[index]
+    fast = stand_in(expression)
+    assert fast is not None, "trafilatura's expression changed shape: its stand-in is no longer used"
+    found = 0
+    for tree in _trees() + [parse_html(CONTAINERS)]:
+        assert fast(tree) == expression(tree)[:1]
+        found += len(fast(tree))
+    assert found
+
+
 def test_an_expression_of_another_shape_has_no_stand_in() -> None:
     assert stand_in(XPath(".//*[self::div][contains(@class, 'elementor-share-buttons')]")) is None
     changed = EXPRESSIONS[-1].path.replace("@aria-hidden='true'", "@aria-hidden='yes'")
