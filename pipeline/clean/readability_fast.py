@@ -10,8 +10,8 @@ on every container and every link it scores. Here:
   bytes) but with lxml's C-level default class lookup, as ``trafilatura_fast.parse_html`` does;
   readability takes a tree as its input and treats it as it treats its own parse (it drops
   hidden elements in it and deep-copies it before cleaning, on each pass);
-* :func:`clean` is readability's ``clean()`` with precompiled patterns, each substitution run
-  only when its pattern can match (a run of 255 characters, a newline, a tab or two spaces).
+* :func:`clean` is readability's ``clean()`` with precompiled patterns, each step run only when
+  it can change the text, the newline step done with ``str.split``/``strip`` instead of a regex.
 
 tests/unit/test_readability_fast.py checks that the summaries stay identical to readability-lxml
 as shipped.
@@ -33,16 +33,30 @@ _PARSER.set_element_class_lookup(
 )
 # readability.readability.clean's patterns, in its order.
 _LONG_SPACE = re.compile(r"\s{255,}")
-_NEWLINE = re.compile(r"\s*\n\s*")
 _TAB_OR_SPACES = re.compile(r"\t|[ \t]{2,}")
 
 
 def clean(text: str) -> str:
-    """``readability.readability.clean``: the same string, each regex run only where it can match."""
-    if len(text) >= 255:
+    """``readability.readability.clean``: the same string for about two thirds of the CPU.
+
+    Its steps, in its order: a whitespace run of 255 or more becomes 255 spaces (only possible with
+    that much whitespace in all); every whitespace run holding a newline becomes one newline (the
+    lines, stripped, without the blank ones between; ``str.strip`` and ``\\s`` agree on what
+    whitespace is); each tab, and each run of two or more spaces and tabs that starts with a space,
+    becomes a space (its regex, where a tab or two spaces occur); then the ends are stripped.
+    """
+    if len(text) >= 255 and len(text) - len("".join(text.split())) >= 255:
         text = _LONG_SPACE.sub(" " * 255, text)
     if "\n" in text:
-        text = _NEWLINE.sub("\n", text)
+        lines = text.split("\n")
+        last = len(lines) - 1
+        kept = [lines[0].rstrip()]
+        for line in lines[1:last]:
+            line = line.strip()
+            if line:
+                kept.append(line)
+        kept.append(lines[last].lstrip())
+        text = "\n".join(kept)
     if "\t" in text or "  " in text:
         text = _TAB_OR_SPACES.sub(" ", text)
     return text.strip()

@@ -84,3 +84,17 @@ def test_an_empty_page_fails_as_readability_fails() -> None:
 )
 def test_clean_is_readabilitys_clean(text: str) -> None:
     assert readability_fast.clean(text) == readability_fast.shipped_clean()(text)
+
+
+def test_clean_is_readabilitys_clean_on_random_whitespace() -> None:
+    """Runs of every kind of whitespace (``\\s`` and ``str.strip`` must agree) around newlines and tabs."""
+    import random
+
+    alphabet = [" ", "\t", "\n", "\r", "\xa0", "\u2028", "\x1c", "\x85", "\u3000", "a", "b", "."]
+    rnd = random.Random(14)
+    shipped = readability_fast.shipped_clean()
+    for _ in range(5000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.choice([1, 2, 3, 5, 8, 20, 60])))
+        if rnd.random() < 0.05:
+            text = text + " " * 200 + "\n" + "\t" * 60 + text  # a run of 255 whitespace characters
+        assert readability_fast.clean(text) == shipped(text), repr(text)
