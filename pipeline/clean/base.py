@@ -139,7 +139,10 @@ def prefer_second(first: Features, second: Features) -> bool:
 AGREE_CONTAINED = 0.85
 AGREE_BLOCK_WORDS = 5
 # Never cut more running text than the agreed part keeps: the second may have found a quoted
-# release or a long sidebar inside the first rather than the story.
+# release or a long sidebar inside the first rather than the story. List items do not count here:
+# beyond the agreed ends a list is the page's (other stories' teasers with their summaries, a
+# credits notice), and a long one would otherwise keep itself. On the dev sets 2 pages change, both
+# better (page-signal 0.9629 -> 0.9633, dragnet 0.9301 -> 0.9306, pooled +0.0004, others unchanged).
 AGREE_MAX_DROPPED_PROSE = 1.0
 # The signature line of an embedded tweet: "— Name (@handle) April 2, 2013".
 TWEET_SIGNATURE = re.compile(r"^[\u2014\u2013-]+\s*[^\n]{0,80}\(@\w{1,20}\)\s*\w+\.? \d{1,2}, \d{4}\s*$")
@@ -216,7 +219,7 @@ def agreed_span(first: list[Block], second: list[Block]) -> list[Block]:
         start -= 1  # the story's own heading, right above it (readability leaves headings out)
     # embedded posts quoted after the agreed text are the story's (readability drops embeds)
     end = max([end] + [i + 1 for i in range(end, len(first)) if TWEET_SIGNATURE.match(first[i].text)])
-    dropped = features(first[:start] + first[end:]).prose_words
+    dropped = features([b for b in first[:start] + first[end:] if b.kind != "item"]).prose_words  # lists: see above
     if dropped > AGREE_MAX_DROPPED_PROSE * features(first[start:end]).prose_words:
         return first  # the first holds more running text outside the agreed part: no agreement on the article
     return first[start:end]

@@ -90,6 +90,13 @@ def test_the_agreed_part_is_never_smaller_in_running_text_than_what_would_be_cut
     assert base.agreed_span(first, release) == first
 
 
+def test_a_long_teaser_list_after_the_agreed_story_is_cut_however_much_text_its_summaries_hold() -> None:
+    summaries = [f"- {t} Councillors will meet again next week to discuss the plans." for t in TEASERS * 3]
+    first = _blocks(PARAS[:3]) + [Block(text="More headlines", kind="head")] + _blocks(summaries, kind="item")
+    assert base.features(first[3:]).prose_words > base.features(first[:3]).prose_words
+    assert [b.text for b in base.agreed_span(first, _blocks(PARAS[:3]))] == PARAS[:3]
+
+
 def test_a_candidate_with_teasers_among_its_paragraphs_asks_for_a_second_opinion() -> None:
     teasers = _blocks(TEASERS[:2], link_lead=True)
     assert not base.features(_blocks(PARAS)).doubtful
