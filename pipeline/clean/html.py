@@ -277,6 +277,6 @@ def html_blocks(content: str, url: str | None = None) -> HtmlPage | None:
         return HtmlPage(meta=meta, blocks=blocks, base="trafilatura")
     # readability writes a sentence with links in it as a run of pieces: whole again, it reads as prose
     second = base.rejoin(to_blocks(readability_lines(content)))
-    if base.prefer_second(first, base.features(second)):
+    if base.prefer_second(first, base.features(second)) or base.runs_together(blocks, second):
         return HtmlPage(meta=meta, blocks=second, base="readability")
     return HtmlPage(meta=meta, blocks=base.agreed_span(blocks, second), base="trafilatura")

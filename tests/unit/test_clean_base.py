@@ -90,6 +90,13 @@ def test_the_agreed_part_is_never_smaller_in_running_text_than_what_would_be_cut
     assert base.agreed_span(first, release) == first
 
 
+def test_a_long_teaser_list_after_the_agreed_story_is_cut_however_much_text_its_summaries_hold() -> None:
+    summaries = [f"- {t} Councillors will meet again next week to discuss the plans." for t in TEASERS * 3]
+    first = _blocks(PARAS[:3]) + [Block(text="More headlines", kind="head")] + _blocks(summaries, kind="item")
+    assert base.features(first[3:]).prose_words > base.features(first[:3]).prose_words
+    assert [b.text for b in base.agreed_span(first, _blocks(PARAS[:3]))] == PARAS[:3]
+
+
 def test_a_candidate_with_teasers_among_its_paragraphs_asks_for_a_second_opinion() -> None:
     teasers = _blocks(TEASERS[:2], link_lead=True)
     assert not base.features(_blocks(PARAS)).doubtful
@@ -283,3 +290,36 @@ def test_headings_labels_and_finished_sentences_are_not_joined_to_what_follows()
 def test_a_line_opening_with_an_ellipsis_is_its_own_text_not_the_end_of_the_line_before() -> None:
     blocks = [Block(text="Posted by: A Reader at May 9, 2012 7:49 AM"), Block(text="...or you could ask the council.")]
     assert base.rejoin(blocks) == blocks
+
+
+# A wire story printed in one layout-table cell: headline, dateline and paragraphs in one <td>.
+WIRE_CELL_PAGE = _page(
+    "<table><tr><td><a href='/'>Home</a></td><td><a href='/news'>News</a></td><td><a href='/print'>Print</a></td></tr>"
+    "<tr><td><font><b>Bridge closed to lorries</b></font><br><font><div>"
+    "<p><em>Associated Press - January 2, 2008 7:33 AM ET</em></p>"
+    + "".join(f"<p>{p}</p>" for p in PARAS[:4])
+    + "</div></font></td></tr></table>"
+)
+
+
+def test_a_candidate_that_runs_the_story_into_one_block_gives_way_to_the_same_story_as_paragraphs() -> None:
+    wall = _blocks(["Bridge closed to lorries Associated Press - January 2, 2008 7:33 AM ET " + " ".join(PARAS[:4])])
+    assert base.runs_together(wall, _blocks(PARAS[:4]))
+    # trafilatura reads the cell as one block with the headline and dateline glued on; readability
+    # gives the paragraphs, and the cleaner, judging each, keeps the story and cuts the dateline
+    html = html_blocks(WIRE_CELL_PAGE)
+    assert html is not None and html.base == "readability"
+    result = Extractor().extract(RawPage(url="https://paper.example/bridge", content=WIRE_CELL_PAGE))
+    assert result.paragraphs == PARAS[:4]
+
+
+def test_a_long_block_alone_is_no_reason_to_switch() -> None:
+    wall = _blocks([" ".join(PARAS[:4])])
+    # the second found something else: a box of other stories
+    elsewhere = _blocks([f"Another story, part {i}, told at length in a box lower down the page." for i in range(5)])
+    assert not base.runs_together(wall, elsewhere)
+    # the second holds the same story but lost most of its running text
+    assert not base.runs_together(_blocks([" ".join(PARAS)]), _blocks(PARAS[:2]))
+    # the second's paragraphs are no shorter than the first's: nothing was run together
+    assert not base.runs_together(_blocks(PARAS), _blocks(PARAS[:6]))
+    assert not base.runs_together(wall, [])
